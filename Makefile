@@ -1,0 +1,73 @@
+# One-command entry points. `make run` sets up and runs the bot with its web chat page;
+# `make test` sets up and runs every test suite. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON310   ?= $(shell scripts/find-python310.sh)
+RASA_VENV   := .venv-rasa
+ENGINE_VENV := .venv-engine
+RASA        := $(RASA_VENV)/bin/rasa
+ENGINE_PY   := $(ENGINE_VENV)/bin/python
+PIP_FLAGS   ?= --disable-pip-version-check -q
+
+.PHONY: help venvs system-deps postgres db validate train test test-engine test-stories test-pytest run shell web bench bench-engine clean
+
+help:
+	@echo "make run     set everything up and run the bot + web chat page (Ctrl-C stops)"
+	@echo "make shell   chat with the bot in the terminal"
+	@echo "make test    set everything up and run all tests (SQLite and PostgreSQL)"
+	@echo "make bench   benchmarks (not part of make test)"
+
+# ---- environments ----------------------------------------------------------------------------
+# A stamp inside each venv records that its requirements file was installed; editing the file reinstalls.
+$(RASA_VENV)/.installed: requirements/rasa.txt
+	test -x $(RASA_VENV)/bin/python || $(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -U pip wheel
+	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/rasa.txt
+	touch $@
+
+$(ENGINE_VENV)/.installed: requirements/engine.txt
+	test -x $(ENGINE_VENV)/bin/python || $(PYTHON310) -m venv $(ENGINE_VENV)
+	$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -U pip wheel
+	$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/engine.txt
+	touch $@
+
+venvs: $(RASA_VENV)/.installed $(ENGINE_VENV)/.installed
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+# ---- database --------------------------------------------------------------------------------
+db: $(ENGINE_VENV)/.installed
+	$(ENGINE_PY) -m policy_engine migrate
+	$(ENGINE_PY) -m policy_engine load-demo
+
+# ---- Rasa ------------------------------------------------------------------------------------
+validate: $(RASA_VENV)/.installed
+	$(RASA) data validate --fail-on-warnings
+
+train: venvs
+	bash scripts/train.sh
+
+# ---- tests -----------------------------------------------------------------------------------
+# PostgreSQL is started by scripts/postgres.sh (installs it if missing) and its URL handed to the tests;
+# REQUIRE_POSTGRES=1 turns "no PostgreSQL" into a failure instead of a skip.
+test: venvs system-deps validate train test-stories test-pytest
+
+test-stories: train
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+test-pytest: venvs
+	export TEST_POSTGRES_URL="$$(bash scripts/postgres.sh)" REQUIRE_POSTGRES=1; \
+	$(ENGINE_PY) -m pytest -q tests
+
+# fast inner loop: the engine only, no Rasa model needed
+test-engine: $(ENGINE_VENV)/.installed
+	$(ENGINE_PY) -m pytest -q tests/policy_engine tests/store tests/service
+
+bench-engine: $(ENGINE_VENV)/.installed
+	$(ENGINE_PY) bench/engine_bench.py
+
+clean:
+	rm -rf models results reports var .rasa .pytest_cache
