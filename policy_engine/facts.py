@@ -115,6 +115,9 @@ class RefundRecord:
     inspected_at: datetime | None = None
     inspection_passed: bool | None = None
     issued_at: datetime | None = None
+    #: why inspection failed (refunds.INSPECTION_FINDINGS): altered_label, incorrect_item, empty_package (RET-8),
+    #: transit_damage_buyer_risk (RET-9), personal_item (RET-12), damaged (RET-1); None if unknown/passed
+    inspection_finding: str | None = None
 
 
 class LedgerKind(str, enum.Enum):

@@ -1,0 +1,49 @@
+"""The policy as code: pure decisions over immutable facts (floor 0; never imports rasa or actions).
+
+Every ``decide_*`` function takes facts, the ``Policy`` and the current time (``now``, timezone-aware) and returns
+a ``Decision``; none reads the clock, the database or the environment.  Bad facts raise ``InvalidRequest``; a bad
+policy file raises ``PolicyError``.
+"""
+from .cancellation import decide_cancellation
+from .contacts import contact_info
+from .credits import (
+    CreditsSummary,
+    credits_faq,
+    credits_for_order,
+    credits_summary,
+    decide_credits_eligibility,
+    decide_credits_redemption,
+    decide_credits_reversal,
+    decide_one_time_reward,
+    summarise_ledger,
+    validate_ledger_entry,
+)
+from .decision import Decision, NextStep, Outcome, Reason
+from .facts import (
+    WEB_STORE,
+    Campaign,
+    Customer,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    RefundRecord,
+)
+from .policy import InvalidRequest, Policy, PolicyError, load_policy, normalise_channel, policy_figures
+from .refunds import decide_refund_status
+from .returns import ReturnRequest, decide_return, decide_return_requirements
+from .transit import TransitRequest, decide_transit
+from .warranty import ProofOfPurchase, Purchase, WarrantyRequest, decide_warranty
+
+__all__ = [
+    "Campaign", "CreditsSummary", "Customer", "Decision", "InvalidRequest", "LedgerEntry", "LedgerKind",
+    "NextStep", "Order", "OrderLine", "OrderStatus", "Outcome", "Policy", "PolicyError", "Product",
+    "ProofOfPurchase", "Purchase", "Reason", "RefundRecord", "ReturnRequest", "TransitRequest", "WEB_STORE",
+    "WarrantyRequest", "contact_info", "credits_faq", "credits_for_order", "credits_summary",
+    "decide_cancellation", "decide_credits_eligibility", "decide_credits_redemption", "decide_credits_reversal",
+    "decide_one_time_reward", "decide_refund_status", "decide_return", "decide_return_requirements",
+    "decide_transit", "decide_warranty", "load_policy", "normalise_channel", "policy_figures",
+    "summarise_ledger", "validate_ledger_entry",
+]
