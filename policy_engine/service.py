@@ -1,0 +1,474 @@
+"""The service layer: verify the customer, load facts, decide, record the case and its audit row, answer.
+
+Every call runs in one unit of work (``store.db.UnitOfWork``) that rolls back unless it commits, so a bad request
+changes nothing.  Writes are idempotent by natural key (architecture.md): one open return per order line, one
+cancellation per order, one open warranty claim per order line, one transit claim per order.  The unique constraints
+in the store decide races: the loser of a concurrent duplicate gets the winner's case with ``values["repeated"]``.
+
+Errors:
+* ``NotVerified``: the token does not belong to this conversation and order (nothing is disclosed);
+* ``InvalidRequest`` (from ``policy_engine.policy``): request facts that cannot be decided; nothing is written.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, is_dataclass, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .cancellation import decide_cancellation
+from .contacts import contact_info
+from .credits import credits_summary, decide_credits_reversal
+from .decision import Decision, Outcome, to_jsonable
+from .facts import LedgerEntry, Order, OrderStatus, RefundRecord
+from .policy import DEFAULT_POLICY_PATH, InvalidRequest, Policy, load_policy
+from .refunds import decide_refund_status
+from .returns import ReturnRequest, decide_return
+from .store.db import make_engine, make_session_factory, unit_of_work
+from .store.identity import NotVerified, Verification, authorise, verify
+from .store.mapping import decision_from_dict, ledger_fact, order_fact, refund_fact
+from .store.models import (
+    CancellationRow,
+    CreditLedgerRow,
+    DecisionAuditRow,
+    OrderRow,
+    RefundRow,
+    ReturnCaseRow,
+    TransitClaimRow,
+    WarrantyClaimRow,
+    case_id_for,
+)
+from .store.queries import ledger_for_customer, line_row, refunds_for_order
+from .transit import TransitRequest, decide_transit
+from .warranty import SERIAL_NUMBER, Purchase, WarrantyRequest, decide_warranty
+
+__all__ = [
+    "SupportService",
+    "Verification",
+    "NotVerified",
+    "InvalidRequest",
+    "OrderOverview",
+    "LineOverview",
+    "decide_topic",
+    "utc_now",
+]
+
+#: outcomes that open a case a person or the warehouse acts on; other outcomes are only audited
+CASE_OUTCOMES = (Outcome.APPROVED, Outcome.NEEDS_REVIEW)
+MAX_TEXT = 500          # free text the customer types (defect description)
+MAX_SHORT_TEXT = 64     # serial numbers, country names typed by the customer
+_WRITE_ATTEMPTS = 3
+
+
+def utc_now() -> datetime:
+    """The real clock, for ``from_env`` only: decisions get ``now`` passed in."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class LineOverview:
+    line_id: int
+    sku: str
+    name: str
+    quantity: int
+    serial_numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OrderOverview:
+    order_number: str
+    status: str
+    placed_at: datetime
+    lines: tuple[LineOverview, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(asdict(self))
+
+
+def _jsonable_request(request: Any) -> Any:
+    return to_jsonable(asdict(request)) if is_dataclass(request) else to_jsonable(request)
+
+
+def _require(request: Any, kind: type) -> None:
+    if not isinstance(request, kind):
+        raise InvalidRequest(f"request must be a {kind.__name__}, got {type(request).__name__}")
+
+
+def _check_text(name: str, value: Any, limit: int, *, optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{name} must be text, got {type(value).__name__}")
+    if len(value) > limit:
+        raise InvalidRequest(f"{name} is too long ({len(value)} characters, at most {limit})")
+
+
+def _check_warranty_request(request: WarrantyRequest) -> None:
+    _require(request, WarrantyRequest)
+    _check_text("defect", request.defect, MAX_TEXT, optional=False)
+    _check_text("serial_number", request.serial_number, MAX_SHORT_TEXT)
+    _check_text("country_now", request.country_now, MAX_SHORT_TEXT)
+    for name in ("evidence_provided", "shipped_internationally"):
+        if not isinstance(getattr(request, name), bool):
+            raise InvalidRequest(f"{name} must be true or false")
+
+
+def _with_values(decision: Decision, **values: Any) -> Decision:
+    return replace(decision, values={**decision.values, **values})
+
+
+def decide_topic(topic: str, order: Order, request: Any, policy: Policy, now: datetime, *,
+                 refund: RefundRecord | None = None, ledger: Iterable[LedgerEntry] = ()) -> Decision:
+    """The pure decision for ``topic`` on facts already loaded (used by the service, the CLI and the bench)."""
+    if topic == "return":
+        _require(request, ReturnRequest)
+        return decide_return(order, request, policy, now)
+    if topic == "cancellation":
+        return decide_cancellation(order, policy, now)
+    if topic == "refund":
+        return decide_refund_status(order, refund, policy, now)
+    if topic == "warranty":
+        _check_warranty_request(request)
+        return decide_warranty(order, request, policy, now)
+    if topic == "transit":
+        _require(request, TransitRequest)
+        return decide_transit(order, request, policy, now)
+    if topic == "credits":
+        return credits_summary(tuple(ledger), policy, now)
+    raise InvalidRequest(f"unknown topic {topic!r}")
+
+
+class SupportService:
+    """The API the action server calls (architecture.md, "The service layer")."""
+
+    def __init__(self, session_factory: Callable[[], Session], policy: Policy, clock: Callable[[], datetime]):
+        self._sessions = session_factory
+        self.policy = policy
+        self._clock = clock
+
+    @classmethod
+    def from_env(cls) -> "SupportService":
+        """``DATABASE_URL`` (default ``sqlite:///var/support.db``), ``POLICY_FILE`` (default policy/policy.yml),
+        the real UTC clock.  The schema must exist (``python -m policy_engine migrate``)."""
+        policy = load_policy(Path(os.environ.get("POLICY_FILE") or DEFAULT_POLICY_PATH))
+        return cls(make_session_factory(make_engine()), policy, utc_now)
+
+    # ------------------------------------------------------------------------------------------------ plumbing
+
+    def now(self) -> datetime:
+        now = self._clock()
+        if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+            raise InvalidRequest("the clock must give timezone-aware datetimes")
+        return now.astimezone(timezone.utc)
+
+    def _audit(self, session: Session, decision: Decision, *, conversation_id: str | None, order_number: str | None,
+               inputs: dict[str, Any], now: datetime) -> None:
+        session.add(
+            DecisionAuditRow(
+                topic=decision.topic,
+                outcome=decision.outcome.value,
+                case_id=decision.case_id,
+                conversation_id=conversation_id,
+                order_number=order_number,
+                policy_version=decision.policy_version,
+                inputs=to_jsonable(inputs),
+                decision=decision.to_dict(),
+                created_at=now,
+            )
+        )
+
+    def _read(self, conversation_id: str, token: str, order_number: str | None,
+              decide: Callable[[Session, OrderRow, datetime], Decision]) -> Decision:
+        now = self.now()
+        with unit_of_work(self._sessions) as uow:
+            order = authorise(uow.session, conversation_id, token, order_number, now)
+            return decide(uow.session, order, now)
+
+    def _write_case(self, conversation_id: str, token: str, order_number: str, *, inputs: dict[str, Any],
+                    prefix: str,
+                    find_existing: Callable[[Session, OrderRow], Any],
+                    decide: Callable[[Order, datetime], Decision],
+                    new_row: Callable[[OrderRow, Decision, datetime], Any],
+                    after_insert: Callable[[Session, OrderRow, Any, Decision, datetime], Decision] | None = None,
+                    ) -> Decision:
+        """Find the open case for the natural key, else decide and (for CASE_OUTCOMES) insert the case, its side
+        effects and the audit row in one transaction.  A unique-constraint race is retried: the retry finds the
+        winner's case and answers it with ``repeated=True``."""
+        now = self.now()
+        for attempt in range(_WRITE_ATTEMPTS):
+            with unit_of_work(self._sessions, write=True) as uow:
+                session = uow.session
+                order = authorise(session, conversation_id, token, order_number, now)
+                existing = find_existing(session, order)
+                if existing is not None:
+                    return _with_values(decision_from_dict(existing.decision), repeated=True)
+                decision = decide(order_fact(order), now)
+                if decision.outcome in CASE_OUTCOMES:
+                    row = new_row(order, decision, now)
+                    session.add(row)
+                    try:
+                        session.flush()
+                    except IntegrityError:
+                        if attempt == _WRITE_ATTEMPTS - 1:
+                            raise
+                        continue  # leaving the block rolls back; the next attempt finds the winner's case
+                    row.case_id = case_id_for(prefix, row.id)
+                    decision = _with_values(decision.with_case(row.case_id), repeated=False)
+                    if after_insert is not None:
+                        decision = after_insert(session, order, row, decision, now)
+                    row.decision = decision.to_dict()
+                self._audit(session, decision, conversation_id=conversation_id, order_number=order.order_number,
+                            inputs=inputs, now=now)
+                uow.commit()
+                return decision
+        raise RuntimeError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------------------------------------ identity
+
+    def verify_customer(self, conversation_id: str, order_number: str, email: str) -> Verification:
+        """RET-4: order number + purchase email; same answer for unknown order and wrong email; lock-out."""
+        now = self.now()
+        with unit_of_work(self._sessions, write=True) as uow:
+            result = verify(uow.session, conversation_id, order_number, email, now)
+            uow.commit()
+            return result
+
+    def order_overview(self, conversation_id: str, token: str, order_number: str) -> OrderOverview:
+        now = self.now()
+        with unit_of_work(self._sessions) as uow:
+            order = authorise(uow.session, conversation_id, token, order_number, now)
+            return OrderOverview(
+                order_number=order.order_number,
+                status=order.status,
+                placed_at=order.placed_at,
+                lines=tuple(
+                    LineOverview(l.line_no, l.sku, l.product.name, l.quantity, tuple(s.serial for s in l.serials))
+                    for l in order.lines
+                ),
+            )
+
+    # ------------------------------------------------------------------------------------------------ returns
+
+    def preview_return(self, conversation_id: str, token: str, order_number: str, request: ReturnRequest) -> Decision:
+        _require(request, ReturnRequest)
+        return self._read(conversation_id, token, order_number,
+                          lambda s, order, now: decide_return(order_fact(order), request, self.policy, now))
+
+    def open_return(self, conversation_id: str, token: str, order_number: str, request: ReturnRequest) -> Decision:
+        """RET-1..12. Approved or for review: a ``RET-`` case; approved: a refund record awaiting the item (RET-6)."""
+        _require(request, ReturnRequest)
+
+        def find_existing(session: Session, order: OrderRow):
+            line = line_row(order, request.line_id) if isinstance(request.line_id, int) else None
+            if line is None:
+                return None  # the decision raises InvalidRequest for an unknown line
+            return session.query(ReturnCaseRow).filter_by(line_id=line.id, status="open").one_or_none()
+
+        def new_row(order: OrderRow, decision: Decision, now: datetime) -> ReturnCaseRow:
+            return ReturnCaseRow(order_id=order.id, line_id=line_row(order, request.line_id).id, status="open",
+                                 quantity=request.quantity, condition=request.condition,
+                                 quality_issue=request.quality_issue, outcome=decision.outcome.value, decision={},
+                                 conversation_id=conversation_id, created_at=now)
+
+        def after_insert(session: Session, order: OrderRow, row: ReturnCaseRow, decision: Decision,
+                         now: datetime) -> Decision:
+            if decision.outcome is Outcome.APPROVED:
+                session.add(RefundRow(order_id=order.id, return_case_id=row.id,
+                                      amount=decision.values["refund_amount"], payment_method=order.payment_method,
+                                      status="awaiting_item", created_at=now))
+            return decision
+
+        return self._write_case(
+            conversation_id, token, order_number, prefix="RET",
+            inputs={"request": _jsonable_request(request), "order_number": order_number},
+            find_existing=find_existing,
+            decide=lambda order, now: decide_return(order, request, self.policy, now),
+            new_row=new_row, after_insert=after_insert,
+        )
+
+    # ------------------------------------------------------------------------------------------------ cancellation
+
+    def preview_cancellation(self, conversation_id: str, token: str, order_number: str) -> Decision:
+        return self._read(conversation_id, token, order_number,
+                          lambda s, order, now: decide_cancellation(order_fact(order), self.policy, now))
+
+    def cancel_order(self, conversation_id: str, token: str, order_number: str) -> Decision:
+        """CAN-1..3. Approved: a ``CAN-`` case, the order set to cancelled and its credits reversed (CRD-11), in one
+        transaction."""
+
+        def find_existing(session: Session, order: OrderRow):
+            return session.query(CancellationRow).filter_by(order_id=order.id).one_or_none()
+
+        def new_row(order: OrderRow, decision: Decision, now: datetime) -> CancellationRow:
+            return CancellationRow(order_id=order.id, outcome=decision.outcome.value, reversed_points=0, decision={},
+                                   conversation_id=conversation_id, created_at=now)
+
+        def after_insert(session: Session, order: OrderRow, row: CancellationRow, decision: Decision,
+                         now: datetime) -> Decision:
+            if decision.outcome is not Outcome.APPROVED:
+                return decision
+            order.status = OrderStatus.CANCELLED.value
+            order.cancelled_at = now
+            ledger = [ledger_fact(r, r.order.order_number if r.order else None)
+                      for r in ledger_for_customer(session, order.customer_id)]
+            reversal = decide_credits_reversal(ledger, order_fact(order), self.policy, now, cause="cancellation")
+            points = int(reversal.values.get("points", 0)) if reversal.outcome is Outcome.APPROVED else 0
+            if points:
+                session.add(CreditLedgerRow(customer_id=order.customer_id, kind="reversal", points=-points,
+                                            created_at=now, order_id=order.id, note=row.case_id))
+                row.reversed_points = points
+                decision = replace(decision, reasons=(*decision.reasons, *reversal.reasons))
+            return _with_values(decision, credits_reversed=points)
+
+        return self._write_case(
+            conversation_id, token, order_number, prefix="CAN", inputs={"order_number": order_number},
+            find_existing=find_existing,
+            decide=lambda order, now: decide_cancellation(order, self.policy, now),
+            new_row=new_row, after_insert=after_insert,
+        )
+
+    # ------------------------------------------------------------------------------------------------ refunds
+
+    def refund_status(self, conversation_id: str, token: str, order_number: str) -> Decision:
+        """REF-1..4: the stage of the order's most recent refund."""
+
+        def decide(session: Session, order: OrderRow, now: datetime) -> Decision:
+            refunds = refunds_for_order(session, order.id)
+            latest = max(refunds, key=lambda r: (r.created_at, r.id)) if refunds else None
+            record = refund_fact(latest, order.order_number) if latest is not None else None
+            return decide_refund_status(order_fact(order), record, self.policy, now)
+
+        return self._read(conversation_id, token, order_number, decide)
+
+    # ------------------------------------------------------------------------------------------------ warranty
+
+    def preview_warranty(self, conversation_id: str, token: str, order_number: str,
+                         request: WarrantyRequest) -> Decision:
+        _check_warranty_request(request)
+        return self._read(conversation_id, token, order_number,
+                          lambda s, order, now: decide_warranty(order_fact(order), request, self.policy, now))
+
+    def preview_warranty_purchase(self, purchase: Purchase, request: WarrantyRequest) -> Decision:
+        """WAR-9/WAR-20: a purchase that is not in the store (a reseller's receipt, an invoice). No order data is
+        read, so no token is needed; nothing is written."""
+        _check_warranty_request(request)
+        _require(purchase, Purchase)
+        now = self.now()
+        bought = purchase.purchased_on
+        if isinstance(bought, datetime) and bought.tzinfo is None:
+            raise InvalidRequest("purchased_on must be timezone-aware")
+        on = bought.astimezone(timezone.utc).date() if isinstance(bought, datetime) else bought
+        if not isinstance(on, date) or on > now.date():
+            raise InvalidRequest(f"purchase date {on} is in the future")
+        return decide_warranty(None, request, self.policy, now, purchase=purchase)
+
+    def open_warranty_claim(self, conversation_id: str, token: str, order_number: str,
+                            request: WarrantyRequest) -> Decision:
+        """WAR-1..22. Covered or for review: a ``WAR-`` claim (one open claim per order line)."""
+        _check_warranty_request(request)
+
+        def find_existing(session: Session, order: OrderRow):
+            line = line_row(order, request.line_id) if isinstance(request.line_id, int) else None
+            if line is None:
+                return None
+            return session.query(WarrantyClaimRow).filter_by(line_id=line.id, status="open").one_or_none()
+
+        def new_row(order: OrderRow, decision: Decision, now: datetime) -> WarrantyClaimRow:
+            serial = (request.serial_number or "").strip().upper()
+            deadline = decision.values.get("claim_deadline")
+            return WarrantyClaimRow(
+                order_id=order.id, line_id=line_row(order, request.line_id).id, status="open",
+                serial_number=serial if SERIAL_NUMBER.match(serial) else None,
+                defect=request.defect, cause=request.cause, outcome=decision.outcome.value,
+                claim_deadline=deadline if isinstance(deadline, date) and not isinstance(deadline, datetime) else None,
+                decision={}, conversation_id=conversation_id, created_at=now,
+            )
+
+        return self._write_case(
+            conversation_id, token, order_number, prefix="WAR",
+            inputs={"request": _jsonable_request(request), "order_number": order_number},
+            find_existing=find_existing,
+            decide=lambda order, now: decide_warranty(order, request, self.policy, now),
+            new_row=new_row,
+        )
+
+    # ------------------------------------------------------------------------------------------------ transit
+
+    def transit_claim(self, conversation_id: str, token: str, order_number: str, request: TransitRequest) -> Decision:
+        """INS-1/INS-2/REF-4: one ``INS-`` claim per order."""
+        _require(request, TransitRequest)
+
+        def find_existing(session: Session, order: OrderRow):
+            return session.query(TransitClaimRow).filter_by(order_id=order.id).one_or_none()
+
+        def new_row(order: OrderRow, decision: Decision, now: datetime) -> TransitClaimRow:
+            return TransitClaimRow(order_id=order.id, problem=request.problem, outcome=decision.outcome.value,
+                                   decision={}, conversation_id=conversation_id, created_at=now)
+
+        return self._write_case(
+            conversation_id, token, order_number, prefix="INS",
+            inputs={"request": _jsonable_request(request), "order_number": order_number},
+            find_existing=find_existing,
+            decide=lambda order, now: decide_transit(order, request, self.policy, now),
+            new_row=new_row,
+        )
+
+    # ------------------------------------------------------------------------------------------------ credits
+
+    def credits_balance(self, conversation_id: str, token: str) -> Decision:
+        """CRD-6/CRD-7: the balance of the verified order's customer."""
+
+        def decide(session: Session, order: OrderRow, now: datetime) -> Decision:
+            ledger = [ledger_fact(r, r.order.order_number if r.order else None)
+                      for r in ledger_for_customer(session, order.customer_id)]
+            return credits_summary(ledger, self.policy, now)
+
+        return self._read(conversation_id, token, None, decide)
+
+    # ------------------------------------------------------------------------------------------------ no auth
+
+    def policy_values(self) -> dict[str, str]:
+        """Figures the FAQ answers quote, as strings (template variables)."""
+        p = self.policy
+        months = p.warranty.category_months
+        values: dict[str, Any] = {
+            "policy_version": p.version,
+            "return_window_days": p.returns.return_window_days,
+            "bulk_threshold_units": p.returns.bulk_threshold_units,
+            "redeemed_damage_report_days": p.returns.redeemed_damage_report_days,
+            "self_cancel_minutes": p.cancellation.self_cancel_minutes,
+            "refund_business_days_min": p.refunds.processing_business_days_min,
+            "refund_business_days_max": p.refunds.processing_business_days_max,
+            "warranty_default_months": p.warranty.default_months,
+            "warranty_months_power_station": months.get("power_station", p.warranty.default_months),
+            "warranty_months_charger": months.get("charger", p.warranty.default_months),
+            "warranty_months_power_bank": months.get("power_bank", p.warranty.default_months),
+            "extended_warranty_max_years": p.warranty.extended_warranty_max_years,
+            "claim_window_days": p.warranty.claim_window_days,
+            "non_quality_report_days": p.warranty.non_quality_report_days,
+            "replacement_warranty_days": p.warranty.replacement_warranty_days,
+            "smart_help_center_url": p.warranty.smart_help_center_url,
+            "signup_reward": p.credits.signup_reward,
+            "profile_reward": p.credits.profile_reward,
+            "earn_points_per_currency_unit": p.credits.earn_points_per_currency_unit,
+            "credits_unlock_days": p.credits.unlock_days,
+            "credits_expiry_days": p.credits.expiry_days,
+            "minimum_age_eu": p.credits.minimum_age_for("EU"),
+            "minimum_age_us": p.credits.minimum_age_for("US"),
+            "support_email": p.contacts.email,
+            "support_phone_us": p.contacts.phone_us,
+            "phone_open": p.contacts.phone_hours.to_dict()["open"],
+            "phone_close": p.contacts.phone_hours.to_dict()["close"],
+            "chat_open": p.contacts.live_chat_hours.to_dict()["open"],
+            "chat_close": p.contacts.live_chat_hours.to_dict()["close"],
+            "hours_timezone": p.contacts.hours_timezone,
+        }
+        return {k: str(v) for k, v in values.items()}
+
+    def contacts(self) -> Decision:
+        """CON-1, for handoff."""
+        return contact_info(self.policy, self.now())

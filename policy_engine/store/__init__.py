@@ -1,0 +1,32 @@
+"""The support store: SQLAlchemy 2.x models, engine/session factory, unit of work, migrations, import.
+
+Nothing connects at import time; see ``db.make_engine``.
+"""
+from .db import (
+    DEFAULT_DATABASE_URL,
+    UnitOfWork,
+    database_url,
+    make_engine,
+    make_session_factory,
+    unit_of_work,
+)
+from .identity import NotVerified, Verification
+from .importer import ImportRejected, ImportSummary, import_data
+from .migrate import current_revision, head_revision, upgrade
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "UnitOfWork",
+    "database_url",
+    "make_engine",
+    "make_session_factory",
+    "unit_of_work",
+    "NotVerified",
+    "Verification",
+    "ImportRejected",
+    "ImportSummary",
+    "import_data",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+]

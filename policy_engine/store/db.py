@@ -1,0 +1,109 @@
+"""Engine, session factory and the unit of work.
+
+Nothing here connects at import time: call ``make_engine()`` when a process needs the database.
+
+* ``DATABASE_URL`` (default ``sqlite:///var/support.db``; the ``var/`` directory is created when the engine is).
+  ``postgresql://`` and ``postgres://`` URLs are read as ``postgresql+psycopg://`` (psycopg 3 is the driver shipped).
+* SQLite: foreign keys on, WAL journal, a 30 s busy timeout, and write units of work start with ``BEGIN IMMEDIATE``
+  so concurrent writers queue instead of failing half-way with "database is locked".
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///var/support.db"
+SQLITE_BUSY_TIMEOUT_S = 30
+
+SessionFactory = Callable[[], Session]
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``DATABASE_URL``, else the SQLite default; driver names normalised."""
+    raw = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    resolved = make_url(database_url(url))
+    if resolved.get_backend_name() == "sqlite":
+        return _sqlite_engine(resolved, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(resolved, **kwargs)
+
+
+def _sqlite_engine(url, **kwargs) -> Engine:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+    connect_args.setdefault("check_same_thread", False)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
+        # take transaction control away from pysqlite so BEGIN is ours (SQLAlchemy "pysqlite serializable" recipe)
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        if database and database != ":memory:":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = "BEGIN IMMEDIATE" if connection.get_execution_options().get("write") else "BEGIN"
+        connection.exec_driver_sql(mode)
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+class UnitOfWork:
+    """One session, one transaction; rolled back on leaving unless ``commit()`` was called.
+
+    ``write=True`` marks a unit that will write (SQLite then takes the write lock at BEGIN).
+    """
+
+    def __init__(self, session_factory: SessionFactory, *, write: bool = False):
+        self._factory = session_factory
+        self._write = write
+        self._committed = False
+        self.session: Session | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._factory()
+        # open the transaction now, with the write flag the SQLite "begin" hook reads
+        self.session.connection(execution_options={"write": self._write})
+        return self
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.commit()
+        self._committed = True
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.session is not None
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+
+def unit_of_work(session_factory: SessionFactory, *, write: bool = False) -> UnitOfWork:
+    return UnitOfWork(session_factory, write=write)

@@ -1,0 +1,178 @@
+"""`python -m policy_engine` via subprocess: JSON on stdout, errors on stderr with exit status 1, nothing
+half-written."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = "2025-03-12T18:00:00Z"
+
+
+def run(args, cwd, db=None, stdin=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "POLICY_FILE")}
+    env["PYTHONPATH"] = str(ROOT)
+    if db:
+        env["DATABASE_URL"] = db
+    return subprocess.run([sys.executable, "-m", "policy_engine", *args], cwd=cwd, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _demo_db(directory):
+    """Migrated with demo data, in-process (the CLI's own migrate/load-demo are tested separately)."""
+    from tests.support.store import Clock, FIXED_NOW, make_service, migrated_engine
+
+    url = f"sqlite:///{directory / 'cli.db'}"
+    with migrated_engine(url) as engine:
+        make_service(engine, clock=Clock(FIXED_NOW))
+    return url
+
+
+@pytest.fixture
+def db(tmp_path):
+    return _demo_db(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_db(tmp_path_factory):
+    """For tests that prove they change nothing: one database for the module."""
+    return _demo_db(tmp_path_factory.mktemp("cli-shared"))
+
+
+def _sqlite_counts(url):
+    import sqlite3
+
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+    finally:
+        con.close()
+
+
+def test_migrate_uses_the_default_sqlite_file(tmp_path):
+    out = run(["migrate"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["revision"]
+    assert (tmp_path / "var" / "support.db").exists()
+
+
+def test_load_demo_needs_the_schema(tmp_path):
+    out = run(["load-demo"], tmp_path, f"sqlite:///{tmp_path / 'empty.db'}")
+    assert out.returncode == 1 and "migrate" in out.stderr and out.stdout == ""
+
+
+def test_migrate_then_load_demo_twice_is_idempotent(tmp_path):
+    db = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert run(["migrate"], tmp_path, db).returncode == 0
+    out = run(["load-demo", "--now", NOW], tmp_path, db)
+    assert out.returncode == 0 and json.loads(out.stdout)["loaded"]["orders"] == 18
+    before = _sqlite_counts(db)
+    assert run(["load-demo", "--now", NOW], tmp_path, db).returncode == 0
+    assert _sqlite_counts(db) == before
+
+
+def test_import_good_and_bad_files(tmp_path, db):
+    good = {"format_version": 1, "orders": [{
+        "order_number": "AK3000001", "email": "new@example.com", "placed_at": "2025-03-01T10:00:00Z",
+        "lines": [{"line_id": 1, "sku": "A2633", "quantity": 1, "unit_price": "19.99"}]}]}
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    out = run(["import", "good.json", "--now", NOW], tmp_path, db)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["imported"]["orders"] == 1
+
+    before = _sqlite_counts(db)
+    bad = json.loads(json.dumps(good))
+    bad["orders"][0]["order_number"] = "AK3000002"
+    bad["orders"].append({**bad["orders"][0], "order_number": "AK3000003",
+                          "lines": [{"line_id": 1, "sku": "NOPE", "quantity": 1, "unit_price": "1.00"}]})
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    out = run(["import", "bad.json", "--now", NOW], tmp_path, db)
+    assert out.returncode == 1 and "$.orders[1].lines[0].sku" in out.stderr and out.stdout == ""
+    assert _sqlite_counts(db) == before
+
+    (tmp_path / "broken.json").write_text("{not json")
+    out = run(["import", "broken.json"], tmp_path, db)
+    assert out.returncode == 1 and "not valid JSON" in out.stderr
+    out = run(["import", "missing.json"], tmp_path, db)
+    assert out.returncode == 1 and "cannot read" in out.stderr
+    assert _sqlite_counts(db) == before
+
+
+def test_decide_by_order_number(tmp_path, shared_db):
+    db = shared_db
+    request = {"topic": "return", "order_number": "ak1000004", "now": NOW, "request": {"line_id": 1, "quantity": 1}}
+    out = run(["decide"], tmp_path, db, json.dumps(request))
+    assert out.returncode == 0, out.stderr
+    decision = json.loads(out.stdout)
+    assert decision["outcome"] == "denied" and decision["reasons"][0]["code"] == "return_window_passed"
+    assert "RET-1" in decision["clauses"]
+
+
+def test_decide_with_inline_facts_needs_no_database(tmp_path):
+    request = {
+        "topic": "cancellation", "now": "2025-01-01T11:00:00Z",
+        "products": [{"sku": "A1", "name": "Charger", "category": "charger", "price": "10.00"}],
+        "order": {"order_number": "AK0000001", "email": "a@example.com", "placed_at": "2025-01-01T10:00:00Z",
+                  "lines": [{"line_id": 1, "sku": "A1", "quantity": 1, "unit_price": "10.00"}]},
+    }
+    out = run(["decide"], tmp_path, f"sqlite:///{tmp_path / 'none.db'}", json.dumps(request))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["reasons"][0]["code"] == "within_self_cancel_window"
+    request["now"] = "2025-01-01T11:01:00Z"
+    out = run(["decide"], tmp_path, None, json.dumps(request))
+    assert json.loads(out.stdout)["reasons"][0]["code"] == "self_cancel_window_passed"
+    request.update(topic="credits", now="2025-03-12T18:00:00Z", ledger=[
+        {"kind": "signup", "points": 500, "created_at": "2025-01-01T10:00:00Z"},
+        {"kind": "purchase", "points": 10, "created_at": "2025-03-01T10:00:00Z", "order_number": "AK0000001"}])
+    out = run(["decide"], tmp_path, None, json.dumps(request))
+    values = json.loads(out.stdout)["values"]
+    assert (values["available"], values["locked"]) == (500, 10)
+
+
+@pytest.mark.parametrize("payload,needle", [
+    ("{not json", "not valid JSON"),
+    ("[]", "must be a JSON object"),
+    ('{"topic": "teleport", "order_number": "AK1000004"}', "topic must be one of"),
+    ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": "1", "quantity": 1}}', "line_id"),
+    ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": -3}}', "quantity"),
+    ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": 99999999}}',
+     "quantity"),
+    ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": 1, "x": 1}}',
+     "unknown field"),
+    ('{"topic": "return", "order_number": "AK9999999", "request": {"line_id": 1, "quantity": 1}}', "not in the"),
+    ('{"topic": "refund", "order_number": "12"}', "AK followed by 7 digits"),
+    ('{"topic": "credits", "order_number": "AK1000008", "ledger": []}', "inline"),
+    ('{"topic": "cancellation", "order_number": "AK1000004", "now": "yesterday"}', "now"),
+    ('{"topic": "cancellation", "now": "2025-01-01T10:00:00Z", "order": {"order_number": "AK0000001", '
+     '"email": "a@example.com", "placed_at": "2026-01-01T10:00:00Z", "lines": [{"line_id": 1, "sku": "A2633", '
+     '"quantity": 1, "unit_price": "10.00"}]}}', "in the future"),
+    ('{"topic": "cancellation", "now": "2025-01-01T10:00:00Z", "order": {"order_number": "AK0000001", '
+     '"email": "a@example.com", "placed_at": "2024-01-01T10:00:00Z", "lines": [{"line_id": 1, "sku": "ZZZ", '
+     '"quantity": 1, "unit_price": "10.00"}]}}', "unknown SKU"),
+    ('{"topic": "warranty", "order_number": "AK1000010", "request": {"line_id": 1, "defect": "' + "x" * 5000 + '"}}',
+     "too long"),
+])
+def test_decide_bad_input(tmp_path, shared_db, payload, needle):
+    db = shared_db
+    before = _sqlite_counts(db)
+    out = run(["decide"], tmp_path, db, payload)
+    assert out.returncode == 1, out.stdout
+    assert needle in out.stderr and "Traceback" not in out.stderr and out.stdout == ""
+    assert _sqlite_counts(db) == before
+
+
+def test_show_policy(tmp_path):
+    out = run(["show-policy"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    policy = json.loads(out.stdout)
+    assert policy["returns"]["return_window_days"] == 30 and policy["version"]
+
+
+def test_show_policy_with_a_broken_file(tmp_path):
+    (tmp_path / "bad.yml").write_text("version: 1\nreturns: 7\n")
+    out = run(["--policy", str(tmp_path / "bad.yml"), "show-policy"], tmp_path)
+    assert out.returncode == 1 and "returns" in out.stderr and "Traceback" not in out.stderr

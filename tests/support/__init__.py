@@ -1,0 +1,1 @@
+"""Shared test helpers: PostgreSQL databases (``postgres``), migrated stores and services (``store``), fixtures."""
