@@ -1,0 +1,218 @@
+"""The form-validation base class every ``validate_<topic>_form`` builds on (in the spirit of RasaHQ/financial-demo).
+
+Each turn in which the customer gave something (a slot was extracted), in this order:
+1. every slot set in this turn is checked by its ``validate_<slot>`` (format only, no backend);
+   a bad value is cleared and the customer gets ``utter_invalid_<slot>`` (a hint); after ``MAX_FAILURES`` failures
+   in a row also ``utter_offer_handoff`` (talk to a person / stop);
+2. identity first (RET-4): once order number and email are known, ``identity.verify_identity``;
+   a lock-out ends the form (``requested_slot`` = None) and nothing else is asked or disclosed;
+3. once verified, facts that need the order (which line, how many units) are resolved against
+   ``service.order_overview``; an order with one line needs no question;
+4. the next missing slot of ``self.ask_order`` is requested; none left ends the form.
+
+Subclasses set ``form`` and ``topic_slots`` (asking order) and may add ``validate_<slot>`` methods.
+"""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional, Sequence, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from .identity import IdentityState, is_verified, verify_identity
+from .replies import BackendUnavailable, call_service, reset_topic_events
+from .service import get_service
+
+MAX_FAILURES = 3
+IDENTITY_ASK_ORDER = ("order_number", "email")
+
+ORDER_NUMBER_RE = re.compile(r"AK\s*-?\s*(\d{7})(?!\d)", re.IGNORECASE)
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# 16 upper-case letters/digits starting with a letter, at least 4 digits (docs/architecture.md)
+SERIAL_RE = re.compile(r"\b[A-Z][A-Z0-9]{15}\b")
+QUANTITY_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+UNKNOWN = "unknown"
+
+
+def first_int(value: Any) -> Optional[int]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() else None
+    text = str(value or "").strip().lower()
+    match = re.search(r"\d+", text)
+    if match:
+        return int(match.group())
+    return next((n for word, n in QUANTITY_WORDS.items() if re.search(rf"\b{word}\b", text)), None)
+
+
+def as_bool(value: Any) -> Optional[bool]:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in {"true", "yes", "y"}:
+        return True
+    if text in {"false", "no", "n"}:
+        return False
+    return None
+
+
+def choose(value: Any, allowed: Sequence[str]) -> Optional[str]:
+    """The one allowed code named in ``value`` (the code itself, or as words in a sentence), else None."""
+    text = re.sub(r"[\s_-]+", " ", str(value or "").strip().lower())
+    if text.replace(" ", "_") in allowed:
+        return text.replace(" ", "_")
+    hits = [code for code in allowed if re.search(rf"\b{re.escape(code.replace('_', ' '))}\b", text)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def match_line(lines: Sequence[Any], value: Any) -> Optional[Any]:
+    """The order line the customer means: its line id, or a unique match on SKU or product name."""
+    text = str(value or "").strip().lower()
+    if not text:
+        return None
+    by_id = [line for line in lines if str(line.line_id) == text]
+    if by_id:
+        return by_id[0]
+    hits = [line for line in lines if line.sku.lower() == text or text in line.name.lower()
+            or (len(line.name) > 3 and line.name.lower() in text)]
+    if len(hits) == 1:
+        return hits[0]
+    words = [w for w in re.findall(r"[a-z0-9]+", text) if len(w) > 2]
+    scored = sorted(((sum(w in line.name.lower() for w in words), line.line_id, line) for line in lines),
+                    key=lambda t: (-t[0], t[1]))
+    if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return scored[0][2]
+    return None
+
+
+class SupportFormValidation(FormValidationAction, ABC):
+    @property
+    @abstractmethod
+    def form(self) -> Text:
+        """The form this validates (subclasses set a class attribute, e.g. ``form = "return_form"``)."""
+
+    topic_slots: Sequence[Text] = ()
+    #: forms about one order line (returns, warranty) resolve ``order_line``/``quantity`` against the order
+    needs_line: bool = False
+
+    def name(self) -> Text:
+        return f"validate_{self.form}"
+
+    @property
+    def ask_order(self) -> List[Text]:
+        return [*IDENTITY_ASK_ORDER, *self.topic_slots]
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        return self.ask_order
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        if not tracker.slots_to_validate():
+            # nothing was extracted this turn: answer nothing, so that Rasa rejects the form and the rules can
+            # handle the message (a side question, stop, a person...) before the form asks again
+            return []
+        events = await self.get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+
+        identity_events, state = verify_identity(dispatcher, tracker)
+        tracker.add_slots(identity_events)
+        events += identity_events
+        if state in (IdentityState.LOCKED, IdentityState.ERROR):
+            return events + reset_topic_events() + [SlotSet(REQUESTED_SLOT, None)]
+
+        if state is IdentityState.VERIFIED and self.needs_line:
+            try:
+                line_events = self.resolve_line(dispatcher, tracker)
+            except BackendUnavailable as error:
+                extra = [SlotSet("identity_token", None), SlotSet("verified", False)] if error.identity_lost else []
+                return events + extra + reset_topic_events() + [SlotSet(REQUESTED_SLOT, None)]
+            tracker.add_slots(line_events)
+            events += line_events
+
+        return events + [SlotSet(REQUESTED_SLOT, self.next_slot(tracker))]
+
+    def next_slot(self, tracker: Tracker) -> Optional[Text]:
+        if not is_verified(tracker):
+            return next((s for s in IDENTITY_ASK_ORDER if tracker.get_slot(s) is None), "email")
+        return next((s for s in self.ask_order if tracker.get_slot(s) is None), None)
+
+    # ---------------------------------------------------------------------------------------- failures and hints
+    def reject(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text, **hint: Any) -> Dict[Text, Any]:
+        """Clear ``slot``, give the hint ``utter_invalid_<slot>``; after MAX_FAILURES in a row offer a way out."""
+        failures = int(tracker.get_slot("validation_failures") or 0) + 1
+        dispatcher.utter_message(response=f"utter_invalid_{slot}", **hint)
+        if failures >= MAX_FAILURES:
+            dispatcher.utter_message(response="utter_offer_handoff")
+            failures = 0
+        return {slot: None, "validation_failures": float(failures)}
+
+    @staticmethod
+    def accept(slot: Text, value: Any) -> Dict[Text, Any]:
+        return {slot: value, "validation_failures": 0.0}
+
+    # ---------------------------------------------------------------------------------------- identity slots
+    def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> Dict[Text, Any]:
+        match = ORDER_NUMBER_RE.search(str(value or ""))
+        if not match:
+            return self.reject(dispatcher, tracker, "order_number")
+        return self.accept("order_number", f"AK{match.group(1)}")
+
+    def validate_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: DomainDict) -> Dict[Text, Any]:
+        match = EMAIL_RE.search(str(value or ""))
+        if not match:
+            return self.reject(dispatcher, tracker, "email")
+        return self.accept("email", match.group().lower())
+
+    # ---------------------------------------------------------------------------------------- order line
+    def validate_order_line(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        if not text or len(text) > 200:
+            return self.reject(dispatcher, tracker, "order_line")
+        return {"order_line": text}  # matched against the order once verified (resolve_line)
+
+    def validate_quantity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          domain: DomainDict) -> Dict[Text, Any]:
+        number = first_int(value)
+        if number is None or not 1 <= number <= 999:
+            return self.reject(dispatcher, tracker, "quantity")
+        return self.accept("quantity", str(number))
+
+    def resolve_line(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """Which line (asked only if the order has several) and how many units (asked only if more than one)."""
+        service = get_service()
+        overview = call_service(dispatcher, service.order_overview, tracker.sender_id,
+                                tracker.get_slot("identity_token"), tracker.get_slot("order_number"))
+        lines = list(overview.lines)
+        chosen, events = tracker.get_slot("order_line"), []
+        line = None
+        if chosen is not None:
+            line = match_line(lines, chosen)
+            if line is None:
+                events += [SlotSet(k, v) for k, v in self.reject(dispatcher, tracker, "order_line").items()]
+        elif len(lines) == 1:
+            line = lines[0]
+        elif tracker.get_slot("product"):
+            line = match_line(lines, tracker.get_slot("product"))
+        if line is None:
+            return events
+        events.append(SlotSet("order_line", str(line.line_id)))
+        if "quantity" in self.topic_slots:
+            quantity = first_int(tracker.get_slot("quantity"))
+            if quantity is None and line.quantity == 1:
+                events.append(SlotSet("quantity", "1"))
+            elif quantity is not None and quantity > line.quantity:
+                tracker.add_slots(events)
+                hint = self.reject(dispatcher, tracker, "quantity", max_quantity=str(line.quantity))
+                events += [SlotSet(k, v) for k, v in hint.items()]
+        return events

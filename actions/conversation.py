@@ -1,0 +1,78 @@
+"""Conversation mechanics: stopping a request, asking which order line, and the fallback's "did you mean ...?"."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from .identity import is_verified
+from .replies import BackendUnavailable, call_service, reset_identity_events, reset_topic_events
+from .service import get_service
+
+#: orders with up to this many lines get one button per line (utter_ask_order_line_<n>); more get a list
+MAX_LINE_BUTTONS = 5
+
+
+class ActionAbandonRequest(Action):
+    """``stop`` or "no" at the confirmation: the request is dropped and nothing is written."""
+
+    def name(self) -> Text:
+        return "action_abandon_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_request_abandoned")
+        return reset_topic_events() + [SlotSet("requested_slot", None)]
+
+
+class ActionAskOrderLine(Action):
+    """Which item? The line names go into ``utter_ask_order_line_<n>`` as template variables (one button each)."""
+
+    def name(self) -> Text:
+        return "action_ask_order_line"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if not is_verified(tracker):  # never list an order's contents before verification
+            dispatcher.utter_message(response="utter_identity_required")
+            return []
+        service = get_service()
+        try:
+            overview = call_service(dispatcher, service.order_overview, tracker.sender_id,
+                                    tracker.get_slot("identity_token"), tracker.get_slot("order_number"))
+        except BackendUnavailable as error:
+            return reset_identity_events() if error.identity_lost else []
+        lines = list(overview.lines)
+        values: Dict[Text, str] = {}
+        for index, line in enumerate(lines, start=1):
+            values[f"line_{index}_id"] = str(line.line_id)
+            values[f"line_{index}_name"] = line.name
+            values[f"line_{index}_quantity"] = str(line.quantity)
+        values["line_list"] = "; ".join(f"{line.line_id}: {line.name}" for line in lines)
+        count = len(lines)
+        response = f"utter_ask_order_line_{count}" if 2 <= count <= MAX_LINE_BUTTONS else "utter_ask_order_line_many"
+        dispatcher.utter_message(response=response, **values)
+        return []
+
+
+class ActionAskAffirmation(Action):
+    """Two-stage fallback, first stage: "did you mean ...?" by intent (``utter_ask_affirmation_<intent>``),
+    or a plain rephrase request when there is no wording for that intent."""
+
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        ranking = message.get("intent_ranking") or []
+        if intent == "nlu_fallback" and len(ranking) > 1:
+            intent = ranking[1].get("name")
+        response = f"utter_ask_affirmation_{intent}"
+        if response not in (domain or {}).get("responses", {}):
+            response = "utter_ask_rephrase"
+        dispatcher.utter_message(response=response)
+        return []

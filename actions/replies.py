@@ -1,0 +1,163 @@
+"""Decision -> bot messages, and the guarded service call every action uses.
+
+A decision is told by response *name*: ``utter_<topic>_<reason code>`` for each reason (the first one carries
+``json_message=decision.widget_payload()`` for the web widget) and ``utter_next_step_<code>`` for each next step.
+The figures go in as template variables (``template_values``); the wording is in ``domain.yml``.
+
+Backend errors are never shown: ``call_service`` logs them and sends the generic ``utter_backend_error``.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Callable, Mapping, Optional, TypeVar
+from zoneinfo import ZoneInfo
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: slots describing the request in progress; cleared when a request is finished, abandoned or handed off
+TOPIC_SLOTS = (
+    "order_line",
+    "product",
+    "quantity",
+    "item_condition",
+    "quality_issue",
+    "serial_number",
+    "defect",
+    "defect_cause",
+    "troubleshooting_done",
+    "evidence_provided",
+    "country_now",
+    "shipped_internationally",
+    "transit_problem",
+    "validation_failures",
+    "pending_confirmation",
+)
+#: identity slots (RET-4); only actions set ``identity_token``, ``verified`` and ``verified_identity``
+IDENTITY_SLOTS = ("order_number", "email", "identity_token", "verified", "verified_identity")
+
+
+class BackendUnavailable(Exception):
+    """Raised by ``call_service`` after it told the customer (generically) and logged the cause.
+    ``identity_lost``: the service refused the verification token (expired or not this conversation's)."""
+
+    def __init__(self, identity_lost: bool = False) -> None:
+        super().__init__("identity lost" if identity_lost else "backend error")
+        self.identity_lost = identity_lost
+
+
+def reset_topic_events() -> list[dict[str, Any]]:
+    return [SlotSet(name, None) for name in TOPIC_SLOTS]
+
+
+def reset_identity_events() -> list[dict[str, Any]]:
+    return [SlotSet("identity_token", None), SlotSet("verified", False), SlotSet("verified_identity", None)]
+
+
+def _text(value: Any, tz: Optional[ZoneInfo]) -> Optional[str]:
+    """One template value as text: Decimal exactly (never float), datetimes in the policy timezone."""
+    if value is None or isinstance(value, Mapping):
+        return None
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        if tz is not None and value.tzinfo is not None:
+            value = value.astimezone(tz)
+        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        parts = [_text(v, tz) for v in value]
+        return ", ".join(p for p in parts if p)
+    return str(value)
+
+
+def template_values(decision: Any, item: Any = None, service: Any = None) -> dict[str, str]:
+    """The template variables for one message about ``decision``: ``support_email`` (CON-1, from the policy), the
+    decision's values, then the reason's or next step's own values (they win), ``due`` for a next step,
+    ``case_id`` and ``policy_version``.  Datetimes are shown in the policy timezone."""
+    tz = policy_tz(service)
+    out: dict[str, str] = {}
+    contacts = getattr(getattr(service, "policy", None), "contacts", None)
+    if contacts is not None:
+        out["support_email"] = contacts.email
+    sources = [decision.values]
+    if item is not None:
+        sources.append(item.values)
+    for source in sources:
+        for key, value in source.items():
+            text = _text(value, tz)
+            if text is not None:
+                out[str(key)] = text
+    if item is not None and getattr(item, "due", None) is not None:
+        out["due"] = _text(item.due, tz) or ""
+    out["case_id"] = decision.case_id or ""
+    out["policy_version"] = decision.policy_version
+    return out
+
+
+def policy_tz(service: Any) -> Optional[ZoneInfo]:
+    policy = getattr(service, "policy", None)
+    try:
+        return ZoneInfo(policy.timezone) if policy is not None else None
+    except Exception:  # pragma: no cover - a bad timezone is rejected when the policy loads
+        return None
+
+
+def utter_reasons(dispatcher: CollectingDispatcher, decision: Any, service: Any = None) -> None:
+    """``utter_<topic>_<code>`` for every reason; the first message carries the widget payload."""
+    payload: Optional[dict] = decision.widget_payload()
+    for reason in decision.reasons:
+        extra = {"json_message": payload} if payload is not None else {}
+        dispatcher.utter_message(
+            response=f"utter_{decision.topic}_{reason.code}", **extra, **template_values(decision, reason, service)
+        )
+        payload = None
+
+
+def utter_next_steps(
+    dispatcher: CollectingDispatcher, decision: Any, domain: Mapping[str, Any], service: Any = None
+) -> None:
+    """``utter_next_step_<code>`` for every next step that has a response (others are logged, not invented)."""
+    responses = domain.get("responses", {}) if domain else {}
+    for step in decision.next_steps:
+        name = f"utter_next_step_{step.code}"
+        if responses and name not in responses:
+            logger.warning("no response %s in domain.yml; next step not told", name)
+            continue
+        dispatcher.utter_message(response=name, **template_values(decision, step, service))
+
+
+def utter_decision(
+    dispatcher: CollectingDispatcher, decision: Any, domain: Mapping[str, Any], service: Any = None
+) -> None:
+    utter_reasons(dispatcher, decision, service)
+    utter_next_steps(dispatcher, decision, domain, service)
+
+
+def call_service(dispatcher: CollectingDispatcher, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one service call.  ``NotVerified`` -> ``utter_identity_required``; anything else that goes wrong is
+    logged with its traceback and the customer gets only the generic ``utter_backend_error``.  Both raise
+    ``BackendUnavailable`` (with ``identity_lost`` set) so the action can stop and reset its slots."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - nothing from the backend reaches the customer
+        if type(error).__name__ == "NotVerified":
+            logger.info("service call %s refused: not verified", getattr(func, "__name__", func))
+            dispatcher.utter_message(response="utter_identity_required")
+            raise BackendUnavailable(identity_lost=True) from error
+        logger.exception("service call %s failed", getattr(func, "__name__", func))
+        dispatcher.utter_message(response="utter_backend_error")
+        raise BackendUnavailable(identity_lost=False) from error
+

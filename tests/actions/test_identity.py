@@ -1,0 +1,136 @@
+"""Identity first (RET-4): verification by order number + purchase email, the same answer for an unknown order and a
+wrong email, lock-out, and a token only the action server can set."""
+from __future__ import annotations
+
+import pytest
+
+from actions.cancellation import ActionPreviewCancellation, ValidateCancelForm
+from actions.conversation import ActionAskOrderLine
+from actions.identity import MAX_IDENTITY_FAILURES
+from actions.returns import ValidateReturnForm
+
+GOOD = {"order_number": "AK1000001", "email": "olivia.fresh@example.com"}
+
+
+def test_verified_identity_sets_the_token_and_asks_nothing_more_for_a_cancellation(chat, service):
+    chat.active_loop = "cancel_form"
+    chat.run(ValidateCancelForm(), GOOD)
+    assert chat.slots["identity_token"] and chat.slots["verified"] is True
+    assert chat.responses == ["utter_identity_verified"]
+    assert chat.slot_events()["requested_slot"] is None  # the form is complete
+
+
+def test_order_number_and_email_are_normalised(chat, service):
+    chat.run(ValidateCancelForm(), {"order_number": "my order is ak 1000001", "email": "Olivia.Fresh@Example.com"})
+    assert chat.slots["order_number"] == "AK1000001"
+    assert chat.slots["email"] == "olivia.fresh@example.com"
+    assert chat.slots["verified"] is True
+
+
+def test_the_form_asks_the_order_number_first_then_the_email(chat, service):
+    chat.run(ValidateReturnForm(), {"email": "olivia.fresh@example.com"})
+    assert chat.slot_events()["requested_slot"] == "order_number"
+    assert not chat.slots["identity_token"]
+
+
+@pytest.mark.parametrize("order_number,email", [
+    ("AK1000001", "someone.else@example.com"),   # wrong email
+    ("AK9999999", "olivia.fresh@example.com"),   # unknown order
+])
+def test_unknown_order_and_wrong_email_get_the_same_generic_answer(chat, service, order_number, email):
+    chat.run(ValidateCancelForm(), {"order_number": order_number, "email": email})
+    assert chat.responses == ["utter_identity_not_verified"]
+    assert chat.slots["identity_token"] is None and chat.slots["verified"] is False
+    assert chat.slots["email"] is None
+    assert chat.slot_events()["requested_slot"] == "email"
+
+
+def test_three_wrong_emails_lock_out_with_contacts_and_end_the_form(chat, service):
+    for attempt in range(1, MAX_IDENTITY_FAILURES + 1):
+        chat.run(ValidateCancelForm(), {"order_number": "AK1000001", "email": f"wrong{attempt}@example.com"})
+    assert "utter_identity_locked_out" in chat.responses
+    assert "utter_contact_contact_channels" in chat.responses
+    assert chat.slot_events()["requested_slot"] is None
+    # even the right email is refused now, in this conversation
+    chat.run(ValidateCancelForm(), GOOD)
+    assert chat.responses[0] == "utter_identity_locked_out"
+    assert chat.slots["verified"] is False and chat.slots["identity_token"] is None
+
+
+def test_the_locked_out_form_ends_without_any_decision(chat, service, counts):
+    for attempt in range(MAX_IDENTITY_FAILURES):
+        chat.run(ValidateCancelForm(), {"order_number": "AK1000001", "email": f"wrong{attempt}@example.com"})
+    before = counts()
+    chat.run(ActionPreviewCancellation())
+    assert chat.messages == []
+    assert counts() == before
+
+
+def test_malformed_values_get_a_hint_and_are_not_sent_to_the_service(chat, service, counts):
+    before = counts()
+    chat.run(ValidateCancelForm(), {"order_number": "12345"})
+    assert chat.responses == ["utter_invalid_order_number"]
+    assert chat.slots["order_number"] is None
+    chat.run(ValidateCancelForm(), {"email": "not an email"})
+    assert chat.responses == ["utter_invalid_email"]
+    assert counts() == before  # no verification attempt was recorded
+
+
+def test_three_invalid_answers_offer_a_way_out(chat, service):
+    for _ in range(3):
+        chat.run(ValidateCancelForm(), {"order_number": "no idea"})
+    assert chat.responses == ["utter_invalid_order_number", "utter_offer_handoff"]
+    buttons = [b["payload"] for b in chat.domain["responses"]["utter_offer_handoff"][0]["buttons"]]
+    assert "/human_handoff" in buttons and "/stop" in buttons
+
+
+def test_a_correction_reverifies(chat, service):
+    chat.run(ValidateCancelForm(), {"order_number": "AK1000001", "email": "olivia.fresh@exmaple.com"})
+    assert chat.slots["verified"] is False
+    chat.run(ValidateCancelForm(), {"email": "sorry, my email is olivia.fresh@example.com"})
+    assert chat.slots["verified"] is True
+
+
+def test_changing_the_order_number_after_verification_drops_the_token(chat, service):
+    chat.run(ValidateCancelForm(), GOOD)
+    chat.run(ValidateCancelForm(), {"order_number": "AK1000002"})
+    assert chat.slots["verified"] is False and chat.slots["identity_token"] is None
+    assert chat.slot_events()["requested_slot"] == "email"
+
+
+def test_a_typed_token_does_not_verify_anything(chat, service):
+    """Slots only the action server sets: even if a token got into the slots, the service re-checks it."""
+    chat.run(ActionPreviewCancellation(), {"order_number": "AK1000001", "email": "olivia.fresh@example.com",
+                                           "identity_token": "x", "verified": True})
+    assert chat.responses == ["utter_identity_required"]
+    assert chat.slots["identity_token"] is None and chat.slots["verified"] is False
+
+
+def test_order_lines_are_not_listed_before_verification(chat, service):
+    chat.run(ActionAskOrderLine(), {"order_number": "AK1000003", "email": "emma.twenty@example.com"})
+    assert chat.responses == ["utter_identity_required"]
+
+
+def test_identity_slots_have_only_custom_mappings(domain):
+    for name in ("identity_token", "verified", "verified_identity", "identity_failures", "pending_confirmation"):
+        assert [m["type"] for m in domain["slots"][name]["mappings"]] == ["custom"], name
+    assert domain["slots"]["identity_token"]["influence_conversation"] is False
+    assert "identity_token" not in domain["entities"] and "verified" not in domain["entities"]
+
+
+def test_a_second_order_with_another_email_asks_for_that_email_without_counting_a_failure(chat, service):
+    chat.run(ValidateCancelForm(), GOOD)
+    chat.run(ValidateCancelForm(), {"order_number": "AK1000016"})   # grace's order, olivia's email carried over
+    assert chat.responses == []
+    assert chat.slots["email"] is None and chat.slots["verified"] is False
+    assert chat.slot_events()["requested_slot"] == "email"
+    assert not chat.slots["identity_failures"]
+    chat.run(ValidateCancelForm(), {"email": "grace.refunds@example.com"})
+    assert chat.slots["verified"] is True
+
+
+def test_a_second_order_with_the_same_email_is_verified_at_once(chat, service):
+    chat.run(ValidateCancelForm(), {"order_number": "AK1000014", "email": "grace.refunds@example.com"})
+    chat.run(ValidateCancelForm(), {"order_number": "AK1000016"})
+    assert chat.slots["verified"] is True
+    assert chat.slots["verified_identity"] == "AK1000016|grace.refunds@example.com"
