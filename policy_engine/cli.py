@@ -1,4 +1,7 @@
-"""``python -m policy_engine``: migrate, load-demo, import, decide, show-policy.
+"""``python -m policy_engine``: migrate, load-demo, import, decide, show-policy, inspect, refund-issued.
+
+``inspect`` and ``refund-issued`` are the warehouse / support-desk side of a return (``SupportService.record_inspection``
+and ``issue_refund``: REF-1, REF-4, CRD-11); they print the refund status decision.
 
 Results go to stdout (JSON where it is data), errors to stderr with a non-zero exit status (1: the input or the
 database refused; 2: bad command line).  Every command that writes does so in one transaction: nothing is
@@ -357,6 +360,41 @@ def _facts_from_db(args, raw_number: Any):
         engine.dispose()
 
 
+# ------------------------------------------------------------------------------------------------- staff side
+
+
+def _staff_service(args, engine):
+    from .service import SupportService
+
+    now = _now(args.now)
+    return SupportService(make_session_factory(engine), _policy(args), lambda: now)
+
+
+def cmd_inspect(args) -> int:
+    """RET-6/REF-1: record the warehouse inspection of the order's returned item."""
+    engine = _engine(args)
+    try:
+        _require_schema(engine)
+        decision = _staff_service(args, engine).record_inspection(args.order_number, args.passed, args.finding,
+                                                                  line_id=args.line)
+    finally:
+        engine.dispose()
+    _print_json(decision.to_dict())
+    return 0
+
+
+def cmd_refund_issued(args) -> int:
+    """REF-1/REF-4/CRD-11: the refund was paid; reverses the returned lines' credits, once."""
+    engine = _engine(args)
+    try:
+        _require_schema(engine)
+        decision = _staff_service(args, engine).issue_refund(args.order_number, line_id=args.line)
+    finally:
+        engine.dispose()
+    _print_json(decision.to_dict())
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------- main
 
 
@@ -376,7 +414,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("decide", help="decide a request given as JSON on stdin; prints the decision JSON").set_defaults(
         func=cmd_decide)
     sub.add_parser("show-policy", help="print the policy file as validated JSON").set_defaults(func=cmd_show_policy)
+
+    inspect = sub.add_parser("inspect", help="warehouse: record the inspection of a returned item (RET-6, REF-1)")
+    inspect.add_argument("order_number")
+    result = inspect.add_mutually_exclusive_group(required=True)
+    result.add_argument("--passed", dest="passed", action="store_true", help="the item passed inspection")
+    result.add_argument("--failed", dest="passed", action="store_false", help="the item failed inspection")
+    inspect.add_argument("--finding", help="why it failed: " + ", ".join(sorted(_findings())))
+    inspect.add_argument("--line", type=int, help="order line, when several returns of the order await inspection")
+    inspect.add_argument("--now", help="ISO 8601 date-time of the inspection (default: the clock)")
+    inspect.set_defaults(func=cmd_inspect)
+
+    issued = sub.add_parser("refund-issued", help="support: the refund was paid; reverses credits (REF-4, CRD-11)")
+    issued.add_argument("order_number")
+    issued.add_argument("--line", type=int, help="order line, when several refunds of the order are open")
+    issued.add_argument("--now", help="ISO 8601 date-time of the payment (default: the clock)")
+    issued.set_defaults(func=cmd_refund_issued)
     return parser
+
+
+def _findings():
+    from .refunds import INSPECTION_FINDINGS
+
+    return INSPECTION_FINDINGS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

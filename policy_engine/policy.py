@@ -32,6 +32,7 @@ __all__ = [
     "CreditsPolicy",
     "OpeningHours",
     "ContactsPolicy",
+    "IdentityPolicy",
     "Policy",
     "load_policy",
     "policy_from_mapping",
@@ -46,6 +47,10 @@ DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policy" / "polic
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 REMEDIES = ("refurbished", "new", "partial_refund")
+
+#: sanity ceilings for the identity figures: a typo like 5000 attempts or a year-long token is refused
+MAX_IDENTITY_ATTEMPTS = 100
+MAX_IDENTITY_MINUTES = 7 * 24 * 60
 
 
 class PolicyError(ValueError):
@@ -153,6 +158,16 @@ class ContactsPolicy:
 
 
 @dataclass(frozen=True)
+class IdentityPolicy:
+    """RET-4 identity checks (order number + purchase email): how many wrong guesses, how long a lock-out lasts, how
+    long a verification stays valid.  Security figures a support lead may tune, not policy text."""
+
+    max_failed_attempts: int                # failures (per conversation and per order number) that lock out
+    lockout_minutes: int                    # counting window and lock-out duration
+    token_lifetime_minutes: int             # a verification token expires after this
+
+
+@dataclass(frozen=True)
 class Policy:
     version: str
     effective_from: date
@@ -164,6 +179,7 @@ class Policy:
     warranty: WarrantyPolicy
     credits: CreditsPolicy
     contacts: ContactsPolicy
+    identity: IdentityPolicy
 
     @property
     def tz(self) -> ZoneInfo:
@@ -408,6 +424,17 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
         hours_timezone=_timezone(t, "hours_timezone"),
     )
 
+    i = top.section("identity")
+    identity = IdentityPolicy(
+        max_failed_attempts=i.int("max_failed_attempts"),
+        lockout_minutes=i.int("lockout_minutes"),
+        token_lifetime_minutes=i.int("token_lifetime_minutes"),
+    )
+    for key, limit in (("max_failed_attempts", MAX_IDENTITY_ATTEMPTS), ("lockout_minutes", MAX_IDENTITY_MINUTES),
+                       ("token_lifetime_minutes", MAX_IDENTITY_MINUTES)):
+        if getattr(identity, key) > limit:
+            raise i.error(key, f"must be at most {limit}", getattr(identity, key))
+
     return Policy(
         version=str(version).strip(),
         effective_from=top.date("effective_from"),
@@ -419,6 +446,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
         warranty=warranty,
         credits=credits,
         contacts=contacts,
+        identity=identity,
     )
 
 

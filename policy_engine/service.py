@@ -12,24 +12,27 @@ Errors:
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from functools import lru_cache
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .cancellation import decide_cancellation
 from .contacts import contact_info
-from .credits import credits_summary, decide_credits_reversal
+from .credits import credits_summary, decide_credits_reversal, qualifying_amount
 from .decision import Decision, Outcome, to_jsonable
 from .facts import LedgerEntry, Order, OrderStatus, RefundRecord
 from .policy import DEFAULT_POLICY_PATH, InvalidRequest, Policy, load_policy
-from .refunds import decide_refund_status
+from .refunds import INSPECTION_FINDINGS, decide_refund_status
 from .returns import ReturnRequest, decide_return
 from .store.db import make_engine, make_session_factory, unit_of_work
-from .store.identity import NotVerified, Verification, authorise, verify
+from .store.identity import NotVerified, Verification, authorise, normalise_order_number, verify
 from .store.mapping import decision_from_dict, ledger_fact, order_fact, refund_fact
 from .store.models import (
     CancellationRow,
@@ -42,7 +45,7 @@ from .store.models import (
     WarrantyClaimRow,
     case_id_for,
 )
-from .store.queries import ledger_for_customer, line_row, refunds_for_order
+from .store.queries import ledger_for_customer, line_row, order_by_number, refunds_for_order
 from .transit import TransitRequest, decide_transit
 from .warranty import SERIAL_NUMBER, Purchase, WarrantyRequest, decide_warranty
 
@@ -55,6 +58,7 @@ __all__ = [
     "LineOverview",
     "decide_topic",
     "utc_now",
+    "STAFF_CONVERSATION",
 ]
 
 #: outcomes that open a case a person or the warehouse acts on; other outcomes are only audited
@@ -62,6 +66,8 @@ CASE_OUTCOMES = (Outcome.APPROVED, Outcome.NEEDS_REVIEW)
 MAX_TEXT = 500          # free text the customer types (defect description)
 MAX_SHORT_TEXT = 64     # serial numbers, country names typed by the customer
 _WRITE_ATTEMPTS = 3
+#: ``decision_audit.conversation_id`` of the staff operations (warehouse / support desk, no conversation)
+STAFF_CONVERSATION = "staff"
 
 
 def utc_now() -> datetime:
@@ -117,6 +123,15 @@ def _check_warranty_request(request: WarrantyRequest) -> None:
             raise InvalidRequest(f"{name} must be true or false")
 
 
+@dataclass
+class NewCase:
+    """A case row just inserted: its key, its case ID, and further column values to store with its decision."""
+
+    id: int
+    case_id: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 def _with_values(decision: Decision, **values: Any) -> Decision:
     return replace(decision, values={**decision.values, **values})
 
@@ -140,6 +155,80 @@ def decide_topic(topic: str, order: Order, request: Any, policy: Policy, now: da
     if topic == "credits":
         return credits_summary(tuple(ledger), policy, now)
     raise InvalidRequest(f"unknown topic {topic!r}")
+
+
+def _staff_order_number(raw: Any) -> str:
+    number = normalise_order_number(raw)
+    if number is None:
+        raise InvalidRequest(f"order_number must be AK followed by 7 digits, got {raw!r}")
+    return number
+
+
+def _optional_line_id(line_id: Any) -> int | None:
+    if line_id is None:
+        return None
+    if isinstance(line_id, bool) or not isinstance(line_id, int) or not 1 <= line_id <= 10_000:
+        raise InvalidRequest(f"line_id must be a positive integer, got {line_id!r}")
+    return line_id
+
+
+def _staff_order(session: Session, number: str) -> OrderRow:
+    order = order_by_number(session, number)
+    if order is None:
+        raise InvalidRequest(f"order {number} is not in the database")
+    return order
+
+
+def _order_refunds(session: Session, order: OrderRow, line_id: int | None) -> list[RefundRow]:
+    """The order's refund records, oldest first, locked for this transaction (PostgreSQL ``FOR UPDATE``; SQLite's
+    write transaction already excludes other writers), so two staff calls cannot both advance the same record."""
+    stmt = select(RefundRow).where(RefundRow.order_id == order.id).order_by(RefundRow.id).with_for_update()
+    refunds = list(session.scalars(stmt))
+    if line_id is None:
+        return refunds
+    line = line_row(order, line_id)
+    if line is None:
+        raise InvalidRequest(f"order {order.order_number} has no line {line_id}")
+    cases = set(session.scalars(select(ReturnCaseRow.id).where(ReturnCaseRow.line_id == line.id)))
+    return [r for r in refunds if r.return_case_id in cases]
+
+
+@lru_cache(maxsize=None)
+def _insert(table):
+    """``INSERT INTO <table>`` with the parameters' columns, built once per table (compiled-statement cache)."""
+    return table.insert()
+
+
+@lru_cache(maxsize=None)
+def _update_by_id(table):
+    """``UPDATE <table> SET <the parameters' columns> WHERE id = :row_id``, built once (compiled-statement cache)."""
+    return table.update().where(table.c.id == bindparam("row_id"))
+
+
+@lru_cache(maxsize=None)
+def _stored_decision_stmt(model, key: str, open_only: bool):
+    where = [getattr(model, key) == bindparam("key")]
+    if open_only:
+        where.append(model.status == "open")
+    return select(model.decision).where(*where)
+
+
+def _stored_decision(session: Session, model, key: str, value: int, *, open_only: bool = False
+                     ) -> dict[str, Any] | None:
+    """The stored decision of the case whose natural key ``key`` (``line_id`` of an open case, ``order_id``) is
+    ``value``, if there is one."""
+    return session.execute(_stored_decision_stmt(model, key, open_only), {"key": value}).scalar_one_or_none()
+
+
+def _refund_note(refund: RefundRow) -> str:
+    return f"refund {refund.id}"
+
+
+def _reversed_for(session: Session, order: OrderRow, refund: RefundRow) -> int:
+    rows = session.scalars(select(CreditLedgerRow.points).where(
+        CreditLedgerRow.order_id == order.id, CreditLedgerRow.kind == "reversal",
+        CreditLedgerRow.note == _refund_note(refund)))
+    return -sum(rows)
 
 
 class SupportService:
@@ -166,20 +255,19 @@ class SupportService:
         return now.astimezone(timezone.utc)
 
     def _audit(self, session: Session, decision: Decision, *, conversation_id: str | None, order_number: str | None,
-               inputs: dict[str, Any], now: datetime) -> None:
-        session.add(
-            DecisionAuditRow(
-                topic=decision.topic,
-                outcome=decision.outcome.value,
-                case_id=decision.case_id,
-                conversation_id=conversation_id,
-                order_number=order_number,
-                policy_version=decision.policy_version,
-                inputs=to_jsonable(inputs),
-                decision=decision.to_dict(),
-                created_at=now,
-            )
-        )
+               inputs: dict[str, Any], now: datetime, stored: dict[str, Any] | None = None) -> None:
+        # a Core insert: the audit row is never read back in the unit of work, so it skips the ORM's bookkeeping
+        session.execute(_insert(DecisionAuditRow.__table__), dict(
+            topic=decision.topic,
+            outcome=decision.outcome.value,
+            case_id=decision.case_id,
+            conversation_id=conversation_id,
+            order_number=order_number,
+            policy_version=decision.policy_version,
+            inputs=to_jsonable(inputs),
+            decision=stored if stored is not None else decision.to_dict(),
+            created_at=now,
+        ))
 
     def _read(self, conversation_id: str, token: str, order_number: str | None,
               decide: Callable[[Session, OrderRow, datetime], Decision]) -> Decision:
@@ -189,40 +277,48 @@ class SupportService:
             return decide(uow.session, order, now)
 
     def _write_case(self, conversation_id: str, token: str, order_number: str, *, inputs: dict[str, Any],
-                    prefix: str,
-                    find_existing: Callable[[Session, OrderRow], Any],
+                    prefix: str, model: type,
+                    find_existing: Callable[[Session, OrderRow], dict[str, Any] | None],
                     decide: Callable[[Order, datetime], Decision],
-                    new_row: Callable[[OrderRow, Decision, datetime], Any],
-                    after_insert: Callable[[Session, OrderRow, Any, Decision, datetime], Decision] | None = None,
+                    new_row: Callable[[OrderRow, Decision, datetime], dict[str, Any]],
+                    after_insert: Callable[[Session, OrderRow, "NewCase", Decision, datetime], Decision] | None = None,
                     ) -> Decision:
-        """Find the open case for the natural key, else decide and (for CASE_OUTCOMES) insert the case, its side
-        effects and the audit row in one transaction.  A unique-constraint race is retried: the retry finds the
-        winner's case and answers it with ``repeated=True``."""
+        """Find the open case for the natural key (its stored decision), else decide and (for CASE_OUTCOMES) insert
+        the case (``new_row`` gives its column values), its side effects and the audit row in one transaction.
+        A unique-constraint race is retried: the retry finds the winner's case and answers it with
+        ``repeated=True``.
+
+        The case, its decision and the audit row are written with Core statements (no ORM unit-of-work
+        bookkeeping for rows that are never read back here): about half the cost of a case write."""
         now = self.now()
+        table = model.__table__
         for attempt in range(_WRITE_ATTEMPTS):
             with unit_of_work(self._sessions, write=True) as uow:
                 session = uow.session
+                stored = None
                 order = authorise(session, conversation_id, token, order_number, now)
                 existing = find_existing(session, order)
                 if existing is not None:
-                    return _with_values(decision_from_dict(existing.decision), repeated=True)
+                    return _with_values(decision_from_dict(existing), repeated=True)
                 decision = decide(order_fact(order), now)
                 if decision.outcome in CASE_OUTCOMES:
-                    row = new_row(order, decision, now)
-                    session.add(row)
+                    values = {**new_row(order, decision, now), "decision": {}, "conversation_id": conversation_id,
+                              "created_at": now}
                     try:
-                        session.flush()
+                        row_id = session.execute(_insert(table), values).inserted_primary_key[0]
                     except IntegrityError:
                         if attempt == _WRITE_ATTEMPTS - 1:
                             raise
                         continue  # leaving the block rolls back; the next attempt finds the winner's case
-                    row.case_id = case_id_for(prefix, row.id)
-                    decision = _with_values(decision.with_case(row.case_id), repeated=False)
+                    case = NewCase(row_id, case_id_for(prefix, row_id))
+                    decision = _with_values(decision.with_case(case.case_id), repeated=False)
                     if after_insert is not None:
-                        decision = after_insert(session, order, row, decision, now)
-                    row.decision = decision.to_dict()
+                        decision = after_insert(session, order, case, decision, now)
+                    stored = decision.to_dict()
+                    session.execute(_update_by_id(table), {"row_id": case.id, "case_id": case.case_id,
+                                                           "decision": stored, **case.extra})
                 self._audit(session, decision, conversation_id=conversation_id, order_number=order.order_number,
-                            inputs=inputs, now=now)
+                            inputs=inputs, now=now, stored=stored)
                 uow.commit()
                 return decision
         raise RuntimeError("unreachable")  # pragma: no cover
@@ -233,7 +329,7 @@ class SupportService:
         """RET-4: order number + purchase email; same answer for unknown order and wrong email; lock-out."""
         now = self.now()
         with unit_of_work(self._sessions, write=True) as uow:
-            result = verify(uow.session, conversation_id, order_number, email, now)
+            result = verify(uow.session, conversation_id, order_number, email, now, self.policy.identity)
             uow.commit()
             return result
 
@@ -266,24 +362,23 @@ class SupportService:
             line = line_row(order, request.line_id) if isinstance(request.line_id, int) else None
             if line is None:
                 return None  # the decision raises InvalidRequest for an unknown line
-            return session.query(ReturnCaseRow).filter_by(line_id=line.id, status="open").one_or_none()
+            return _stored_decision(session, ReturnCaseRow, "line_id", line.id, open_only=True)
 
-        def new_row(order: OrderRow, decision: Decision, now: datetime) -> ReturnCaseRow:
-            return ReturnCaseRow(order_id=order.id, line_id=line_row(order, request.line_id).id, status="open",
-                                 quantity=request.quantity, condition=request.condition,
-                                 quality_issue=request.quality_issue, outcome=decision.outcome.value, decision={},
-                                 conversation_id=conversation_id, created_at=now)
+        def new_row(order: OrderRow, decision: Decision, now: datetime) -> dict[str, Any]:
+            return dict(order_id=order.id, line_id=line_row(order, request.line_id).id, status="open",
+                        quantity=request.quantity, condition=request.condition, quality_issue=request.quality_issue,
+                        outcome=decision.outcome.value)
 
-        def after_insert(session: Session, order: OrderRow, row: ReturnCaseRow, decision: Decision,
+        def after_insert(session: Session, order: OrderRow, case: NewCase, decision: Decision,
                          now: datetime) -> Decision:
-            if decision.outcome is Outcome.APPROVED:
-                session.add(RefundRow(order_id=order.id, return_case_id=row.id,
-                                      amount=decision.values["refund_amount"], payment_method=order.payment_method,
-                                      status="awaiting_item", created_at=now))
+            if decision.outcome is Outcome.APPROVED:  # RET-6 / REF-1: the refund waits for the item
+                session.execute(_insert(RefundRow.__table__), dict(
+                    order_id=order.id, return_case_id=case.id, amount=decision.values["refund_amount"],
+                    payment_method=order.payment_method, status="awaiting_item", created_at=now))
             return decision
 
         return self._write_case(
-            conversation_id, token, order_number, prefix="RET",
+            conversation_id, token, order_number, prefix="RET", model=ReturnCaseRow,
             inputs={"request": _jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_return(order, request, self.policy, now),
@@ -301,13 +396,12 @@ class SupportService:
         transaction."""
 
         def find_existing(session: Session, order: OrderRow):
-            return session.query(CancellationRow).filter_by(order_id=order.id).one_or_none()
+            return _stored_decision(session, CancellationRow, "order_id", order.id)
 
-        def new_row(order: OrderRow, decision: Decision, now: datetime) -> CancellationRow:
-            return CancellationRow(order_id=order.id, outcome=decision.outcome.value, reversed_points=0, decision={},
-                                   conversation_id=conversation_id, created_at=now)
+        def new_row(order: OrderRow, decision: Decision, now: datetime) -> dict[str, Any]:
+            return dict(order_id=order.id, outcome=decision.outcome.value, reversed_points=0)
 
-        def after_insert(session: Session, order: OrderRow, row: CancellationRow, decision: Decision,
+        def after_insert(session: Session, order: OrderRow, case: NewCase, decision: Decision,
                          now: datetime) -> Decision:
             if decision.outcome is not Outcome.APPROVED:
                 return decision
@@ -319,13 +413,14 @@ class SupportService:
             points = int(reversal.values.get("points", 0)) if reversal.outcome is Outcome.APPROVED else 0
             if points:
                 session.add(CreditLedgerRow(customer_id=order.customer_id, kind="reversal", points=-points,
-                                            created_at=now, order_id=order.id, note=row.case_id))
-                row.reversed_points = points
+                                            created_at=now, order_id=order.id, note=case.case_id))
+                case.extra["reversed_points"] = points
                 decision = replace(decision, reasons=(*decision.reasons, *reversal.reasons))
             return _with_values(decision, credits_reversed=points)
 
         return self._write_case(
-            conversation_id, token, order_number, prefix="CAN", inputs={"order_number": order_number},
+            conversation_id, token, order_number, prefix="CAN", model=CancellationRow,
+            inputs={"order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_cancellation(order, self.policy, now),
             new_row=new_row, after_insert=after_insert,
@@ -375,21 +470,20 @@ class SupportService:
             line = line_row(order, request.line_id) if isinstance(request.line_id, int) else None
             if line is None:
                 return None
-            return session.query(WarrantyClaimRow).filter_by(line_id=line.id, status="open").one_or_none()
+            return _stored_decision(session, WarrantyClaimRow, "line_id", line.id, open_only=True)
 
-        def new_row(order: OrderRow, decision: Decision, now: datetime) -> WarrantyClaimRow:
+        def new_row(order: OrderRow, decision: Decision, now: datetime) -> dict[str, Any]:
             serial = (request.serial_number or "").strip().upper()
             deadline = decision.values.get("claim_deadline")
-            return WarrantyClaimRow(
+            return dict(
                 order_id=order.id, line_id=line_row(order, request.line_id).id, status="open",
                 serial_number=serial if SERIAL_NUMBER.match(serial) else None,
                 defect=request.defect, cause=request.cause, outcome=decision.outcome.value,
                 claim_deadline=deadline if isinstance(deadline, date) and not isinstance(deadline, datetime) else None,
-                decision={}, conversation_id=conversation_id, created_at=now,
             )
 
         return self._write_case(
-            conversation_id, token, order_number, prefix="WAR",
+            conversation_id, token, order_number, prefix="WAR", model=WarrantyClaimRow,
             inputs={"request": _jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_warranty(order, request, self.policy, now),
@@ -403,14 +497,13 @@ class SupportService:
         _require(request, TransitRequest)
 
         def find_existing(session: Session, order: OrderRow):
-            return session.query(TransitClaimRow).filter_by(order_id=order.id).one_or_none()
+            return _stored_decision(session, TransitClaimRow, "order_id", order.id)
 
-        def new_row(order: OrderRow, decision: Decision, now: datetime) -> TransitClaimRow:
-            return TransitClaimRow(order_id=order.id, problem=request.problem, outcome=decision.outcome.value,
-                                   decision={}, conversation_id=conversation_id, created_at=now)
+        def new_row(order: OrderRow, decision: Decision, now: datetime) -> dict[str, Any]:
+            return dict(order_id=order.id, problem=request.problem, outcome=decision.outcome.value)
 
         return self._write_case(
-            conversation_id, token, order_number, prefix="INS",
+            conversation_id, token, order_number, prefix="INS", model=TransitClaimRow,
             inputs={"request": _jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_transit(order, request, self.policy, now),
@@ -428,6 +521,125 @@ class SupportService:
             return credits_summary(ledger, self.policy, now)
 
         return self._read(conversation_id, token, None, decide)
+
+    # ------------------------------------------------------------------------------------------------ staff side
+
+    def record_inspection(self, order_number: str, passed: bool, finding: str | None = None, *,
+                          line_id: int | None = None) -> Decision:
+        """RET-6/REF-1: the warehouse inspected the returned item.  Staff operation: no conversation token.
+
+        Advances the order's refund record that awaits inspection (an inspection implies the item arrived, so
+        ``item_received_at`` is set too when missing) to ``inspected`` (passed) or ``rejected`` (failed, with the
+        ``finding`` the refund status cites: RET-8 altered label / incorrect item / empty package, RET-9 transit
+        damage at the buyer's risk, RET-12 personal item).  Answers the refund status decision with
+        ``values["repeated"]``; the same inspection again changes nothing (``repeated=True``), a different one is
+        refused.  ``line_id`` picks the refund when several of the order's returns await inspection."""
+        if not isinstance(passed, bool):
+            raise InvalidRequest(f"passed must be true or false, got {passed!r}")
+        if finding is not None and finding not in INSPECTION_FINDINGS:
+            raise InvalidRequest(f"finding must be one of {sorted(INSPECTION_FINDINGS)}, got {finding!r}")
+        if passed and finding is not None:
+            raise InvalidRequest(f"a passed inspection has no finding (got {finding!r}): a finding refuses the refund")
+        number = _staff_order_number(order_number)
+        line_id = _optional_line_id(line_id)
+        inputs = {"operation": "record_inspection", "order_number": number, "passed": passed, "finding": finding,
+                  "line_id": line_id}
+        now = self.now()
+        with unit_of_work(self._sessions, write=True) as uow:
+            session = uow.session
+            order = _staff_order(session, number)
+            refunds = _order_refunds(session, order, line_id)
+            pending = [r for r in refunds if r.inspected_at is None and r.issued_at is None]
+            if len(pending) > 1:
+                raise InvalidRequest(f"{len(pending)} refunds of order {number} await inspection: give line_id")
+            if not pending:
+                done = [r for r in refunds if r.inspected_at is not None]
+                if not done:
+                    raise InvalidRequest(f"order {number} has no refund awaiting inspection")
+                latest = done[-1]
+                if (latest.inspection_passed, latest.inspection_finding) != (passed, finding):
+                    raise InvalidRequest(
+                        f"the inspection of order {number} is already recorded (passed={latest.inspection_passed}, "
+                        f"finding={latest.inspection_finding!r}); it is not changed here")
+                return _with_values(self._refund_status(order, latest, now), repeated=True)
+            refund = pending[0]
+            if refund.item_received_at is None:
+                refund.item_received_at = now
+            refund.inspected_at = now
+            refund.inspection_passed = passed
+            refund.inspection_finding = finding
+            refund.status = "inspected" if passed else "rejected"
+            decision = _with_values(self._refund_status(order, refund, now), repeated=False, refund_id=refund.id)
+            self._audit(session, decision, conversation_id=STAFF_CONVERSATION, order_number=number, inputs=inputs,
+                        now=now)
+            uow.commit()
+            return decision
+
+    def issue_refund(self, order_number: str, *, line_id: int | None = None) -> Decision:
+        """REF-1/REF-2: the refund of a return that passed inspection was paid to the original payment method.
+        Staff operation: no conversation token.
+
+        In one transaction: the refund record becomes ``issued``, the credits earned by the returned lines are
+        reversed (CRD-11: the refunded amount's credits; everything the order earned and still holds once the whole
+        order is refunded; capped at the balance, the rest reported as ``shortfall``), and the audit row is written.
+        REF-4: a refund is never issued twice: repeating the call answers the issued refund with
+        ``values["repeated"] = True`` and reverses nothing more.  Refused (``InvalidRequest``, nothing changes)
+        before the item arrived and passed inspection (REF-1), or after a failed inspection."""
+        number = _staff_order_number(order_number)
+        line_id = _optional_line_id(line_id)
+        inputs = {"operation": "issue_refund", "order_number": number, "line_id": line_id}
+        now = self.now()
+        with unit_of_work(self._sessions, write=True) as uow:
+            session = uow.session
+            order = _staff_order(session, number)
+            refunds = _order_refunds(session, order, line_id)
+            open_refunds = [r for r in refunds if r.issued_at is None and r.status != "rejected"]
+            if len(open_refunds) > 1:
+                raise InvalidRequest(f"{len(open_refunds)} refunds of order {number} are not issued yet: give line_id")
+            if not open_refunds:
+                issued = [r for r in refunds if r.issued_at is not None]
+                if issued:  # REF-4: answered from the record, nothing is paid or reversed again
+                    latest = issued[-1]
+                    return _with_values(self._refund_status(order, latest, now), repeated=True,
+                                        credits_reversed=_reversed_for(session, order, latest))
+                if refunds:
+                    raise InvalidRequest(f"the refund of order {number} failed inspection "
+                                         f"({refunds[-1].inspection_finding or 'no finding'}): nothing to issue (REF-1)")
+                raise InvalidRequest(f"order {number} has no refund record")
+            refund = open_refunds[0]
+            if refund.item_received_at is None or refund.inspected_at is None or refund.inspection_passed is not True:
+                stage = "the item has not arrived" if refund.item_received_at is None else "inspection is pending"
+                raise InvalidRequest(f"the refund of order {number} cannot be issued yet: {stage} (REF-1)")
+            refund.issued_at = now
+            refund.status = "issued"
+            decision = self._refund_status(order, refund, now)
+            points, reasons = self._reverse_refunded_credits(session, order, refund, refunds, now)
+            decision = replace(decision, reasons=(*decision.reasons, *reasons))
+            decision = _with_values(decision, repeated=False, refund_id=refund.id, credits_reversed=points)
+            self._audit(session, decision, conversation_id=STAFF_CONVERSATION, order_number=number, inputs=inputs,
+                        now=now)
+            uow.commit()
+            return decision
+
+    def _refund_status(self, order: OrderRow, refund: RefundRow, now: datetime) -> Decision:
+        return decide_refund_status(order_fact(order), refund_fact(refund, order.order_number), self.policy, now)
+
+    def _reverse_refunded_credits(self, session: Session, order: OrderRow, refund: RefundRow,
+                                  refunds: list[RefundRow], now: datetime) -> tuple[int, tuple]:
+        """CRD-11 for an issued return refund: a ledger ``reversal`` of the credits the refunded lines earned."""
+        facts = order_fact(order)
+        refunded = sum((r.amount for r in refunds if r.issued_at is not None), Decimal("0"))
+        whole_order = refunded >= qualifying_amount(facts)
+        ledger = [ledger_fact(r, r.order.order_number if r.order else None)
+                  for r in ledger_for_customer(session, order.customer_id)]
+        reversal = decide_credits_reversal(ledger, facts, self.policy, now, cause="return",
+                                           refunded_amount=None if whole_order else refund.amount)
+        points = int(reversal.values.get("points", 0)) if reversal.outcome is Outcome.APPROVED else 0
+        if not points:
+            return 0, ()
+        session.add(CreditLedgerRow(customer_id=order.customer_id, kind="reversal", points=-points, created_at=now,
+                                    order_id=order.id, note=_refund_note(refund)))
+        return points, reversal.reasons
 
     # ------------------------------------------------------------------------------------------------ no auth
 

@@ -1,13 +1,20 @@
-"""RET-4 identity checks: same answer for unknown order and wrong email, lock-out, tokens bound and expiring."""
+"""RET-4 identity checks: same answer for unknown order and wrong email, lock-out, tokens bound and expiring.
+
+The limits are the policy file's ``identity:`` figures (tests/service/test_service_identity_policy.py shows that
+other figures take effect)."""
 import pytest
 from sqlalchemy import select
 
 from policy_engine.service import NotVerified
 from policy_engine.store import make_session_factory, unit_of_work
-from policy_engine.store.identity import LOCKOUT_MINUTES, MAX_FAILURES, TOKEN_MINUTES
 from policy_engine.store.models import VerificationAttemptRow, VerificationTokenRow
+from tests.support.store import repository_policy
 
 ORDER, EMAIL = "AK1000003", "emma.twenty@example.com"
+_LIMITS = repository_policy().identity
+MAX_FAILURES = _LIMITS.max_failed_attempts
+LOCKOUT_MINUTES = _LIMITS.lockout_minutes
+TOKEN_MINUTES = _LIMITS.token_lifetime_minutes
 
 
 def _public(v):

@@ -1,4 +1,5 @@
-"""Concurrent duplicate requests produce exactly one case (real threads, SQLite file and PostgreSQL)."""
+"""Concurrent duplicate requests produce exactly one case, and concurrent wrong guesses never get more tries than
+the lock-out allows (real threads, SQLite file and PostgreSQL)."""
 import threading
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from policy_engine.store.models import (
     RefundRow,
     ReturnCaseRow,
     TransitClaimRow,
+    VerificationAttemptRow,
     WarrantyClaimRow,
 )
 
@@ -21,18 +23,20 @@ THREADS = 8
 
 
 def _race(call, n=THREADS):
-    """Run ``call`` in ``n`` threads released at the same moment; return results and errors."""
+    """Run ``call`` (or ``call(i)`` for a call taking the thread's number) in ``n`` threads released at the same
+    moment; return results and errors."""
     barrier = threading.Barrier(n)
     results, errors = [], []
+    numbered = call.__code__.co_argcount == 1
 
-    def worker():
+    def worker(i):
         try:
             barrier.wait()
-            results.append(call())
+            results.append(call(i) if numbered else call())
         except Exception as exc:  # noqa: BLE001 - collected and asserted on
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(n)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
@@ -111,3 +115,48 @@ def test_the_unique_index_itself_refuses_a_second_open_return(engine, service):
     second = service.open_return("conv-u", token, "AK1000003", ReturnRequest(1, 1))
     assert second.case_id != first.case_id and second.values["repeated"] is False
     assert Decimal(str(second.values["refund_amount"])) == Decimal("79.99")
+
+
+# ------------------------------------------------------------------------------------------------ RET-4 lock-out
+
+GUESSERS = 12
+
+
+def _failures(engine, **where):
+    with unit_of_work(make_session_factory(engine)) as uow:
+        stmt = select(func.count()).select_from(VerificationAttemptRow).filter_by(counts_as_failure=True, **where)
+        return uow.session.execute(stmt).scalar_one()
+
+
+def test_parallel_wrong_guesses_on_one_order_get_only_the_allowed_attempts(engine, service):
+    """RET-4: 12 conversations guess the email of one order at the same moment; exactly ``max_failed_attempts``
+    guesses are counted (the last of them locks out), every other one is refused without a try."""
+    limit = service.policy.identity.max_failed_attempts
+    results, errors = _race(
+        lambda i: service.verify_customer(f"guess-{i}", "AK1000003", f"guess{i}@example.com"), GUESSERS)
+    assert errors == []
+    codes = sorted(v.code for v in results)
+    assert codes.count("not_verified") == limit - 1
+    assert codes.count("locked_out") == GUESSERS - (limit - 1)
+    assert sorted(v.attempts_left for v in results if v.code == "not_verified") == list(range(1, limit))
+    assert _failures(engine, order_number="AK1000003") == limit
+    assert service.verify_customer("owner", "AK1000003", "emma.twenty@example.com").code == "locked_out"
+
+
+def test_parallel_wrong_guesses_in_one_conversation_get_only_the_allowed_attempts(engine, service):
+    """RET-4: one conversation fires guesses for many order numbers at once; the conversation's counter holds."""
+    limit = service.policy.identity.max_failed_attempts
+    results, errors = _race(
+        lambda i: service.verify_customer("one-conversation", f"AK90000{i:02d}", "nobody@example.com"), GUESSERS)
+    assert errors == []
+    codes = [v.code for v in results]
+    assert codes.count("not_verified") == limit - 1 and codes.count("locked_out") == GUESSERS - (limit - 1)
+    assert _failures(engine, conversation_id="one-conversation") == limit
+
+
+def test_parallel_attempts_on_different_orders_do_not_block_each_other(engine, service):
+    """The locks are per conversation and per order: unrelated customers verify side by side."""
+    logins = [("AK1000003", "emma.twenty@example.com"), ("AK1000004", "noah.late@example.com"),
+              ("AK1000010", "ava.solix@example.com"), ("AK1000012", "zoe.worryfree@example.com")]
+    results, errors = _race(lambda i: service.verify_customer(f"c{i}", *logins[i]), len(logins))
+    assert errors == [] and all(v.verified for v in results)

@@ -1,16 +1,22 @@
-"""Migrated stores and services with a fixed, settable clock, for tests on SQLite and PostgreSQL."""
+"""Migrated stores and services with a fixed, settable clock, for tests on SQLite and PostgreSQL.
+
+Set-up that every test would repeat (Alembic migrations, the demo data) is done once per session into template
+databases (``SqliteTemplates`` here, ``postgres.PostgresTemplates``); each test gets its own copy.
+"""
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import Engine, func, select
 
 from policy_engine.demo import load_demo
-from policy_engine.policy import load_policy
+from policy_engine.policy import Policy, load_policy
 from policy_engine.service import SupportService
 from policy_engine.store import make_engine, make_session_factory, unit_of_work, upgrade
 from policy_engine.store.models import Base
@@ -55,7 +61,13 @@ def make_service(engine: Engine, *, clock: Clock | None = None, demo: bool = Tru
         with unit_of_work(factory, write=True) as uow:
             load_demo(uow.session, clock.now)
             uow.commit()
-    return SupportService(factory, load_policy(), clock), clock
+    return SupportService(factory, repository_policy(), clock), clock
+
+
+@lru_cache(maxsize=1)
+def repository_policy() -> Policy:
+    """policy/policy.yml, read once per test session (a ``Policy`` is frozen)."""
+    return load_policy()
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
@@ -66,3 +78,41 @@ def row_counts(engine: Engine) -> dict[str, int]:
             table.name: uow.session.execute(select(func.count()).select_from(table)).scalar_one()
             for table in Base.metadata.sorted_tables
         }
+
+
+def build_migrated(url: str) -> None:
+    """Template builder: the schema at head."""
+    with migrated_engine(url):
+        pass
+
+
+def build_demo(url: str) -> None:
+    """Template builder: the schema at head (already there or migrated now) plus the demo data at ``FIXED_NOW``."""
+    with migrated_engine(url) as engine:
+        make_service(engine, clock=Clock(FIXED_NOW))
+
+
+class SqliteTemplates:
+    """SQLite template files built once per session; ``copy(kind, directory)`` gives a test its own file."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._paths: dict[str, Path] = {}
+
+    def get(self, kind: str, build: Callable[[str], None]) -> Path:
+        if kind not in self._paths:
+            path = self.directory / f"{kind}.db"
+            url = sqlite_url(self.directory, path.name)
+            build(url)
+            engine = make_engine(url)
+            try:  # fold the WAL into the main file so a plain file copy is complete
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                engine.dispose()
+            self._paths[kind] = path
+        return self._paths[kind]
+
+    def copy(self, kind: str, build: Callable[[str], None], directory: Path, name: str = "support.db") -> str:
+        shutil.copyfile(self.get(kind, build), directory / name)
+        return sqlite_url(directory, name)
