@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components of this project (loaded by config.yml from the project root)."""

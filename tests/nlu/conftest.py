@@ -1,0 +1,58 @@
+"""Shared helpers for the NLU data tests (no rasa import: these run in .venv-engine)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import nlu_yaml  # noqa: E402
+
+NLU_DIR = ROOT / "data" / "nlu"
+OWN_HELDOUT = ROOT / "nlu_eval" / "own_heldout.yml"
+BITEXT_HELDOUT = ROOT / "nlu_eval" / "bitext_heldout.yml"
+
+# docs/architecture.md, Floor 2 ("Intents", "Entities and formats"): the contract with domain.yml and the actions.
+CONTRACT_INTENTS = {
+    "request_return", "cancel_order", "refund_status", "warranty_claim", "parcel_issue", "credits_balance", "inform",
+    "item_condition", "human_handoff", "stop", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge",
+    "out_of_scope",
+}
+FAQ_KEYS = {
+    "return_window", "bulk_corporate", "mystery_box", "warranty_abroad", "extended_warranty", "refund_timing",
+    "contact_hours", "proof_of_purchase", "warranty_not_covered", "warranty_period", "how_to_return", "worry_free",
+}
+CREDITS_FAQ_KEYS = {
+    "how_to_earn", "when_credited", "expiry", "redeem", "reversed", "eligibility", "cash_value", "merge_accounts",
+}
+RETRIEVAL_INTENTS = {f"faq/{k}" for k in FAQ_KEYS} | {f"credits_faq/{k}" for k in CREDITS_FAQ_KEYS}
+ALL_TRAINED_INTENTS = CONTRACT_INTENTS | RETRIEVAL_INTENTS
+CONTRACT_ENTITIES = {"order_number", "email", "serial_number", "product", "channel", "country", "quantity",
+                     "purchase_date", "condition",
+                     "transit_problem"}  # domain.yml's transit form slot (lost / damaged / delayed), from a lookup
+
+
+def training_files() -> list[Path]:
+    return sorted(NLU_DIR.glob("*.yml"))
+
+
+@pytest.fixture(scope="session")
+def training_examples():
+    return nlu_yaml.read_examples(training_files())
+
+
+@pytest.fixture(scope="session")
+def heldout_examples():
+    return {"own": nlu_yaml.read_examples([OWN_HELDOUT]), "bitext": nlu_yaml.read_examples([BITEXT_HELDOUT])}
+
+
+@pytest.fixture(scope="session")
+def regexes():
+    return nlu_yaml.read_blocks(training_files(), "regex")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: trains a Rasa model (about a minute or two)")
