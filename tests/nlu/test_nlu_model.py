@@ -1,4 +1,5 @@
-"""Slow: train the NLU pipeline of config.yml on part of the data and check the fixed-format extraction end to end.
+"""Slow: check the fixed-format extraction end to end with the project's trained model (models/, as `make test`
+trains it); without one, train the NLU pipeline of config.yml on part of the data first.
 
 The pipeline is config.yml's (same tokenizer, featurizers, RegexEntityExtractor, RegexOwnedEntityFilter,
 EntitySynonymMapper), with DIET cut to 1 epoch and without the ResponseSelectors so it trains in about a minute:
@@ -55,23 +56,32 @@ def parsed(tmp_path_factory) -> dict[str, dict]:
     if not RASA_PY.exists():
         pytest.skip(".venv-rasa not installed")
     tmp_path = tmp_path_factory.mktemp("nlu_model")
-    data = tmp_path / "data"
-    data.mkdir()
-    for name in TRAIN_FILES:
-        shutil.copy(NLU_DIR / name, data / name)
     env = {**os.environ, "RASA_CACHE_DIRECTORY": str(tmp_path / "cache"), "RASA_TELEMETRY_ENABLED": "false"}
-    train = subprocess.run(
-        [str(ROOT / ".venv-rasa" / "bin" / "rasa"), "train", "nlu", "--config", str(quick_config(tmp_path)),
-         "--nlu", str(data), "--out", str(tmp_path / "models"), "--fixed-model-name", "quick"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
-    model = tmp_path / "models" / "quick.tar.gz"
-
+    model = trained_model() or train_quick_model(tmp_path, env)
     result = subprocess.run(
         [str(RASA_PY), str(ROOT / "scripts" / "measure_nlu.py"), "parse", "--model", str(model), *MESSAGES],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return {r["text"]: r for r in json.loads(result.stdout.strip().splitlines()[-1])}
+
+
+def trained_model():
+    """The project's model as `make test` trained it (newest in models/), if there is one: the real pipeline."""
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def train_quick_model(tmp_path, env):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in TRAIN_FILES:
+        shutil.copy(NLU_DIR / name, data / name)
+    train = subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "rasa"), "train", "nlu", "--config", str(quick_config(tmp_path)),
+         "--nlu", str(data), "--out", str(tmp_path / "models"), "--fixed-model-name", "quick"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
+    return tmp_path / "models" / "quick.tar.gz"
 
 
 def entities(result: dict, kind: str) -> list[tuple[str, str]]:

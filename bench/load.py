@@ -1,0 +1,205 @@
+"""A closed-loop load generator: virtual customers play scripted conversations over Rasa's REST channel.
+
+Each virtual user is a thread with its own keep-alive HTTP connection. It plays the scripts of
+``bench/conversations.yml`` one after the other (a new sender id per conversation), waiting a random think time
+before every message; the latency of a message is the time until the REST channel returns the bot's complete answer
+(NLU, dialogue policies, custom actions and the database included). Only loopback URLs are accepted; every loop
+stops on ``stop()`` and every request has a timeout.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+import yaml
+
+from bench.metrics import percentile
+
+REST_PATH = "/webhooks/rest/webhook"
+LOOPBACK = ("127.", "localhost", "::1", "[::1]")
+
+
+@dataclass(frozen=True)
+class Script:
+    name: str
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sample:
+    start: float  # time.monotonic()
+    end: float
+    ok: bool
+    user: int
+
+
+def load_scripts(path: Path) -> list[Script]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    scripts = [
+        Script(str(item["name"]), tuple(str(m) for m in item["messages"]))
+        for item in document.get("conversations") or []
+    ]
+    if not scripts or any(not s.messages for s in scripts):
+        raise ValueError(f"{path}: needs `conversations:` with a name and non-empty `messages` each")
+    return scripts
+
+
+def require_loopback(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not host.startswith(LOOPBACK):
+        raise ValueError(f"load is only ever sent to loopback addresses, not {url!r}")
+    return host, parts.port or 80
+
+
+class LoadGenerator:
+    def __init__(
+        self,
+        base_url: str,
+        scripts: Sequence[Script],
+        think_seconds: tuple[float, float] = (1.5, 4.5),
+        timeout: float = 10.0,
+        label: str = "bench",
+        seed: int = 7,
+        max_users: int = 1000,
+    ) -> None:
+        self.host, self.port = require_loopback(base_url)
+        self.scripts = list(scripts)
+        self.think_seconds = think_seconds
+        self.timeout = timeout
+        self.label = label
+        self.seed = seed
+        self.max_users = max_users
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def users(self) -> int:
+        return len(self._threads)
+
+    def set_users(self, count: int) -> None:
+        """Grow the population to ``count`` virtual users (it never shrinks before ``stop()``)."""
+        if count > self.max_users:
+            raise ValueError(f"{count} users is more than the limit of {self.max_users}")
+        while len(self._threads) < count:
+            thread = threading.Thread(target=self._user, args=(len(self._threads),), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def stop(self, wait: float = 15.0) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + wait
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def _post(self, connection: http.client.HTTPConnection, sender: str, text: str) -> bool:
+        body = json.dumps({"sender": sender, "message": text}).encode()
+        connection.request("POST", REST_PATH, body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        payload = response.read()
+        return response.status == 200 and isinstance(json.loads(payload or b"null"), list)
+
+    def _user(self, index: int) -> None:
+        rng = random.Random(self.seed * 100_003 + index)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        low, high = self.think_seconds
+        if self._stop.wait(rng.uniform(0, high)):  # spread the first messages of a new user over one think time
+            return
+        iteration = 0
+        while not self._stop.is_set():
+            script = self.scripts[(index + iteration) % len(self.scripts)]
+            sender = f"{self.label}-{index}-{iteration}"
+            for text in script.messages:
+                if self._stop.wait(rng.uniform(low, high)):
+                    break
+                start = time.monotonic()
+                try:
+                    ok = self._post(connection, sender, text)
+                except (OSError, http.client.HTTPException, ValueError):
+                    ok = False
+                    connection.close()
+                    connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                self.samples.append(Sample(start, time.monotonic(), ok, index))
+            iteration += 1
+        connection.close()
+
+
+def window_stats(samples: Sequence[Sample], start: float, end: float) -> dict:
+    """Latency percentiles (ms) and throughput of the messages answered between ``start`` and ``end``."""
+    done = [s for s in samples if start <= s.end < end]
+    latencies = [1000.0 * (s.end - s.start) for s in done if s.ok]
+    errors = sum(1 for s in done if not s.ok)
+    seconds = end - start
+    return {
+        "seconds": seconds,
+        "messages": len(done),
+        "errors": errors,
+        "error_rate": errors / len(done) if done else 0.0,
+        "msg_per_s": len(done) / seconds if seconds > 0 else 0.0,
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": max(latencies) if latencies else None,
+    }
+
+
+def over_limit(step: Mapping, p95_limit_ms: float, max_error_rate: float) -> bool:
+    return step["p95_ms"] is None or step["p95_ms"] > p95_limit_ms or step["error_rate"] > max_error_rate
+
+
+def sustained(steps: Sequence[Mapping], p95_limit_ms: float, max_error_rate: float = 0.01) -> dict | None:
+    """The step with the most messages per second among those with p95 under the limit and (almost) no errors."""
+    good = [s for s in steps if not over_limit(s, p95_limit_ms, max_error_rate)]
+    return max(good, key=lambda s: s["msg_per_s"]) if good else None
+
+
+def rising_load(
+    generator: LoadGenerator,
+    user_steps: Sequence[int],
+    step_seconds: float,
+    warmup_seconds: float,
+    p95_limit_ms: float,
+    deadline: float,
+    max_error_rate: float = 0.05,
+    extra: Callable[[float, float], dict] | None = None,
+    log: Callable[[str], None] = print,
+) -> list[dict]:
+    """Raise the number of users step by step until p95 exceeds the limit, errors pile up, or time runs out.
+
+    Each step adds users, waits ``warmup_seconds`` for the new users to settle, then measures ``step_seconds``.
+    ``extra(start, end)`` adds figures for the window (CPU of the servers). ``deadline`` is a time.monotonic().
+    """
+    steps: list[dict] = []
+    for users in user_steps:
+        if time.monotonic() + warmup_seconds + step_seconds > deadline:
+            log(f"  load: time budget reached before {users} users")
+            break
+        generator.set_users(users)
+        time.sleep(warmup_seconds)
+        start = time.monotonic()
+        time.sleep(step_seconds)
+        end = time.monotonic()
+        step = {"users": users, **window_stats(generator.samples, start, end)}
+        if extra is not None:
+            step.update(extra(start, end))
+        steps.append(step)
+        p95 = step["p95_ms"]
+        log(
+            f"  load: {users:4d} users  {step['msg_per_s']:6.1f} msg/s  "
+            f"p50 {_ms(step['p50_ms'])}  p95 {_ms(p95)}  p99 {_ms(step['p99_ms'])}  errors {step['errors']}"
+        )
+        if over_limit(step, p95_limit_ms, max_error_rate):
+            break
+    return steps
+
+
+def _ms(value: float | None) -> str:
+    return "   n/a" if value is None else f"{value:5.0f}ms"

@@ -1,0 +1,38 @@
+"""Where the benchmark finds the project's files and the two Python environments."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+ENGINE_PYTHON = ROOT / ".venv-engine" / "bin" / "python"
+
+PROJECT_CONFIG = ROOT / "config.yml"
+DEFAULT_CONFIG = BENCH / "default_config.yml"  # exactly what `rasa init` writes (rasa 3.6.21)
+DOMAIN = ROOT / "domain.yml"
+DATA = ROOT / "data"
+TEST_STORIES = ROOT / "tests" / "test_stories.yml"
+CONVERSATIONS = BENCH / "conversations.yml"
+ENGINE_BENCH = BENCH / "engine_bench.py"
+
+OWN_HELDOUT = ROOT / "nlu_eval" / "own_heldout.yml"
+BITEXT_HELDOUT = ROOT / "nlu_eval" / "bitext_heldout.yml"
+BITEXT_MAP = ROOT / "nlu_eval" / "bitext_intent_map.yml"
+BITEXT_CSV = ROOT.parent / "shared" / "data" / "bitext" / "customer-service-8k.csv"
+
+QUIET_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+def quiet_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(QUIET_ENV)
+    env.update(extra)
+    return env
