@@ -1,0 +1,536 @@
+"""Start, watch and stop the assistant's processes: the one place that knows how they are launched.
+
+Used by ``scripts/run.py`` (``make run`` / ``make shell``), the dialogue and browser test fixtures
+(``tests/dialogue``, ``tests/e2e``) and ``scripts/measure_latency.py``, so that what is tested is what runs.
+
+The stack, all on one host (loopback by default):
+
+- the SQLite (or PostgreSQL) support database, migrated and seeded with the demo data
+  (``.venv-engine/bin/python -m policy_engine migrate`` / ``load-demo``);
+- the rasa-sdk action server (``.venv-engine``: ``python -m rasa_sdk --actions actions``);
+- the Rasa server (``.venv-rasa``: ``rasa run --enable-api --cors "*"``) with the REST and socket.io channels;
+- a small static web server for the chat page in ``web/`` (rasa-webchat), with a generated ``/config.js`` that
+  tells the page where the Rasa server is.
+
+Every setting comes from the environment with a default (``Settings.from_env``). Each child runs in its own process
+group so that ``stop()`` ends it and everything it started, and nothing else.
+
+Standard library only: this runs in ``.venv-engine`` but must not import the engine.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Callable, Mapping, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+ENGINE_PYTHON = ROOT / ".venv-engine" / "bin" / "python"
+WEB_DIR = ROOT / "web"
+WEBCHAT_BUNDLE = WEB_DIR / "static" / "vendor" / "rasa-webchat.js"
+
+# Quiet, offline Rasa: no telemetry calls home, no SQLAlchemy 2.0 banner from Rasa's tracker store.
+QUIET_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+class StackError(RuntimeError):
+    """A process of the stack could not be prepared or did not come up; the message says which and why."""
+
+
+def _env(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = environ.get(name, "").strip()
+    return value or default
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free right now on ``host`` (for tests: a fresh stack beside a running ``make run``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where each part listens and what it stores into. ``from_env`` documents the variables."""
+
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: int = 8080
+    shell_port: int = 5006
+    database_url: str = "sqlite:///var/support.db"
+    tracker_store_url: str = "sqlite:///var/tracker.db"
+    lock_store_type: str = "in_memory"
+    lock_store_host: str = "127.0.0.1"
+    lock_store_port: str = "6379"
+    lock_store_db: str = "1"
+    action_endpoint_url: str = ""  # default: http://{host}:{action_port}/webhook
+    public_rasa_url: str = ""  # what the browser uses; default: http://{host}:{rasa_port}
+    models: str = "models"
+    var_dir: Path = ROOT / "var"
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Read the settings; every variable is optional.
+
+        BOT_HOST (127.0.0.1)            interface every server binds to
+        RASA_PORT (5005) ACTION_PORT (5055) WEB_PORT (8080) SHELL_PORT (5006, the ``rasa shell`` server)
+        DATABASE_URL (sqlite:///var/support.db)         the support database (policy_engine)
+        TRACKER_STORE_URL (sqlite:///var/tracker.db)    Rasa's conversations; any SQLAlchemy URL
+        LOCK_STORE_TYPE (in_memory | redis) LOCK_STORE_HOST LOCK_STORE_PORT LOCK_STORE_DB
+        ACTION_ENDPOINT_URL (http://BOT_HOST:ACTION_PORT/webhook)
+        PUBLIC_RASA_URL (http://BOT_HOST:RASA_PORT)     the Rasa URL the web page connects to
+        RASA_MODEL (models)                             a model file or a directory (newest model is used)
+        """
+        e = os.environ if environ is None else environ
+        host = _env(e, "BOT_HOST", cls.host)
+        return cls(
+            host=host,
+            rasa_port=int(_env(e, "RASA_PORT", str(cls.rasa_port))),
+            action_port=int(_env(e, "ACTION_PORT", str(cls.action_port))),
+            web_port=int(_env(e, "WEB_PORT", str(cls.web_port))),
+            shell_port=int(_env(e, "SHELL_PORT", str(cls.shell_port))),
+            database_url=_env(e, "DATABASE_URL", cls.database_url),
+            tracker_store_url=_env(e, "TRACKER_STORE_URL", cls.tracker_store_url),
+            lock_store_type=_env(e, "LOCK_STORE_TYPE", cls.lock_store_type),
+            lock_store_host=_env(e, "LOCK_STORE_HOST", cls.lock_store_host),
+            lock_store_port=_env(e, "LOCK_STORE_PORT", cls.lock_store_port),
+            lock_store_db=_env(e, "LOCK_STORE_DB", cls.lock_store_db),
+            action_endpoint_url=_env(e, "ACTION_ENDPOINT_URL", ""),
+            public_rasa_url=_env(e, "PUBLIC_RASA_URL", ""),
+            models=_env(e, "RASA_MODEL", cls.models),
+        )
+
+    @classmethod
+    def for_tests(cls, tmp_dir: Path, **overrides) -> "Settings":
+        """A private stack: free ports on loopback, databases in ``tmp_dir``, the trained model in ``models/``."""
+        tmp_dir = Path(tmp_dir)
+        base = cls(
+            host="127.0.0.1",
+            rasa_port=free_port(),
+            action_port=free_port(),
+            web_port=free_port(),
+            shell_port=free_port(),
+            database_url=f"sqlite:///{tmp_dir / 'support.db'}",
+            tracker_store_url=f"sqlite:///{tmp_dir / 'tracker.db'}",
+            models=str(ROOT / "models"),
+            var_dir=tmp_dir,
+        )
+        return replace(base, **overrides)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}/"
+
+    @property
+    def browser_rasa_url(self) -> str:
+        return self.public_rasa_url or self.rasa_url
+
+    def child_env(self) -> dict[str, str]:
+        """The environment of every child: the endpoints.yml variables (Rasa has no defaults), the database."""
+        env = dict(os.environ)
+        env.update(QUIET_ENV)
+        env.update(
+            {
+                "ACTION_ENDPOINT_URL": self.action_endpoint_url or f"{self.action_url}/webhook",
+                "TRACKER_STORE_URL": self.tracker_store_url,
+                "LOCK_STORE_TYPE": self.lock_store_type,
+                "LOCK_STORE_HOST": self.lock_store_host,
+                "LOCK_STORE_PORT": self.lock_store_port,
+                "LOCK_STORE_DB": self.lock_store_db,
+                "DATABASE_URL": self.database_url,
+                "SANIC_HOST": self.host,  # rasa-sdk binds to this interface
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+
+# ---- model -------------------------------------------------------------------------------------------------------
+
+
+def model_exists(models: str | Path = ROOT / "models") -> bool:
+    path = Path(models)
+    if not path.is_absolute():
+        path = ROOT / path
+    if path.is_file():
+        return True
+    return path.is_dir() and any(path.glob("*.tar.gz"))
+
+
+def train_if_stale(check_only: bool = False) -> None:
+    """``scripts/train.sh``: trains only when the model is missing or its inputs changed."""
+    args = ["bash", str(ROOT / "scripts" / "train.sh")]
+    if check_only:
+        args.append("--check")
+    result = subprocess.run(args, cwd=ROOT, env={**os.environ, **QUIET_ENV})
+    if result.returncode != 0:
+        raise StackError("training failed (scripts/train.sh); see the output above")
+
+
+# ---- database ----------------------------------------------------------------------------------------------------
+
+
+def prepare_database(settings: Settings, seed: bool = True, log: IO[str] | None = None) -> None:
+    """Create/migrate the support database and load the demo data (``python -m policy_engine migrate|load-demo``)."""
+    if settings.database_url.startswith("sqlite:///"):
+        db_path = Path(settings.database_url[len("sqlite:///"):])
+        if not db_path.is_absolute():
+            db_path = ROOT / db_path
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    if settings.tracker_store_url.startswith("sqlite:///"):
+        tracker_path = Path(settings.tracker_store_url[len("sqlite:///"):])
+        if not tracker_path.is_absolute():
+            tracker_path = ROOT / tracker_path
+        tracker_path.parent.mkdir(parents=True, exist_ok=True)
+    commands = [["migrate"]] + ([["load-demo"]] if seed else [])
+    for command in commands:
+        result = subprocess.run(
+            [str(ENGINE_PYTHON), "-m", "policy_engine", *command],
+            cwd=ROOT,
+            env=settings.child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        if log is not None and result.stdout:
+            log.write(result.stdout)
+            log.flush()
+        if result.returncode != 0:
+            raise StackError(
+                f"`python -m policy_engine {' '.join(command)}` failed (exit {result.returncode}):\n"
+                f"{result.stdout[-4000:]}"
+            )
+
+
+# ---- processes ---------------------------------------------------------------------------------------------------
+
+
+class Child:
+    """One server process in its own process group, its output copied to a log file (and optionally the console)."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], log_path: Path, echo: bool) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "a", encoding="utf-8", errors="replace")
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # own process group: Ctrl-C reaches the supervisor only, stop() ends the group
+        )
+        self._pump = threading.Thread(target=self._copy_output, args=(echo,), name=f"log-{name}", daemon=True)
+        self._pump.start()
+
+    def _copy_output(self, echo: bool) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._log.write(line)
+            self._log.flush()
+            if echo:
+                sys.stdout.write(f"[{self.name}] {line}")
+                sys.stdout.flush()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM to the child's process group, SIGKILL after ``timeout`` seconds."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        else:
+            # the leader is gone; make sure nothing it started is left in its group
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self._pump.join(timeout=5)
+        self._log.close()
+
+
+def _http_get_json(url: str, timeout: float = 2.0) -> tuple[int, object]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = response.read().decode("utf-8", errors="replace")
+            try:
+                return response.status, json.loads(body)
+            except ValueError:
+                return response.status, body
+    except urllib.error.HTTPError as error:
+        return error.code, None
+    except (urllib.error.URLError, OSError, ValueError):
+        return 0, None
+
+
+def action_server_ready(settings: Settings) -> bool:
+    status, body = _http_get_json(f"{settings.action_url}/health")
+    return status == 200 and isinstance(body, dict) and body.get("status") == "ok"
+
+
+def rasa_ready(settings: Settings) -> bool:
+    """The Rasa server answers and has a model loaded (``GET /status`` needs ``--enable-api``)."""
+    status, body = _http_get_json(f"{settings.rasa_url}/status")
+    return status == 200 and isinstance(body, dict) and bool(body.get("model_file"))
+
+
+# ---- web chat page -----------------------------------------------------------------------------------------------
+
+
+class _WebHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files from web/, plus /config.js that tells the page where the Rasa socket.io server is."""
+
+    config_js: bytes = b""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        if self.path.split("?", 1)[0] == "/config.js":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/javascript; charset=utf-8")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Length", str(len(self.config_js)))
+            self.end_headers()
+            self.wfile.write(self.config_js)
+            return
+        if self.path.startswith("/node_modules"):
+            self.send_error(404)
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args) -> None:  # quiet: the servers' logs matter more
+        pass
+
+
+class WebServer:
+    """The chat page on ``settings.host:settings.web_port``, served from a thread of the supervisor."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not WEBCHAT_BUNDLE.is_file():
+            raise StackError(
+                f"{WEBCHAT_BUNDLE.relative_to(ROOT)} is missing: run `make web` (npm install of rasa-webchat 1.0.1)"
+            )
+        config = {"socketUrl": settings.browser_rasa_url, "socketPath": "/socket.io/"}
+        handler = type(
+            "WebHandler",
+            (_WebHandler,),
+            {"config_js": f"window.SUPPORT_CHAT_CONFIG = {json.dumps(config)};\n".encode()},
+        )
+        http.server.ThreadingHTTPServer.allow_reuse_address = True
+        try:
+            self.server = http.server.ThreadingHTTPServer(
+                (settings.host, settings.web_port), functools.partial(handler, directory=str(WEB_DIR))
+            )
+        except OSError as error:
+            raise StackError(
+                f"the chat page cannot listen on {settings.host}:{settings.web_port} ({error}): set WEB_PORT"
+            ) from error
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="web", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+# ---- the stack ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    """The running assistant. ``start()`` brings everything up and waits until it answers; ``stop()`` ends it."""
+
+    settings: Settings
+    echo: bool = False  # copy the servers' output to the console (make run) or only to log files (tests)
+    with_web: bool = True
+    with_rasa: bool = True
+    seed: bool = True
+    external: bool = False  # already running elsewhere (BOT_TEST_EXTERNAL): start/stop do nothing
+    children: list[Child] = field(default_factory=list)
+    web: WebServer | None = None
+
+    @property
+    def log_dir(self) -> Path:
+        return self.settings.var_dir / "log"
+
+    def start(self, timeout: float = 240.0) -> "Stack":
+        if self.external:
+            return self
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, timeout: float) -> None:
+        s = self.settings
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / "database.log", "a", encoding="utf-8") as log:
+            prepare_database(s, seed=self.seed, log=log)
+        env = s.child_env()
+        if action_server_ready(s):
+            raise StackError(f"port {s.action_port} already has an action server: stop it or set ACTION_PORT")
+        self.children.append(
+            Child(
+                "actions",
+                [str(ENGINE_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)],
+                env,
+                self.log_dir / "actions.log",
+                self.echo,
+            )
+        )
+        if self.with_rasa:
+            if not model_exists(s.models):
+                raise StackError(f"no trained model in {s.models}: run `make train`")
+            self.children.append(
+                Child(
+                    "rasa",
+                    [
+                        str(RASA_BIN), "run",
+                        "--enable-api", "--cors", "*",
+                        "--interface", s.host, "--port", str(s.rasa_port),
+                        "--model", str(s.models),
+                        "--endpoints", str(ROOT / "endpoints.yml"),
+                        "--credentials", str(ROOT / "credentials.yml"),
+                    ],
+                    env,
+                    self.log_dir / "rasa.log",
+                    self.echo,
+                )
+            )
+        if self.with_web:
+            self.web = WebServer(s)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        checks: list[tuple[Child, Callable[[Settings], bool]]] = []
+        for child in self.children:
+            checks.append((child, rasa_ready if child.name == "rasa" else action_server_ready))
+        deadline = time.monotonic() + timeout
+        pending = list(checks)
+        while pending:
+            for child, ready in list(pending):
+                if not child.alive():
+                    raise StackError(
+                        f"the {child.name} server exited with code {child.process.returncode} while starting; "
+                        f"its log ({child.log_path}) ends with:\n{child.log_tail()}"
+                    )
+                if ready(self.settings):
+                    pending.remove((child, ready))
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                names = ", ".join(child.name for child, _ in pending)
+                tails = "\n".join(f"--- {c.name} ({c.log_path}):\n{c.log_tail(2000)}" for c, _ in pending)
+                raise StackError(f"not ready after {timeout:.0f} s: {names}\n{tails}")
+            time.sleep(0.5)
+
+    def ensure_web(self) -> WebServer:
+        """Start the chat page server if it is not running (the browser tests build the bundle first)."""
+        if self.web is None and not self.external:
+            self.web = WebServer(self.settings)
+        return self.web
+
+    def first_dead_child(self) -> Child | None:
+        return next((child for child in self.children if not child.alive()), None)
+
+    def stop(self) -> None:
+        """Stop in reverse order of start; safe to call twice."""
+        if self.web is not None:
+            self.web.stop()
+            self.web = None
+        while self.children:
+            self.children.pop().stop()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# ---- one stack per test session, shared by tests/dialogue and tests/e2e -----------------------------------------
+
+_shared: dict[str, object] = {"stack": None, "users": 0}
+
+
+def acquire_test_stack(tmp_dir: Path) -> Stack:
+    """Start (once per process) a private stack for tests; pair every call with ``release_test_stack()``.
+
+    Trains first only if no model exists at all (``make test`` trains once before the suites). ``RASA_MODEL``
+    picks another model file or directory. ``BOT_TEST_TIMEOUT``: seconds to wait for the servers (default 900;
+    loading a model builds its TensorFlow graphs, which takes minutes on a busy 2-core machine).
+    ``BOT_TEST_EXTERNAL=1`` uses a stack already running with the settings of the environment instead (fast
+    iterations; it must have been seeded with the demo data just before).
+    """
+    if _shared["stack"] is None and os.environ.get("BOT_TEST_EXTERNAL") == "1":
+        # a stack started by hand (e.g. `make run`, or scripts/run.py with other ports): its settings come from
+        # the same variables (RASA_PORT, WEB_PORT, DATABASE_URL...); the tests write into its database
+        _shared["stack"] = Stack(Settings.from_env(), external=True)
+    if _shared["stack"] is None:
+        model = os.environ.get("RASA_MODEL", "").strip() or str(ROOT / "models")
+        if not model_exists(model):
+            train_if_stale()
+        settings = Settings.for_tests(Path(tmp_dir), models=model)
+        stack = Stack(settings, echo=False, with_web=WEBCHAT_BUNDLE.is_file())
+        stack.start(timeout=float(os.environ.get("BOT_TEST_TIMEOUT", "900")))
+        _shared["stack"] = stack
+    _shared["users"] = int(_shared["users"]) + 1  # type: ignore[arg-type]
+    return _shared["stack"]  # type: ignore[return-value]
+
+
+def release_test_stack() -> None:
+    _shared["users"] = int(_shared["users"]) - 1  # type: ignore[arg-type]
+    stack = _shared["stack"]
+    if int(_shared["users"]) <= 0 and stack is not None:  # type: ignore[arg-type]
+        stack.stop()  # type: ignore[attr-defined]
+        _shared["stack"] = None

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# System packages the project needs beyond Python 3.10: Chromium + chromedriver (browser test), PostgreSQL and
+# Redis (optional stores, tested), Node.js + npm (the web chat widget). Idempotent: installs only what is missing.
+# Needs root (CI and the dev machines run as root); uses sudo otherwise.
+set -euo pipefail
+
+need=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+{ have_cmd chromium || have_pkg chromium; } || need+=(chromium)
+{ have_cmd chromedriver || have_pkg chromium-driver; } || need+=(chromium-driver)
+{ have_pkg postgresql || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; } || need+=(postgresql)
+{ have_cmd redis-server || have_pkg redis-server; } || need+=(redis-server)
+have_cmd node || need+=(nodejs)
+have_cmd npm || need+=(npm)
+
+if [[ ${#need[@]} -eq 0 ]]; then
+  echo "system-deps: all present (chromium, chromium-driver, postgresql, redis-server, nodejs, npm)"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+echo "system-deps: installing ${need[*]}"
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${need[@]}"

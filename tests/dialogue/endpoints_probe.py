@@ -1,0 +1,74 @@
+"""Run by tests/dialogue/test_dialogue_endpoints.py inside .venv-rasa: reads endpoints.yml and credentials.yml the way
+``rasa run`` does, for each environment given on stdin, builds the stores and channels, and uses them once.
+
+stdin: JSON list of {"name": ..., "env": {...}, "unset": [...]}; stdout: one JSON object {name: result}.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # chat_channels, as `rasa run` from the repository root finds it
+
+
+async def probe(env: dict) -> dict:
+    from rasa.core.channels.channel import UserMessage  # noqa: F401  (rasa import order)
+    from rasa.core.lock_store import LockStore
+    from rasa.core.run import create_http_input_channels
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    os.environ.update(env)
+    endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
+    result: dict = {"action_url": endpoints.action.url if endpoints.action else None}
+
+    domain = Domain.from_yaml("version: '3.1'\nslots:\n  probe:\n    type: any\n    mappings: []\n")
+    tracker_store = TrackerStore.create(endpoints.tracker_store, domain=domain)
+    result["tracker_store"] = type(tracker_store).__name__
+    engine = getattr(tracker_store, "engine", None)
+    result["tracker_dialect"] = engine.url.get_backend_name() if engine is not None else None
+    tracker = DialogueStateTracker.from_events("probe-sender", [UserUttered("hi"), SlotSet("probe", "kept")])
+    await tracker_store.save(tracker)
+    restored = await tracker_store.retrieve("probe-sender")
+    result["tracker_roundtrip"] = restored is not None and restored.get_slot("probe") == "kept"
+
+    lock_store = LockStore.create(endpoints.lock_store)
+    result["lock_store"] = type(lock_store).__name__
+    async with lock_store.lock("probe-sender"):
+        result["lock_held"] = lock_store.is_someone_waiting("probe-sender") in (True, False)
+    result["lock_released"] = lock_store.get_lock("probe-sender") is None
+
+    channels = create_http_input_channels(None, str(ROOT / "credentials.yml"))
+    result["channels"] = sorted(f"{type(c).__module__}.{type(c).__name__}" for c in channels)
+    result["socket_session_persistence"] = [
+        getattr(c, "session_persistence", None) for c in channels if hasattr(c, "session_persistence")
+    ]
+    return result
+
+
+def main() -> None:
+    variants = json.load(sys.stdin)
+    base_env = dict(os.environ)
+    results = {}
+    for variant in variants:
+        os.environ.clear()
+        os.environ.update(base_env)
+        for name in variant.get("unset", []):
+            os.environ.pop(name, None)
+        try:
+            results[variant["name"]] = asyncio.run(probe(variant["env"]))
+        except Exception:  # reported to the test, which fails with the traceback
+            results[variant["name"]] = {"error": traceback.format_exc()}
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""endpoints.yml and credentials.yml as ``rasa run`` reads them (inside .venv-rasa), for each supported deployment:
+SQLite tracker store + in-memory lock store (the default of ``make run``), a Redis lock store, a PostgreSQL tracker
+store, and an unset variable. Each store is used once (a tracker saved and read back, a lock taken and released).
+One probe process runs every variant (importing Rasa takes a while); no model is needed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.postgres import admin_url, fresh_database  # noqa: E402
+
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+PROBE = Path(__file__).with_name("endpoints_probe.py")
+
+
+def _missing(message: str, required: bool) -> None:
+    pytest.fail(message) if required else pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _default_env(tmp_path: Path) -> dict[str, str]:
+    """What scripts/botstack.py exports for ``make run`` (Rasa has no defaults in endpoints.yml)."""
+    return {
+        "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+        "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+        "LOCK_STORE_TYPE": "in_memory",
+        "LOCK_STORE_HOST": "127.0.0.1",
+        "LOCK_STORE_PORT": "6379",
+        "LOCK_STORE_DB": "1",
+    }
+
+
+@contextmanager
+def redis_server(tmp_path: Path) -> Iterator[int | None]:
+    server = shutil.which("redis-server")
+    if server is None:
+        yield None
+        return
+    port = _free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory) -> dict:
+    if not RASA_PYTHON.exists():
+        pytest.fail(".venv-rasa is missing: run `make venvs`")
+    tmp_path = tmp_path_factory.mktemp("endpoints")
+    base = _default_env(tmp_path)
+    with ExitStack() as stack:
+        variants = [
+            {"name": "default", "env": base},
+            {"name": "unset", "env": {k: v for k, v in base.items() if k != "ACTION_ENDPOINT_URL"},
+             "unset": ["ACTION_ENDPOINT_URL"]},
+        ]
+        redis_port = stack.enter_context(redis_server(tmp_path))
+        if redis_port is not None:
+            variants.append({"name": "redis", "env": {**base, "LOCK_STORE_TYPE": "redis",
+                                                      "LOCK_STORE_PORT": str(redis_port)}})
+        if admin_url():
+            url = stack.enter_context(fresh_database(admin_url()))
+            rasa_url = "postgresql://" + url.split("://", 1)[1]  # Rasa's SQLAlchemy 1.4 uses psycopg2
+            variants.append({"name": "postgres", "env": {**base, "TRACKER_STORE_URL": rasa_url}})
+        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+               "TF_CPP_MIN_LOG_LEVEL": "2"}
+        done = subprocess.run([str(RASA_PYTHON), str(PROBE)], input=json.dumps(variants), capture_output=True,
+                              text=True, env=env, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    results["tmp_path"] = tmp_path
+    return results
+
+
+def _ok(probed: dict, name: str) -> dict:
+    result = probed[name]
+    assert "error" not in result, f"{name}:\n{result['error']}"
+    return result
+
+
+def test_the_default_stores_and_both_channels(probed):
+    result = _ok(probed, "default")
+    assert result["action_url"] == "http://127.0.0.1:5055/webhook"
+    assert (result["tracker_store"], result["tracker_dialect"]) == ("SQLTrackerStore", "sqlite")
+    assert result["tracker_roundtrip"] is True
+    assert result["lock_store"] == "InMemoryLockStore" and result["lock_released"] is True
+    assert result["channels"] == ["chat_channels.webchat.WebChatInput", "rasa.core.channels.rest.RestInput"]
+    assert result["socket_session_persistence"] == [True]
+    assert (probed["tmp_path"] / "tracker.db").exists()
+
+
+def test_an_unset_variable_is_a_clear_error_at_start(probed):
+    assert "ACTION_ENDPOINT_URL" in probed["unset"].get("error", ""), probed["unset"]
+
+
+def test_a_redis_lock_store_by_environment(probed):
+    if "redis" not in probed:
+        _missing("redis-server is missing: run scripts/install-system-deps.sh", bool(os.environ.get("CI")))
+    result = _ok(probed, "redis")
+    assert result["lock_store"] == "RedisLockStore"
+    assert result["lock_released"] is True
+    assert result["tracker_roundtrip"] is True
+
+
+def test_a_postgresql_tracker_store_by_environment(probed):
+    if "postgres" not in probed:
+        _missing("PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. $(bash scripts/postgres.sh))",
+                 os.environ.get("REQUIRE_POSTGRES") == "1")
+    result = _ok(probed, "postgres")
+    assert (result["tracker_store"], result["tracker_dialect"]) == ("SQLTrackerStore", "postgresql")
+    assert result["tracker_roundtrip"] is True
