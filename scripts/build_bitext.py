@@ -11,7 +11,7 @@ into a training part (data/nlu/bitext_train.yml) and a held-out part (nlu_eval/b
 Guarantees (tests/nlu/test_nlu_data.py checks them on the committed files):
 - the same input gives byte-identical output;
 - no held-out utterance (normalised: lower case, single spaces, no trailing punctuation) appears in any training
-  file, and no Bitext training row repeats an utterance of nlu_eval/own_heldout.yml;
+  file, and no Bitext training row repeats an utterance of nlu_eval/own_heldout.yml or own_dev.yml;
 - an utterance that Bitext lists under source intents with different targets is dropped (ambiguous), as is one
   that the assistant's own data labels differently.
 `--check` rebuilds in memory and fails if the committed files differ.
@@ -36,7 +36,7 @@ DEFAULT_CSV = ROOT.parent / "shared" / "data" / "bitext" / "customer-service-8k.
 MAP_FILE = ROOT / "nlu_eval" / "bitext_intent_map.yml"
 TRAIN_FILE = ROOT / "data" / "nlu" / "bitext_train.yml"
 HELDOUT_FILE = ROOT / "nlu_eval" / "bitext_heldout.yml"
-OWN_HELDOUT_FILE = ROOT / "nlu_eval" / "own_heldout.yml"
+OWN_HELDOUT_FILES = (ROOT / "nlu_eval" / "own_heldout.yml", ROOT / "nlu_eval" / "own_dev.yml")
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 # characters that would be read as Rasa entity-annotation syntax
@@ -142,7 +142,7 @@ def build(csv_path: Path) -> tuple[str, str, Counter]:
     own_train = {}
     for example in read_examples(p for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) if p != TRAIN_FILE):
         own_train.setdefault(normalize(example.text), example.intent)
-    own_heldout = {normalize(e.text) for e in read_examples([OWN_HELDOUT_FILE])} if OWN_HELDOUT_FILE.exists() else set()
+    own_heldout = {normalize(e.text) for e in read_examples([p for p in OWN_HELDOUT_FILES if p.exists()])}
 
     rng = random.Random(mapping["seed"])
     fill_rng = random.Random(mapping["seed"] + 1)

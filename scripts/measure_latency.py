@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import sys
 import tempfile
@@ -27,8 +26,10 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import botstack  # noqa: E402
+from bench.metrics import percentile  # noqa: E402  (one definition: linear interpolation, as in `make bench`)
 
 # (name, messages): the demo logins of docs/demo-data.md. Repeating a write returns the same case (idempotent), so
 # every round walks the same path.
@@ -43,13 +44,6 @@ CONVERSATIONS: list[tuple[str, list[str]]] = [
     ("lost parcel", ["my parcel never arrived", "AK1000012", "zoe.worryfree@example.com", "lost", "yes"]),
     ("handoff", ["I want to talk to a human"]),
 ]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (pct in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def summary(values: list[float]) -> dict[str, float]:
