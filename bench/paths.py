@@ -9,6 +9,7 @@ BENCH = ROOT / "bench"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 ENGINE_PYTHON = ROOT / ".venv-engine" / "bin" / "python"
+RASA_REQUIREMENTS = ROOT / "requirements" / "rasa.txt"
 
 PROJECT_CONFIG = ROOT / "config.yml"
 DEFAULT_CONFIG = BENCH / "default_config.yml"  # exactly what `rasa init` writes (rasa 3.6.21)

@@ -262,7 +262,7 @@ def markdown(results: Mapping, out: Path) -> tuple[str, list[str]]:
             continue
         for kind, r in runs.items():
             rows.append([c, kind, _f(r["wall_seconds"], 1), _f(r["cpu_seconds"], 1), _f(r["peak_rss_mb"], 0),
-                         _f(r["model_mb"], 1), ""])
+                         _f(r["model_mb"], 1), r.get("reused", "")])
     if rows:
         md += _table(["config", "run", "wall s", "CPU s", "peak RSS MB", "model MB", "note"], rows)
     return "\n".join(md) + "\n", files

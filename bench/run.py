@@ -25,7 +25,7 @@ from typing import Callable
 from bench import engine, paths, report
 from bench.load import load_scripts
 from bench.serving import LoadPlan, Setup, run_setup, run_stub
-from bench.training import default_config_copy, story_results, train_config
+from bench.training import default_config_copy, story_results, train_config, train_or_reuse
 from bench.understanding import heldout_sets, rasa_predictor, run_understanding, simulated_predictor
 
 SECTIONS = ("training", "understanding", "conversations", "engine", "serving")
@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             timeout = max(60.0, deadline - time.monotonic())
             _section(results, "training", lambda: {
                 "project": train_config(paths.PROJECT_CONFIG, "project", work, cached=True, timeout=timeout),
-                "default": train_config(default_config_copy(work), "default", work, cached=False, timeout=timeout),
+                "default": train_or_reuse(paths.DEFAULT_CONFIG, default_config_copy(work), "default", work,
+                                          timeout=max(3600.0, timeout)),
             }, log)
     elif args.smoke:
         results["training"] = {"skipped": "smoke run"}

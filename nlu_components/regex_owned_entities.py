@@ -1,12 +1,13 @@
 """Keep exactly one extraction for the entity types that have a fixed format.
 
 Why (rasa 3.6.21 source): ``RegexEntityExtractor.train`` keeps only the regexes and lookup tables whose name is an
-entity *annotated in the training examples* (``use_only_entities=True``), and ``DIETClassifier`` learns every
-annotated entity type (it does not call ``filter_trainable_entities``).  With both in the pipeline, an order number is
-therefore extracted twice: once by the regex, once by DIET, sometimes with a different span.  This component, placed
+entity *annotated in the training examples* (``use_only_entities=True``), and the statistical extractor
+(``CRFEntityExtractor`` in config.yml, ``DIETClassifier`` in Rasa's default) learns every annotated entity type.  With
+both in the pipeline, an order number is therefore extracted twice: once by the regex, once by the learned model,
+sometimes with a different span.  This component, placed
 after both extractors and before ``EntitySynonymMapper``, drops the statistical extractions of the types the regexes
 and lookup tables own, so the regex result is the only one.  Other types (product, quantity, purchase_date)
-are left to DIET untouched.
+are left to the learned extractor untouched.
 
 config.yml::
 

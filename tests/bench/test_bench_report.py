@@ -13,7 +13,7 @@ from bench.load import LoadGenerator, Sample, load_scripts, over_limit, require_
 from bench.metrics import Scored, Span, by_flag, entity_report, intent_report, percentile, rejection_rates
 from bench.run import main
 from bench.serving import Setup, endpoints_yaml
-from bench.training import count_stories
+from bench.training import count_stories, fingerprint, train_or_reuse
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -148,6 +148,43 @@ def test_bench_endpoints_use_redis_only_with_several_workers():
     assert with_redis["tracker_store"]["type"] == "redis"
     plain = yaml.safe_load(endpoints_yaml(Setup("d", Path("m")), "http://127.0.0.1:1/webhook", None))
     assert set(plain) == {"action_endpoint"}
+
+
+def _inputs(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "nlu.yml").write_text("nlu: []\n")
+    for name in ("config.yml", "domain.yml", "rasa.txt"):
+        (tmp_path / name).write_text(f"# {name}\n")
+    return {"config": tmp_path / "config.yml", "domain": tmp_path / "domain.yml", "data": tmp_path / "data",
+            "requirements": tmp_path / "rasa.txt"}
+
+
+def test_fingerprint_changes_with_any_training_input(tmp_path):
+    inputs = _inputs(tmp_path)
+    before = fingerprint(**inputs)
+    assert fingerprint(**inputs) == before
+    for path in (inputs["data"] / "nlu.yml", inputs["domain"], inputs["config"], inputs["requirements"]):
+        path.write_text(path.read_text() + "# changed\n")
+        after = fingerprint(**inputs)
+        assert after != before, path
+        before = after
+    (inputs["data"] / "stories.yml").write_text("stories: []\n")  # a new file counts too
+    assert fingerprint(**inputs) != before
+
+
+def test_default_model_is_reused_only_with_its_fingerprint(tmp_path):
+    home = tmp_path / "models" / "default" / "cold"
+    home.mkdir(parents=True)
+    (home / "default.tar.gz").write_bytes(b"model")
+    record = {"wall_seconds": 2000.0, "cpu_seconds": 3900.0, "peak_rss_mb": 2100.0, "model_mb": 90.0,
+              "fingerprint": fingerprint(paths.DEFAULT_CONFIG), "measured_at": "2026-11-26T15:00:00+00:00"}
+    (home / "training.json").write_text(json.dumps(record))
+    reused = train_or_reuse(paths.DEFAULT_CONFIG, paths.DEFAULT_CONFIG, "default", tmp_path, timeout=1.0)
+    assert reused["cold"]["wall_seconds"] == 2000.0 and "2026-11-26T15:00:00" in reused["cold"]["reused"]
+    # a stale record is not reused: training starts (and fails here within its 1 s timeout, or on a missing rasa)
+    (home / "training.json").write_text(json.dumps({**record, "fingerprint": "stale"}))
+    with pytest.raises(Exception):
+        train_or_reuse(paths.DEFAULT_CONFIG, tmp_path / "missing-config.yml", "default", tmp_path, timeout=1.0)
 
 
 def test_count_stories(tmp_path):

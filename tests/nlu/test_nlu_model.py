@@ -2,8 +2,8 @@
 trains it); without one, train the NLU pipeline of config.yml on part of the data first.
 
 The pipeline is config.yml's (same tokenizer, featurizers, RegexEntityExtractor, RegexOwnedEntityFilter,
-EntitySynonymMapper), with DIET cut to 1 epoch and without the ResponseSelectors so it trains in about a minute:
-the entities checked here come from the regexes and lookup tables, not from DIET's training.  Runs .venv-rasa in a
+EntitySynonymMapper), without the ResponseSelectors (and DIET cut to 1 epoch if a config has it) so it trains quickly:
+the entities checked here come from the regexes and lookup tables, not from a learned extractor.  Runs .venv-rasa in a
 subprocess (this suite runs in .venv-engine).
 """
 from __future__ import annotations
