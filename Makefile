@@ -72,7 +72,7 @@ bench-engine: $(ENGINE_VENV)/.installed
 clean:
 	rm -rf models results reports var .rasa .pytest_cache
 
-# ---- benchmark (issue 4): not part of `make test`; under 20 minutes on 2 cores ----------------------------------------
+# ---- benchmark (issue 4): not part of `make test`; ~17 min on 2 cores, ~1 h when the default model must be trained ----
 # Trains the project's config and Rasa's default one (bench/default_config.yml), compares understanding, test stories,
 # serving under load (Redis from system-deps), engine and training; writes reports/bench.md + reports/bench.json.
 # `$(ENGINE_PY) -m bench --smoke` is the few-second variant that tests/bench runs inside `make test`.
