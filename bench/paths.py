@@ -22,6 +22,7 @@ ENGINE_BENCH = BENCH / "engine_bench.py"
 OWN_HELDOUT = ROOT / "nlu_eval" / "own_heldout.yml"  # the test set: written fresh, never used for tuning
 OWN_DEV = ROOT / "nlu_eval" / "own_dev.yml"  # the tuning set (the training data was adjusted against it)
 BITEXT_HELDOUT = ROOT / "nlu_eval" / "bitext_heldout.yml"
+BITEXT_DEV = ROOT / "nlu_eval" / "bitext_dev.yml"  # Bitext utterances for tuning, disjoint from the held-out part
 BITEXT_MAP = ROOT / "nlu_eval" / "bitext_intent_map.yml"
 BITEXT_CSV = ROOT.parent / "shared" / "data" / "bitext" / "customer-service-8k.csv"
 

@@ -15,6 +15,7 @@ NLU_DIR = ROOT / "data" / "nlu"
 OWN_HELDOUT = ROOT / "nlu_eval" / "own_heldout.yml"
 OWN_DEV = ROOT / "nlu_eval" / "own_dev.yml"
 BITEXT_HELDOUT = ROOT / "nlu_eval" / "bitext_heldout.yml"
+BITEXT_DEV = ROOT / "nlu_eval" / "bitext_dev.yml"
 
 # docs/architecture.md, Floor 2 ("Intents", "Entities and formats"): the contract with domain.yml and the actions.
 CONTRACT_INTENTS = {
@@ -48,7 +49,7 @@ def training_examples():
 @pytest.fixture(scope="session")
 def heldout_examples():
     return {"own": nlu_yaml.read_examples([OWN_HELDOUT]), "dev": nlu_yaml.read_examples([OWN_DEV]),
-            "bitext": nlu_yaml.read_examples([BITEXT_HELDOUT])}
+            "bitext": nlu_yaml.read_examples([BITEXT_HELDOUT]), "bitext-dev": nlu_yaml.read_examples([BITEXT_DEV])}
 
 
 @pytest.fixture(scope="session")

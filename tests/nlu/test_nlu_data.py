@@ -54,6 +54,14 @@ def test_held_out_utterances_never_in_training(training_examples, heldout_exampl
         assert leaked == [], f"{name} held-out utterances found in training: {leaked[:5]}"
 
 
+def test_test_sets_share_no_utterance_with_the_tuning_sets(heldout_examples):
+    """A figure on the test sets (own, bitext) says something only if nothing was tuned on those very utterances."""
+    tuning = {nlu_yaml.normalize(e.text) for name in ("dev", "bitext-dev") for e in heldout_examples[name]}
+    for name in ("own", "bitext"):
+        shared = [e.text for e in heldout_examples[name] if nlu_yaml.normalize(e.text) in tuning]
+        assert shared == [], f"{name} test utterances also in a tuning set: {shared[:5]}"
+
+
 def test_held_out_sets_cover_the_contract(heldout_examples):
     own = {e.intent for e in heldout_examples["own"]}
     assert ALL_TRAINED_INTENTS - own == set()
