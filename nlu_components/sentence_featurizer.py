@@ -75,11 +75,13 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "SentenceEmbeddingFeaturizer":
-        return cls({**cls.get_default_config(), **config}, execution_context.node_name)
+        # loaded when Rasa builds the pipeline (training, or loading a model to serve), never at import, and not on
+        # a customer's first message: reading and hash-checking 87 MB takes about a second
+        config = {**cls.get_default_config(), **config}
+        return cls(config, execution_context.node_name, MiniLM.load(config.get("model_dir")))
 
     @property
     def encoder(self) -> MiniLM:
-        # loaded on first use, not at import or graph construction: `rasa data validate` and friends never pay for it
         if self._encoder is None:
             self._encoder = MiniLM.load(self._config.get("model_dir"))
         return self._encoder
