@@ -18,6 +18,7 @@ PyTorch) produced for the same sentences.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import unicodedata
@@ -165,14 +166,20 @@ def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray
     return centred / np.sqrt(var + LAYER_NORM_EPS) * gain + bias
 
 
+LARGE_ERF = 1 << 20  # elements: from here TensorFlow's kernel pays for its thread pool
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
-    """erf with TensorFlow's vectorised, multi-threaded kernel when it is there (it always is beside Rasa): 3.5x
-    faster here than SciPy's, and GELU's erf over the 1536-wide hidden layer took a third of the encoder's time."""
+    """erf. For training batches TensorFlow's vectorised, multi-threaded kernel (always there beside Rasa): 3.5x
+    faster here than SciPy's, and GELU's erf over the 1536-wide hidden layer took a third of the encoder's time.
+    A single message's few thousand values stay on SciPy, in the calling thread."""
+    from scipy.special import erf
+
+    if x.size < LARGE_ERF:
+        return erf(x)
     try:
         import tensorflow as tf
     except ImportError:  # pragma: no cover - the Rasa environment has TensorFlow
-        from scipy.special import erf
-
         return erf(x)
     return tf.math.erf(x).numpy()
 
@@ -248,14 +255,41 @@ class MiniLM:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
-        """Unit-length embeddings, one row per text, in input order (texts of similar length are batched)."""
+        """Unit-length embeddings, one row per text, in input order (texts of similar length are batched).
+
+        A few texts (a customer's message) run on one BLAS thread: the matrices are too small to share, and
+        OpenBLAS's extra thread spins after each call, which doubled the CPU time per message under load in a
+        server with two workers on two cores. Training batches use every core."""
         encoded = [self.tokenizer.encode(text) for text in texts]
         result = np.zeros((len(encoded), HIDDEN), dtype=np.float32)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            result[rows] = self._forward([encoded[i] for i in rows])
+        with _blas_threads(1 if len(encoded) <= SMALL_BATCH else None):
+            for start in range(0, len(order), batch_size):
+                rows = order[start:start + batch_size]
+                result[rows] = self._forward([encoded[i] for i in rows])
         return result
+
+
+SMALL_BATCH = 4  # texts: up to here one BLAS thread
+_CONTROLLER = None
+
+
+@contextlib.contextmanager
+def _blas_threads(limit: int | None):
+    """Limit the BLAS thread pool for the block (threadpoolctl comes with scikit-learn); None: leave it as it is."""
+    global _CONTROLLER
+    if limit is None:
+        yield
+        return
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - scikit-learn (a Rasa dependency) requires it
+        yield
+        return
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()  # finds the loaded BLAS libraries once (it takes milliseconds)
+    with _CONTROLLER.limit(limits=limit, user_api="blas"):
+        yield
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
