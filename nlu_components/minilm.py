@@ -292,8 +292,4 @@ def _blas_threads(limit: int | None):
         yield
 
 
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
-
-
-__all__ = ["MiniLM", "WordPieceTokenizer", "ModelFilesError", "model_dir", "cosine"]
+__all__ = ["MiniLM", "WordPieceTokenizer", "ModelFilesError", "model_dir"]

@@ -18,7 +18,7 @@ config.yml::
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -51,9 +51,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             "weight": 1.0,
         }
 
-    def __init__(self, config: Dict[Text, Any], name: Text, encoder: Optional[MiniLM] = None) -> None:
+    def __init__(self, config: Dict[Text, Any], name: Text, encoder: MiniLM) -> None:
         super().__init__(name, config)
-        self._encoder = encoder
+        self.encoder = encoder
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -76,12 +76,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         # a customer's first message: reading and hash-checking 87 MB takes about a second
         config = {**cls.get_default_config(), **config}
         return cls(config, execution_context.node_name, MiniLM.load(config.get("model_dir")))
-
-    @property
-    def encoder(self) -> MiniLM:
-        if self._encoder is None:
-            self._encoder = MiniLM.load(self._config.get("model_dir"))
-        return self._encoder
 
     def process(self, messages: List[Message]) -> List[Message]:
         todo = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
