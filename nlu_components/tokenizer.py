@@ -4,9 +4,10 @@ Why (rasa 3.6.21 source): after every node of the training graph, ``TrainingHook
 node's output, the whole ``TrainingData``. A message's fingerprint is cached only until a component adds features
 to it, which every featurizer does, so each message is fingerprinted again after each node; and ``Token.fingerprint``
 caches nothing: it md5-hashes the token's text, offsets, lemma and every entry of its ``data`` (the RegexFeaturizer's
-pattern flags) on every call. With this project's pipeline and about 4,000 examples that was 21 fingerprints of the
-training data, 430,000 token fingerprints and 9 million md5 calls: about 34 s of a 134 s NLU training (measured
-with a timing wrapper around ``TrainingData.fingerprint``, 2026-11-26).
+pattern flags) on every call. With this project's pipeline and the 3,581 training examples of docs/bench.md's step 5
+that was 21 fingerprints of the training data, 430,000 token fingerprints and 9 million md5 calls: about 34 s of a
+134 s NLU training (measured with a timing wrapper around ``TrainingData.fingerprint``, 2026-11-26); with these
+tokens the same training took 104 s.
 
 ``FingerprintCachingToken`` computes the same value as ``Token.fingerprint`` (same function, same inputs) once and
 forgets it when ``set`` changes the token's data. ``set`` is the only way rasa 3.6.21 changes a token after the
