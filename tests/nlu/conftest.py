@@ -1,6 +1,8 @@
 """Shared helpers for the NLU data tests (no rasa import: these run in .venv-engine)."""
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,6 +37,16 @@ ALL_TRAINED_INTENTS = CONTRACT_INTENTS | RETRIEVAL_INTENTS
 CONTRACT_ENTITIES = {"order_number", "email", "serial_number", "product", "channel", "country", "quantity",
                      "purchase_date", "condition",
                      "transit_problem"}  # domain.yml's transit form slot (lost / damaged / delayed), from a lookup
+
+
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+
+
+def run_rasa_python(code: str, *args: str) -> dict:
+    """Run ``code`` in .venv-rasa (this suite runs in .venv-engine); it prints one JSON line last, returned here."""
+    done = subprocess.run([str(RASA_PY), "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def training_files() -> list[Path]:

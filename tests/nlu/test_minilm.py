@@ -12,18 +12,11 @@ import subprocess
 
 import pytest
 
-from tests.nlu.conftest import ROOT
+from tests.nlu.conftest import RASA_PY, ROOT, run_rasa_python
 
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 REFERENCE = ROOT / "tests" / "nlu" / "fixtures" / "minilm_reference.json"
 
 pytestmark = pytest.mark.skipif(not RASA_PY.exists(), reason="needs .venv-rasa (make venvs)")
-
-
-def run_rasa_python(code: str, *args: str) -> dict:
-    done = subprocess.run([str(RASA_PY), "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 ENCODE = """

@@ -16,9 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.nlu.conftest import NLU_DIR, ROOT
-
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.nlu.conftest import NLU_DIR, RASA_PY, ROOT
 TRAIN_FILES = ("lookups.yml", "identity_inform.yml", "chitchat.yml", "cancellation.yml", "warranty.yml",
                "returns.yml", "transit.yml")
 

@@ -5,14 +5,9 @@ the tokenizer fills (text, intent with a retrieval key, response) and awkward te
 """
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
-from tests.nlu.conftest import ROOT
-
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.nlu.conftest import RASA_PY, run_rasa_python
 
 pytestmark = pytest.mark.skipif(not RASA_PY.exists(), reason="needs .venv-rasa (make venvs)")
 
@@ -73,9 +68,7 @@ print(json.dumps(out))
 
 
 def test_tokens_and_fingerprints_equal_rasas_whitespace_tokenizer():
-    done = subprocess.run([str(RASA_PY), "-c", COMPARE], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_rasa_python(COMPARE)
     assert out["token_count"] > 20
     assert out == {
         "same_tokens": True,
