@@ -1,4 +1,4 @@
-"""Rasa's WhitespaceTokenizer, with tokens that remember their fingerprint: a quarter of a cold training run saved.
+"""Rasa's WhitespaceTokenizer, with tokens that remember their fingerprint: training 20 % faster.
 
 Why (rasa 3.6.21 source): after every node of the training graph, ``TrainingHook.on_after_node`` fingerprints the
 node's output, the whole ``TrainingData``. A message's fingerprint is cached only until a component adds features
