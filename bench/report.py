@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from bench import plots
 
 CONFIGS = ("project", "default")
-SET_TITLES = {"own": "own held-out", "bitext": "Bitext-mapped held-out"}
+SET_TITLES = {"own": "own held-out", "own-2": "previous own held-out", "bitext": "Bitext-mapped held-out"}
 
 
 # ---- targets -------------------------------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ def evaluate_targets(results: Mapping) -> list[dict]:
     """The issue's targets, each with the project's value, the default config's where relevant, and met or not."""
     targets = []
     nlu = _get(results, "understanding", "configs") or {}
-    for set_name, floor in (("bitext", 0.95), ("own", 0.97)):
+    for set_name, floor in (("bitext", 0.95), ("own", 0.97), ("own-2", 0.97)):
         mine = _get(nlu, "project", set_name, "macro_f1")
         theirs = _get(nlu, "default", set_name, "macro_f1")
         ok = None if mine is None else mine >= floor and (theirs is None or mine > theirs)

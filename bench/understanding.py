@@ -73,10 +73,12 @@ def load_heldout(path: Path, flags: Mapping[str, str] | None = None) -> list[Hel
 
 
 def heldout_sets(max_per_set: int | None = None) -> dict[str, list[HeldOut]]:
-    """The sets that exist, by name ("own", "bitext"); ``max_per_set`` keeps an even sample (smoke runs)."""
+    """The sets that exist, by name ("own", "own-2", "bitext"); ``max_per_set`` keeps an even sample (smoke runs)."""
     sets: dict[str, list[HeldOut]] = {}
     if paths.OWN_HELDOUT.is_file():
         sets["own"] = load_heldout(paths.OWN_HELDOUT)
+    if paths.OWN_HELDOUT_2.is_file():
+        sets["own-2"] = load_heldout(paths.OWN_HELDOUT_2)
     if paths.BITEXT_HELDOUT.is_file():
         sets["bitext"] = load_heldout(paths.BITEXT_HELDOUT, bitext_flags())
     if max_per_set:

@@ -12,7 +12,8 @@ for tuning (nlu_eval/bitext_dev.yml).
 Guarantees (tests/nlu/test_nlu_data.py checks them on the committed files):
 - the same input gives byte-identical output;
 - no held-out utterance (normalised: lower case, single spaces, no trailing punctuation) appears in any training
-  file, and no Bitext training row repeats an utterance of nlu_eval/own_heldout.yml or own_dev.yml;
+  file, and no Bitext training row repeats an utterance of nlu_eval/own_heldout.yml, own_heldout_2.yml or
+  own_dev.yml;
 - an utterance that Bitext lists under source intents with different targets is dropped (ambiguous), as is one
   that the assistant's own data labels differently.
 `--check` rebuilds in memory and fails if the committed files differ.
@@ -38,7 +39,8 @@ MAP_FILE = ROOT / "nlu_eval" / "bitext_intent_map.yml"
 TRAIN_FILE = ROOT / "data" / "nlu" / "bitext_train.yml"
 HELDOUT_FILE = ROOT / "nlu_eval" / "bitext_heldout.yml"
 DEV_FILE = ROOT / "nlu_eval" / "bitext_dev.yml"
-OWN_HELDOUT_FILES = (ROOT / "nlu_eval" / "own_heldout.yml", ROOT / "nlu_eval" / "own_dev.yml")
+OWN_HELDOUT_FILES = (ROOT / "nlu_eval" / "own_heldout.yml", ROOT / "nlu_eval" / "own_heldout_2.yml",
+                     ROOT / "nlu_eval" / "own_dev.yml")
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 # characters that would be read as Rasa entity-annotation syntax

@@ -15,6 +15,7 @@ import nlu_yaml  # noqa: E402
 
 NLU_DIR = ROOT / "data" / "nlu"
 OWN_HELDOUT = ROOT / "nlu_eval" / "own_heldout.yml"
+OWN_HELDOUT_2 = ROOT / "nlu_eval" / "own_heldout_2.yml"  # the previous test set
 OWN_DEV = ROOT / "nlu_eval" / "own_dev.yml"
 BITEXT_HELDOUT = ROOT / "nlu_eval" / "bitext_heldout.yml"
 BITEXT_DEV = ROOT / "nlu_eval" / "bitext_dev.yml"
@@ -60,7 +61,8 @@ def training_examples():
 
 @pytest.fixture(scope="session")
 def heldout_examples():
-    return {"own": nlu_yaml.read_examples([OWN_HELDOUT]), "dev": nlu_yaml.read_examples([OWN_DEV]),
+    return {"own": nlu_yaml.read_examples([OWN_HELDOUT]), "own-2": nlu_yaml.read_examples([OWN_HELDOUT_2]),
+            "dev": nlu_yaml.read_examples([OWN_DEV]),
             "bitext": nlu_yaml.read_examples([BITEXT_HELDOUT]), "bitext-dev": nlu_yaml.read_examples([BITEXT_DEV])}
 
 

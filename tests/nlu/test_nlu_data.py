@@ -57,14 +57,14 @@ def test_held_out_utterances_never_in_training(training_examples, heldout_exampl
 def test_test_sets_share_no_utterance_with_the_tuning_sets(heldout_examples):
     """A figure on the test sets (own, bitext) says something only if nothing was tuned on those very utterances."""
     tuning = {nlu_yaml.normalize(e.text) for name in ("dev", "bitext-dev") for e in heldout_examples[name]}
-    for name in ("own", "bitext"):
+    for name in ("own", "own-2", "bitext"):
         shared = [e.text for e in heldout_examples[name] if nlu_yaml.normalize(e.text) in tuning]
         assert shared == [], f"{name} test utterances also in a tuning set: {shared[:5]}"
 
 
 def test_held_out_sets_cover_the_contract(heldout_examples):
-    own = {e.intent for e in heldout_examples["own"]}
-    assert ALL_TRAINED_INTENTS - own == set()
+    for name in ("own", "own-2"):
+        assert ALL_TRAINED_INTENTS - {e.intent for e in heldout_examples[name]} == set(), name
     bitext = Counter(e.intent for e in heldout_examples["bitext"])
     for intent in ("cancel_order", "refund_status", "request_return", "human_handoff", "out_of_scope"):
         assert bitext[intent] >= 50, intent
@@ -87,7 +87,7 @@ def test_entity_types_are_the_contract(training_examples, heldout_examples):
 
 def test_annotated_fixed_format_values_match_their_regex(training_examples, heldout_examples, regexes):
     """Every annotated order number / email / serial is exactly what the regex extracts (no silent misses)."""
-    examples = list(training_examples) + heldout_examples["own"] + heldout_examples["dev"]
+    examples = list(training_examples) + heldout_examples["own"] + heldout_examples["own-2"] + heldout_examples["dev"]
     checked = 0
     for example in examples:
         for ent in example.entities:
@@ -196,7 +196,7 @@ def test_annotated_lookup_values_are_in_their_lookup_table(training_examples, he
     annotated value must be an entry, or the annotation teaches nothing the bot can extract."""
     lookups = nlu_yaml.read_blocks(training_files(), "lookup")
     regexes = nlu_yaml.read_blocks(training_files(), "regex")
-    for example in list(training_examples) + heldout_examples["own"] + heldout_examples["dev"]:
+    for example in list(training_examples) + heldout_examples["own"] + heldout_examples["own-2"] + heldout_examples["dev"]:
         for ent in example.entities:
             if ent.entity in ("channel", "country", "condition", "transit_problem"):
                 in_lookup = ent.text.lower() in {x.lower() for x in lookups[ent.entity]}
