@@ -11,9 +11,9 @@ Run with the Rasa environment from the project root:
 The scoring is the benchmark's (`bench/metrics.py`, `bench/rasa_eval.full_intent`, `bench/understanding.score`;
 definitions in docs/bench.md), so a figure printed here equals the one `make bench` reports for the same model.
 Sets: `own` (nlu_eval/own_heldout.yml, the test set: never used for tuning), `own-2` (nlu_eval/own_heldout_2.yml,
-the previous test set, still reported), `dev` (nlu_eval/own_dev.yml, the set
-the training data was tuned against), `bitext` (nlu_eval/bitext_heldout.yml) and `bitext-dev`
-(nlu_eval/bitext_dev.yml, Bitext utterances for tuning). Writes reports/nlu.json.
+the previous test set, still reported), `dev` (nlu_eval/own_dev.yml, the set the training data was tuned against),
+`bitext` (nlu_eval/bitext_heldout.yml) and `bitext-dev` (nlu_eval/bitext_dev.yml, Bitext utterances for tuning).
+Writes reports/nlu.json.
 """
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ from bench.metrics import BENCH_ENTITY_TYPES, evaluate  # noqa: E402
 from bench.rasa_eval import slim  # noqa: E402
 from bench.understanding import load_heldout, score  # noqa: E402
 
-SETS = {"own": paths.OWN_HELDOUT, "own-2": paths.OWN_HELDOUT_2, "dev": paths.OWN_DEV, "bitext": paths.BITEXT_HELDOUT, "bitext-dev": paths.BITEXT_DEV}
+SETS = {"own": paths.OWN_HELDOUT, "own-2": paths.OWN_HELDOUT_2, "dev": paths.OWN_DEV, "bitext": paths.BITEXT_HELDOUT,
+        "bitext-dev": paths.BITEXT_DEV}
 TARGETS = {"own": 0.97, "own-2": 0.97, "bitext": 0.95}  # intent macro-F1 (issue 4); entity F1 >= 0.99 on every set
 
 

@@ -134,7 +134,8 @@ rng = np.random.default_rng(3)
 ms = [Message(data={"text": "x", "intent": i}) for i in ["a", "b"] * 10]
 for m in ms:
     m.add_features(Features(rng.normal(size=(1, 4)).astype(np.float32), "sentence", "text", "emb"))
-storage, resource, context = LocalModelStorage(Path(tempfile.mkdtemp())), Resource("r"), ExecutionContext(GraphSchema({}), "n")
+storage, resource = LocalModelStorage(Path(tempfile.mkdtemp())), Resource("r")
+context = ExecutionContext(GraphSchema({}), "n")
 C.create(C.get_default_config(), storage, resource, context).train(TrainingData(ms))
 C.load(C.get_default_config(), storage, resource, context)
 print(json.dumps({"skops_imported": "skops.io" in sys.modules}))
