@@ -52,8 +52,10 @@ class LoadPlan:
     warmup_total_seconds: float = 20.0  # unmeasured traffic after start-up (every script, every worker)
 
 
-def endpoints_yaml(setup: Setup, action_url: str, redis_port: int | None) -> str:
+def endpoints_yaml(setup: Setup, action_url: str, redis_port: int | None, action_token: str | None = None) -> str:
     document: dict = {"action_endpoint": {"url": action_url}}
+    if action_token:  # the project's action server refuses calls without it (issue 12)
+        document["action_endpoint"]["headers"] = {"X-Action-Token": action_token}
     if setup.redis:
         if redis_port is None:
             raise ValueError("a Redis setup needs a Redis port")
@@ -121,14 +123,16 @@ def run_setup(setup: Setup, scripts: Sequence[Script], plan: LoadPlan, work: Pat
         if setup.redis:
             redis = start_redis(redis_port, stack.log_dir)
         stack.start(timeout=plan.startup_timeout)  # support database (migrate + demo data) and the action server
+        settings = stack.settings  # with its secrets
         endpoints = base / "endpoints.yml"
-        endpoints.write_text(endpoints_yaml(setup, f"{settings.action_url}/webhook", redis_port), encoding="utf-8")
+        endpoints.write_text(endpoints_yaml(setup, f"{settings.action_url}/webhook", redis_port,
+                                            settings.secrets["ACTION_SERVER_TOKEN"]), encoding="utf-8")
         credentials = base / "credentials.yml"
         credentials.write_text("rest:\n", encoding="utf-8")
         rasa = botstack.Child(
             "rasa",
             [
-                str(paths.RASA_BIN), "run", "--enable-api",
+                str(paths.RASA_BIN), "run", "--enable-api", "--auth-token", settings.secrets["RASA_API_TOKEN"],
                 "--interface", settings.host, "--port", str(settings.rasa_port),
                 "--model", str(setup.model), "--endpoints", str(endpoints), "--credentials", str(credentials),
             ],

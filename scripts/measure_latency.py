@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -87,8 +88,12 @@ def reached_action_server(session: requests.Session, rasa_url: str, sender: str,
     return custom, len(events)
 
 
-def measure(rasa_url: str, rounds: int, timeout: float) -> dict:
+def measure(rasa_url: str, rounds: int, timeout: float, secrets: dict | None = None) -> dict:
+    """``secrets``: REST_CHANNEL_TOKEN and RASA_API_TOKEN (the stack's, or from the environment with ``--url``)."""
+    secrets = secrets if secrets is not None else os.environ
     session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {secrets.get('REST_CHANNEL_TOKEN', '')}"
+    session.params = {"token": secrets.get("RASA_API_TOKEN", "")}
     for text in ("hi", "thanks", "bye"):  # warm-up: first requests load lazy parts of the model and the service
         send(session, rasa_url, f"warmup-{uuid.uuid4().hex[:8]}", text, timeout)
 
@@ -156,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             stack = botstack.Stack(botstack.Settings.for_tests(tmp), with_web=False).start(timeout=900)
             rasa_url = stack.settings.rasa_url
             print(f"measure_latency: private stack at {rasa_url} (logs in {tmp / 'log'})")
-        result = measure(rasa_url, args.rounds, args.timeout)
+        result = measure(rasa_url, args.rounds, args.timeout, dict(stack.settings.secrets) if stack else None)
     finally:
         if stack is not None:
             stack.stop()

@@ -5,7 +5,8 @@
 
 serve: trains if the model is missing or stale, migrates and seeds the support database, starts the action server,
 the Rasa server and the web chat page, prints the URLs and runs until Ctrl-C (or SIGTERM), then stops every process
-it started (each in its own process group). If one server dies, the others are stopped and the exit code is 1.
+it started (each in its own process group). If one server dies, it is restarted and the others keep running; after
+``MAX_RESTARTS`` restarts within ``RESTART_WINDOW`` seconds the supervisor gives up, stops everything and exits 1.
 
 shell: the same preparation, then the action server in the background and ``rasa shell`` in the foreground.
 
@@ -25,6 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import botstack  # noqa: E402
 from botstack import ROOT, Settings, Stack, StackError  # noqa: E402
+
+
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
 
 
 class _Stop(Exception):
@@ -49,7 +54,7 @@ def _ignore_signals_while_stopping() -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+    settings = Settings.from_env().with_secrets(announce=sys.stdout)
     if not args.no_train:
         botstack.train_if_stale()
     stack = Stack(settings, echo=not args.quiet, with_web=True, seed=not args.no_seed)
@@ -60,21 +65,34 @@ def serve(args: argparse.Namespace) -> int:
         print(
             "\n"
             f"run: web chat page   {settings.web_url}\n"
-            f"run: Rasa server     {settings.rasa_url}  (REST: {settings.rasa_url}/webhooks/rest/webhook)\n"
+            f"run: Rasa server     {settings.rasa_url}  (REST: {settings.rasa_url}/webhooks/rest/webhook with "
+            f"'Authorization: Bearer $REST_CHANNEL_TOKEN'; API: ?token=$RASA_API_TOKEN; both in "
+            f"{settings.var_dir / 'secrets.env'} unless set in the environment)\n"
             f"run: action server   {settings.action_url}\n"
             f"run: support db      {settings.database_url}\n"
             "run: Ctrl-C stops everything\n",
             flush=True,
         )
+        restarts: list[float] = []
         while True:
             dead = stack.first_dead_child()
             if dead is not None:
+                now = time.monotonic()
+                restarts = [t for t in restarts if now - t < RESTART_WINDOW]
+                if len(restarts) >= MAX_RESTARTS:
+                    print(
+                        f"run: the {dead.name} server exited with code {dead.process.returncode}, the "
+                        f"{len(restarts) + 1}th time within {RESTART_WINDOW:.0f} s; stopping. Its log: {dead.log_path}",
+                        file=sys.stderr,
+                    )
+                    return 1
+                restarts.append(now)
                 print(
-                    f"run: the {dead.name} server exited with code {dead.process.returncode}; stopping. "
-                    f"Its log: {dead.log_path}",
-                    file=sys.stderr,
+                    f"run: the {dead.name} server exited with code {dead.process.returncode}; restarting it, the "
+                    f"others keep running. Its log: {dead.log_path}",
+                    file=sys.stderr, flush=True,
                 )
-                return 1
+                stack.restart(dead)
             time.sleep(1)
     except (KeyboardInterrupt, _Stop):
         print("\nrun: stopping ...", flush=True)
@@ -89,7 +107,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def shell(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+    settings = Settings.from_env().with_secrets(announce=sys.stdout)
     if not args.no_train:
         botstack.train_if_stale()
     reuse = botstack.action_server_ready(settings)

@@ -32,7 +32,7 @@ def bot_stack(tmp_path_factory):
 @pytest.fixture
 def customer(bot_stack) -> Customer:
     """A new conversation with the running bot."""
-    return Customer(bot_stack.settings.rasa_url)
+    return Customer.of(bot_stack.settings)
 
 
 @pytest.fixture(scope="session")

@@ -52,15 +52,24 @@ class Customer:
     """One conversation with a unique sender id."""
 
     rasa_url: str
+    rest_token: str = ""  # REST_CHANNEL_TOKEN: the REST channel is server-to-server (issue 12)
+    api_token: str = ""  # RASA_API_TOKEN: the tracker API needs it too
     sender: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:12]}")
     timeout: float = 60.0
     turns: list[Turn] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, settings: Any, **kwargs: Any) -> "Customer":
+        """A new conversation with the stack described by ``settings`` (``botstack.Settings`` with secrets)."""
+        return cls(settings.rasa_url, settings.secrets["REST_CHANNEL_TOKEN"], settings.secrets["RASA_API_TOKEN"],
+                   **kwargs)
 
     def says(self, text: str) -> Turn:
         started = time.perf_counter()
         response = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": self.sender, "message": text},
+            headers={"Authorization": f"Bearer {self.rest_token}"},
             timeout=self.timeout,
         )
         response.raise_for_status()
@@ -69,7 +78,8 @@ class Customer:
         return turn
 
     def tracker(self) -> dict[str, Any]:
-        response = requests.get(f"{self.rasa_url}/conversations/{self.sender}/tracker", timeout=self.timeout)
+        response = requests.get(f"{self.rasa_url}/conversations/{self.sender}/tracker",
+                                params={"token": self.api_token}, timeout=self.timeout)
         response.raise_for_status()
         return response.json()
 
@@ -128,3 +138,11 @@ class SupportDatabase:
 
     def audit_for_case(self, case_id: str) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM decision_audit WHERE case_id = ? ORDER BY id", case_id)
+
+
+def web_session_token(rasa_url: str, origin: str | None = None) -> str:
+    """A signed web chat session token, as the chat page gets one (``POST /webhooks/socketio/session``)."""
+    headers = {"Origin": origin} if origin else {}
+    response = requests.post(f"{rasa_url}/webhooks/socketio/session", headers=headers, timeout=30)
+    response.raise_for_status()
+    return response.json()["token"]

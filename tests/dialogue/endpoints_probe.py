@@ -28,7 +28,8 @@ async def probe(env: dict) -> dict:
 
     os.environ.update(env)
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
-    result: dict = {"action_url": endpoints.action.url if endpoints.action else None}
+    result: dict = {"action_url": endpoints.action.url if endpoints.action else None,
+                    "action_headers": endpoints.action.headers if endpoints.action else None}
 
     domain = Domain.from_yaml("version: '3.1'\nslots:\n  probe:\n    type: any\n    mappings: []\n")
     tracker_store = TrackerStore.create(endpoints.tracker_store, domain=domain)
@@ -48,6 +49,7 @@ async def probe(env: dict) -> dict:
 
     channels = create_http_input_channels(None, str(ROOT / "credentials.yml"))
     result["channels"] = sorted(f"{type(c).__module__}.{type(c).__name__}" for c in channels)
+    result["rest_channel_on"] = any(getattr(c, "token", None) for c in channels if c.name() == "rest")
     result["socket_session_persistence"] = [
         getattr(c, "session_persistence", None) for c in channels if hasattr(c, "session_persistence")
     ]

@@ -47,6 +47,9 @@ def _default_env(tmp_path: Path) -> dict[str, str]:
         "LOCK_STORE_HOST": "127.0.0.1",
         "LOCK_STORE_PORT": "6379",
         "LOCK_STORE_DB": "1",
+        "ACTION_SERVER_TOKEN": "a" * 43,
+        "REST_CHANNEL_TOKEN": "r" * 43,
+        "CHAT_SESSION_SECRET": "s" * 43,
     }
 
 
@@ -86,6 +89,10 @@ def probed(tmp_path_factory) -> dict:
             {"name": "default", "env": base},
             {"name": "unset", "env": {k: v for k, v in base.items() if k != "ACTION_ENDPOINT_URL"},
              "unset": ["ACTION_ENDPOINT_URL"]},
+            {"name": "no-session-secret", "env": {k: v for k, v in base.items() if k != "CHAT_SESSION_SECRET"},
+             "unset": ["CHAT_SESSION_SECRET", "CLIENT_HASH_KEY"]},
+            {"name": "no-rest-token", "env": {k: v for k, v in base.items() if k != "REST_CHANNEL_TOKEN"},
+             "unset": ["REST_CHANNEL_TOKEN"]},
         ]
         redis_port = stack.enter_context(redis_server(tmp_path))
         if redis_port is not None:
@@ -114,16 +121,26 @@ def _ok(probed: dict, name: str) -> dict:
 def test_the_default_stores_and_both_channels(probed):
     result = _ok(probed, "default")
     assert result["action_url"] == "http://127.0.0.1:5055/webhook"
+    assert result["action_headers"] == {"X-Action-Token": "a" * 43}, "Rasa authenticates to the action server"
     assert (result["tracker_store"], result["tracker_dialect"]) == ("SQLTrackerStore", "sqlite")
     assert result["tracker_roundtrip"] is True
     assert result["lock_store"] == "InMemoryLockStore" and result["lock_released"] is True
-    assert result["channels"] == ["chat_channels.webchat.WebChatInput", "rasa.core.channels.rest.RestInput"]
+    assert result["channels"] == ["chat_channels.rest.TokenRestInput", "chat_channels.webchat.WebChatInput"]
     assert result["socket_session_persistence"] == [True]
+    assert result["rest_channel_on"] is True
     assert (probed["tmp_path"] / "tracker.db").exists()
 
 
 def test_an_unset_variable_is_a_clear_error_at_start(probed):
     assert "ACTION_ENDPOINT_URL" in probed["unset"].get("error", ""), probed["unset"]
+
+
+def test_the_web_chat_refuses_to_start_without_its_session_secret(probed):
+    assert "CHAT_SESSION_SECRET" in probed["no-session-secret"].get("error", ""), probed["no-session-secret"]
+
+
+def test_the_rest_channel_is_off_without_its_token(probed):
+    assert _ok(probed, "no-rest-token")["rest_channel_on"] is False
 
 
 def test_a_redis_lock_store_by_environment(probed):

@@ -2,6 +2,7 @@
 
 Pins the two Rasa 3.6.21 defects the channel fixes: with ``session_persistence`` the replies reach the client that
 asked for the session, and a decision payload arrives as ``{"custom": {"decision": ...}}`` after the reply text.
+The session is the server's: a signed token names it (tests/security has the attacks on it).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import queue
 import uuid
 
 import socketio
+from dialogue_client import web_session_token
 
 WAIT = 60.0
 
@@ -26,13 +28,15 @@ def test_replies_and_decisions_reach_a_persistent_session(bot_stack):
     uttered: "queue.Queue[dict]" = queue.Queue()
     client.on("session_confirm", lambda session_id: confirmed.put(session_id))
     client.on("bot_uttered", lambda message: uttered.put(message))
-    session_id = f"socket-{uuid.uuid4().hex[:12]}"
-    client.connect(bot_stack.settings.rasa_url, socketio_path="/socket.io", wait_timeout=30)
+    chosen = f"socket-{uuid.uuid4().hex[:12]}"
+    token = web_session_token(bot_stack.settings.rasa_url)
+    client.connect(bot_stack.settings.rasa_url, socketio_path="/socket.io", wait_timeout=30, auth={"token": token})
     try:
-        client.emit("session_request", {"session_id": session_id})
-        assert confirmed.get(timeout=WAIT) == session_id
+        client.emit("session_request", {"session_id": chosen})
+        session_id = confirmed.get(timeout=WAIT)
+        assert session_id != chosen and len(session_id) == 32, "the server names the conversation, not the client"
 
-        client.emit("user_uttered", {"message": "I want to talk to a human", "session_id": session_id})
+        client.emit("user_uttered", {"message": "I want to talk to a human", "session_id": chosen})
         messages = collect_until(uttered, lambda got: any("custom" in m for m in got))
     finally:
         client.disconnect()
@@ -44,17 +48,13 @@ def test_replies_and_decisions_reach_a_persistent_session(bot_stack):
     assert "CON-1" in decisions[0]["clauses"]
 
 
-def test_a_message_without_a_session_is_ignored(bot_stack):
+def test_a_connection_without_a_session_token_is_refused(bot_stack):
     client = socketio.Client(reconnection=False)
-    uttered: "queue.Queue[dict]" = queue.Queue()
-    client.on("bot_uttered", lambda message: uttered.put(message))
-    client.connect(bot_stack.settings.rasa_url, socketio_path="/socket.io", wait_timeout=30)
     try:
-        client.emit("user_uttered", {"message": "hi"})
-        try:
-            unexpected = uttered.get(timeout=3)
-        except queue.Empty:
-            unexpected = None
+        client.connect(bot_stack.settings.rasa_url, socketio_path="/socket.io", wait_timeout=15)
+        connected = client.connected
+    except socketio.exceptions.ConnectionError:
+        connected = False
     finally:
         client.disconnect()
-    assert unexpected is None, "with session_persistence a message needs a session id first"
+    assert connected is False
