@@ -51,6 +51,10 @@ REMEDIES = ("refurbished", "new", "partial_refund")
 #: sanity ceilings for the identity figures: a typo like 5000 attempts or a year-long token is refused
 MAX_IDENTITY_ATTEMPTS = 100
 MAX_IDENTITY_MINUTES = 7 * 24 * 60
+#: ceilings for the one-time codes (RET-4 step-up): 6 digits guessed at most this often, alive at most an hour
+MAX_CODE_MINUTES = 60
+MAX_CODE_ATTEMPTS = 10
+MAX_CODE_SENDS_PER_HOUR = 20
 
 
 class PolicyError(ValueError):
@@ -162,9 +166,12 @@ class IdentityPolicy:
     """RET-4 identity checks (order number + purchase email): how many wrong guesses, how long a lock-out lasts, how
     long a verification stays valid.  Security figures a support lead may tune, not policy text."""
 
-    max_failed_attempts: int                # failures (per conversation and per order number) that lock out
+    max_failed_attempts: int                # failures (per conversation, client, order number) before step-up
     lockout_minutes: int                    # counting window and lock-out duration
-    token_lifetime_minutes: int             # a verification token expires after this
+    token_lifetime_minutes: int             # a verification (server-side grant) expires after this
+    code_lifetime_minutes: int              # a one-time code sent to the purchase email expires after this
+    code_max_attempts: int                  # wrong entries of one code before it is void
+    code_max_sends_per_hour: int            # codes sent per order number per hour
 
 
 @dataclass(frozen=True)
@@ -429,9 +436,14 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
         max_failed_attempts=i.int("max_failed_attempts"),
         lockout_minutes=i.int("lockout_minutes"),
         token_lifetime_minutes=i.int("token_lifetime_minutes"),
+        code_lifetime_minutes=i.int("code_lifetime_minutes"),
+        code_max_attempts=i.int("code_max_attempts"),
+        code_max_sends_per_hour=i.int("code_max_sends_per_hour"),
     )
     for key, limit in (("max_failed_attempts", MAX_IDENTITY_ATTEMPTS), ("lockout_minutes", MAX_IDENTITY_MINUTES),
-                       ("token_lifetime_minutes", MAX_IDENTITY_MINUTES)):
+                       ("token_lifetime_minutes", MAX_IDENTITY_MINUTES),
+                       ("code_lifetime_minutes", MAX_CODE_MINUTES), ("code_max_attempts", MAX_CODE_ATTEMPTS),
+                       ("code_max_sends_per_hour", MAX_CODE_SENDS_PER_HOUR)):
         if getattr(identity, key) > limit:
             raise i.error(key, f"must be at most {limit}", getattr(identity, key))
 

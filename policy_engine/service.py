@@ -6,11 +6,12 @@ cancellation per order, one open warranty claim per order line, one transit clai
 in the store decide races: the loser of a concurrent duplicate gets the winner's case with ``values["repeated"]``.
 
 Errors:
-* ``NotVerified``: the token does not belong to this conversation and order (nothing is disclosed);
+* ``NotVerified``: this conversation holds no unexpired verification grant for the order (nothing is disclosed);
 * ``InvalidRequest`` (from ``policy_engine.policy``): request facts that cannot be decided; nothing is written.
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from functools import lru_cache
@@ -32,7 +33,16 @@ from .policy import DEFAULT_POLICY_PATH, InvalidRequest, Policy, load_policy
 from .refunds import INSPECTION_FINDINGS, decide_refund_status
 from .returns import ReturnRequest, decide_return
 from .store.db import make_engine, make_session_factory, unit_of_work
-from .store.identity import NotVerified, Verification, authorise, normalise_order_number, verify
+from .mail import MailError, Mailer, code_message, mailer_from_env
+from .store.identity import (
+    CodeToSend,
+    NotVerified,
+    Verification,
+    authorise,
+    normalise_order_number,
+    verify,
+    verify_code,
+)
 from .store.mapping import decision_from_dict, ledger_fact, order_fact, refund_fact
 from .store.models import (
     CancellationRow,
@@ -60,6 +70,8 @@ __all__ = [
     "utc_now",
     "STAFF_CONVERSATION",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: outcomes that open a case a person or the warehouse acts on; other outcomes are only audited
 CASE_OUTCOMES = (Outcome.APPROVED, Outcome.NEEDS_REVIEW)
@@ -234,17 +246,27 @@ def _reversed_for(session: Session, order: OrderRow, refund: RefundRow) -> int:
 class SupportService:
     """The API the action server calls (architecture.md, "The service layer")."""
 
-    def __init__(self, session_factory: Callable[[], Session], policy: Policy, clock: Callable[[], datetime]):
+    def __init__(self, session_factory: Callable[[], Session], policy: Policy, clock: Callable[[], datetime],
+                 mailer: Mailer | None = None):
         self._sessions = session_factory
         self.policy = policy
         self._clock = clock
+        self._mailer = mailer
 
     @classmethod
     def from_env(cls) -> "SupportService":
         """``DATABASE_URL`` (default ``sqlite:///var/support.db``), ``POLICY_FILE`` (default policy/policy.yml),
-        the real UTC clock.  The schema must exist (``python -m policy_engine migrate``)."""
+        the real UTC clock, the mailer of ``mail.mailer_from_env()`` (SMTP_HOST...; else ``var/outbox/``).  The schema
+        must exist (``python -m policy_engine migrate``)."""
         policy = load_policy(Path(os.environ.get("POLICY_FILE") or DEFAULT_POLICY_PATH))
-        return cls(make_session_factory(make_engine()), policy, utc_now)
+        return cls(make_session_factory(make_engine()), policy, utc_now, mailer_from_env())
+
+    @property
+    def mailer(self) -> Mailer:
+        """The mailer given, else the environment's (built on first use: nothing is created at import time)."""
+        if self._mailer is None:
+            self._mailer = mailer_from_env()
+        return self._mailer
 
     # ------------------------------------------------------------------------------------------------ plumbing
 
@@ -269,14 +291,14 @@ class SupportService:
             created_at=now,
         ))
 
-    def _read(self, conversation_id: str, token: str, order_number: str | None,
-              decide: Callable[[Session, OrderRow, datetime], Decision]) -> Decision:
+    def _read(self, conversation_id: str, order_number: str | None,
+              decide: Callable[[Session, OrderRow, datetime], Decision], *, any_order: bool = False) -> Decision:
         now = self.now()
         with unit_of_work(self._sessions) as uow:
-            order = authorise(uow.session, conversation_id, token, order_number, now)
+            order = authorise(uow.session, conversation_id, order_number, now, any_order=any_order)
             return decide(uow.session, order, now)
 
-    def _write_case(self, conversation_id: str, token: str, order_number: str, *, inputs: dict[str, Any],
+    def _write_case(self, conversation_id: str, order_number: str, *, inputs: dict[str, Any],
                     prefix: str, model: type,
                     find_existing: Callable[[Session, OrderRow], dict[str, Any] | None],
                     decide: Callable[[Order, datetime], Decision],
@@ -296,7 +318,7 @@ class SupportService:
             with unit_of_work(self._sessions, write=True) as uow:
                 session = uow.session
                 stored = None
-                order = authorise(session, conversation_id, token, order_number, now)
+                order = authorise(session, conversation_id, order_number, now)
                 existing = find_existing(session, order)
                 if existing is not None:
                     return _with_values(decision_from_dict(existing), repeated=True)
@@ -325,18 +347,45 @@ class SupportService:
 
     # ------------------------------------------------------------------------------------------------ identity
 
-    def verify_customer(self, conversation_id: str, order_number: str, email: str) -> Verification:
-        """RET-4: order number + purchase email; same answer for unknown order and wrong email; lock-out."""
+    def verify_customer(self, conversation_id: str, order_number: str, email: str, *,
+                        client: str | None = None) -> Verification:
+        """RET-4: order number + purchase email; same answer for unknown order and wrong email; throttled per
+        conversation, per ``client`` (the channel's keyed hash of the caller's address; None when unknown) and per
+        order number; past the lock-out figure a step-up (``code_sent``: a one-time code to the purchase email, only
+        if the details match, same answer either way).  Success grants this conversation the order."""
         now = self.now()
         with unit_of_work(self._sessions, write=True) as uow:
-            result = verify(uow.session, conversation_id, order_number, email, now, self.policy.identity)
+            result, to_send = verify(uow.session, conversation_id, order_number, email, now, self.policy.identity,
+                                     client)
+            uow.commit()
+        if to_send is not None:
+            self._send_code(to_send)
+        return result
+
+    def verify_code(self, conversation_id: str, code: str, *, client: str | None = None) -> Verification:
+        """RET-4 step-up: the one-time code sent after ``code_sent``.  ``verified`` grants the code's order to this
+        conversation; ``invalid_code`` (``attempts_left``), ``code_expired`` (ask for a new code), ``invalid_input``."""
+        now = self.now()
+        with unit_of_work(self._sessions, write=True) as uow:
+            result = verify_code(uow.session, conversation_id, code, now, self.policy.identity, client)
             uow.commit()
             return result
 
-    def order_overview(self, conversation_id: str, token: str, order_number: str) -> OrderOverview:
+    def _send_code(self, to_send: CodeToSend) -> None:
+        """Mail the code after the commit (no database lock is held during SMTP).  A failure is logged (without the
+        address or the code) and not told: the customer's answer must not depend on it."""
+        try:
+            mailer = self.mailer
+            message = code_message(getattr(mailer, "sender", "support@localhost"), to_send.email, to_send.code,
+                                   to_send.minutes)
+            mailer.send(message)
+        except (MailError, ValueError) as error:
+            logger.error("step-up: the one-time code could not be sent: %s", error)
+
+    def order_overview(self, conversation_id: str, order_number: str) -> OrderOverview:
         now = self.now()
         with unit_of_work(self._sessions) as uow:
-            order = authorise(uow.session, conversation_id, token, order_number, now)
+            order = authorise(uow.session, conversation_id, order_number, now)
             return OrderOverview(
                 order_number=order.order_number,
                 status=order.status,
@@ -349,12 +398,12 @@ class SupportService:
 
     # ------------------------------------------------------------------------------------------------ returns
 
-    def preview_return(self, conversation_id: str, token: str, order_number: str, request: ReturnRequest) -> Decision:
+    def preview_return(self, conversation_id: str, order_number: str, request: ReturnRequest) -> Decision:
         _require(request, ReturnRequest)
-        return self._read(conversation_id, token, order_number,
+        return self._read(conversation_id, order_number,
                           lambda s, order, now: decide_return(order_fact(order), request, self.policy, now))
 
-    def open_return(self, conversation_id: str, token: str, order_number: str, request: ReturnRequest) -> Decision:
+    def open_return(self, conversation_id: str, order_number: str, request: ReturnRequest) -> Decision:
         """RET-1..12. Approved or for review: a ``RET-`` case; approved: a refund record awaiting the item (RET-6)."""
         _require(request, ReturnRequest)
 
@@ -378,7 +427,7 @@ class SupportService:
             return decision
 
         return self._write_case(
-            conversation_id, token, order_number, prefix="RET", model=ReturnCaseRow,
+            conversation_id, order_number, prefix="RET", model=ReturnCaseRow,
             inputs={"request": _jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_return(order, request, self.policy, now),
@@ -387,11 +436,11 @@ class SupportService:
 
     # ------------------------------------------------------------------------------------------------ cancellation
 
-    def preview_cancellation(self, conversation_id: str, token: str, order_number: str) -> Decision:
-        return self._read(conversation_id, token, order_number,
+    def preview_cancellation(self, conversation_id: str, order_number: str) -> Decision:
+        return self._read(conversation_id, order_number,
                           lambda s, order, now: decide_cancellation(order_fact(order), self.policy, now))
 
-    def cancel_order(self, conversation_id: str, token: str, order_number: str) -> Decision:
+    def cancel_order(self, conversation_id: str, order_number: str) -> Decision:
         """CAN-1..3. Approved: a ``CAN-`` case, the order set to cancelled and its credits reversed (CRD-11), in one
         transaction."""
 
@@ -419,7 +468,7 @@ class SupportService:
             return _with_values(decision, credits_reversed=points)
 
         return self._write_case(
-            conversation_id, token, order_number, prefix="CAN", model=CancellationRow,
+            conversation_id, order_number, prefix="CAN", model=CancellationRow,
             inputs={"order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_cancellation(order, self.policy, now),
@@ -428,7 +477,7 @@ class SupportService:
 
     # ------------------------------------------------------------------------------------------------ refunds
 
-    def refund_status(self, conversation_id: str, token: str, order_number: str) -> Decision:
+    def refund_status(self, conversation_id: str, order_number: str) -> Decision:
         """REF-1..4: the stage of the order's most recent refund."""
 
         def decide(session: Session, order: OrderRow, now: datetime) -> Decision:
@@ -437,19 +486,19 @@ class SupportService:
             record = refund_fact(latest, order.order_number) if latest is not None else None
             return decide_refund_status(order_fact(order), record, self.policy, now)
 
-        return self._read(conversation_id, token, order_number, decide)
+        return self._read(conversation_id, order_number, decide)
 
     # ------------------------------------------------------------------------------------------------ warranty
 
-    def preview_warranty(self, conversation_id: str, token: str, order_number: str,
+    def preview_warranty(self, conversation_id: str, order_number: str,
                          request: WarrantyRequest) -> Decision:
         _check_warranty_request(request)
-        return self._read(conversation_id, token, order_number,
+        return self._read(conversation_id, order_number,
                           lambda s, order, now: decide_warranty(order_fact(order), request, self.policy, now))
 
     def preview_warranty_purchase(self, purchase: Purchase, request: WarrantyRequest) -> Decision:
         """WAR-9/WAR-20: a purchase that is not in the store (a reseller's receipt, an invoice). No order data is
-        read, so no token is needed; nothing is written."""
+        read, so no verification is needed; nothing is written."""
         _check_warranty_request(request)
         _require(purchase, Purchase)
         now = self.now()
@@ -461,7 +510,7 @@ class SupportService:
             raise InvalidRequest(f"purchase date {on} is in the future")
         return decide_warranty(None, request, self.policy, now, purchase=purchase)
 
-    def open_warranty_claim(self, conversation_id: str, token: str, order_number: str,
+    def open_warranty_claim(self, conversation_id: str, order_number: str,
                             request: WarrantyRequest) -> Decision:
         """WAR-1..22. Covered or for review: a ``WAR-`` claim (one open claim per order line)."""
         _check_warranty_request(request)
@@ -483,7 +532,7 @@ class SupportService:
             )
 
         return self._write_case(
-            conversation_id, token, order_number, prefix="WAR", model=WarrantyClaimRow,
+            conversation_id, order_number, prefix="WAR", model=WarrantyClaimRow,
             inputs={"request": _jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_warranty(order, request, self.policy, now),
@@ -492,7 +541,7 @@ class SupportService:
 
     # ------------------------------------------------------------------------------------------------ transit
 
-    def transit_claim(self, conversation_id: str, token: str, order_number: str, request: TransitRequest) -> Decision:
+    def transit_claim(self, conversation_id: str, order_number: str, request: TransitRequest) -> Decision:
         """INS-1/INS-2/REF-4: one ``INS-`` claim per order."""
         _require(request, TransitRequest)
 
@@ -503,7 +552,7 @@ class SupportService:
             return dict(order_id=order.id, problem=request.problem, outcome=decision.outcome.value)
 
         return self._write_case(
-            conversation_id, token, order_number, prefix="INS", model=TransitClaimRow,
+            conversation_id, order_number, prefix="INS", model=TransitClaimRow,
             inputs={"request": _jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_transit(order, request, self.policy, now),
@@ -512,21 +561,22 @@ class SupportService:
 
     # ------------------------------------------------------------------------------------------------ credits
 
-    def credits_balance(self, conversation_id: str, token: str) -> Decision:
-        """CRD-6/CRD-7: the balance of the verified order's customer."""
+    def credits_balance(self, conversation_id: str, order_number: str | None = None) -> Decision:
+        """CRD-6/CRD-7: the balance of the verified order's customer (``order_number``'s, else the conversation's
+        latest verified order's)."""
 
         def decide(session: Session, order: OrderRow, now: datetime) -> Decision:
             ledger = [ledger_fact(r, r.order.order_number if r.order else None)
                       for r in ledger_for_customer(session, order.customer_id)]
             return credits_summary(ledger, self.policy, now)
 
-        return self._read(conversation_id, token, None, decide)
+        return self._read(conversation_id, order_number, decide, any_order=order_number is None)
 
     # ------------------------------------------------------------------------------------------------ staff side
 
     def record_inspection(self, order_number: str, passed: bool, finding: str | None = None, *,
                           line_id: int | None = None) -> Decision:
-        """RET-6/REF-1: the warehouse inspected the returned item.  Staff operation: no conversation token.
+        """RET-6/REF-1: the warehouse inspected the returned item.  Staff operation: no conversation verification.
 
         Advances the order's refund record that awaits inspection (an inspection implies the item arrived, so
         ``item_received_at`` is set too when missing) to ``inspected`` (passed) or ``rejected`` (failed, with the
@@ -577,7 +627,7 @@ class SupportService:
 
     def issue_refund(self, order_number: str, *, line_id: int | None = None) -> Decision:
         """REF-1/REF-2: the refund of a return that passed inspection was paid to the original payment method.
-        Staff operation: no conversation token.
+        Staff operation: no conversation verification.
 
         In one transaction: the refund record becomes ``issued``, the credits earned by the returned lines are
         reversed (CRD-11: the refunded amount's credits; everything the order earned and still holds once the whole

@@ -1,25 +1,39 @@
-"""Identity verification (RET-4): order number + purchase email, lock-out, and verification tokens.
+"""Identity verification (RET-4): order number + purchase email, lock-out, step-up by one-time code, and grants.
 
-The figures come from the policy file's ``identity:`` section (``IdentityPolicy``, docs/policy.md):
+The figures come from the policy file's ``identity:`` section (``IdentityPolicy``, docs/policy.md); the bot uses
+the same figures through the service's answers (it counts nothing itself):
 
 * Unknown order and wrong email give the same answer (``not_verified``) with the same ``attempts_left``: failures
-  are counted per conversation and per *typed* order number, whether or not that order exists.
+  are counted per conversation, per client (the channel's keyed hash of the caller's address, when known) and per
+  *typed* order number, whether or not that order exists.
 * Clearly malformed input (not ``AK`` + 7 digits, not an email address) is ``invalid_input`` and is not counted.
-* After ``max_failed_attempts`` failures within ``lockout_minutes`` for the conversation or for the order number,
-  every attempt answers ``locked_out`` (even a correct one) until ``locked_until``.
-* Every attempt is recorded.  A success issues a random token; only its SHA-256 is stored, bound to the conversation
-  and the order, expiring after ``token_lifetime_minutes``.
+* The ``max_failed_attempts``-th failure within ``lockout_minutes`` of a conversation or a client answers
+  ``locked_out`` (``locked_until``).  From then on, and for an order number with that many failures from anyone,
+  an attempt does not verify: it is a **step-up** request.  A matching order number + email gets a random 6-digit
+  code sent to the purchase email on file (``CodeToSend``, mailed by the service after commit); the answer,
+  ``code_sent``, is the same whether or not the email matched, the order exists or a code was really sent (the
+  per-order send limit ``code_max_sends_per_hour``).  Step-up requests are not counted as failures: nobody but the
+  owner of the purchase mailbox gets past them, so guessing there gains nothing, and a flood of wrong guesses for an
+  order never locks its customer out (issue 12, finding 6).
+* ``verify_code``: the code typed into the conversation that requested it, within ``code_lifetime_minutes`` of the
+  request, at most ``code_max_attempts`` wrong entries per request and per code (a wrong entry, an expired request
+  and a conversation that never got a code answer alike: they depend only on the conversation's own requests).
+  Only a salted HMAC of each code is stored.
+* Success records a **grant**: this conversation may act on this order until ``token_lifetime_minutes`` have passed.
+  The grant is bound server-side to the conversation id (server-issued by the channels), so nothing secret is
+  handed out and the conversation state (Rasa's tracker) holds no reusable credential; ``authorise`` checks it.
 
-Counting is atomic: concurrent guesses for the same conversation or order number are serialised before the failures
-are counted, so parallel wrong guesses never get more than ``max_failed_attempts`` tries.  SQLite: the write unit of
-work starts with ``BEGIN IMMEDIATE`` (one writer at a time).  PostgreSQL: ``pg_advisory_xact_lock`` on a 64-bit key
-per conversation and per order number, taken in a fixed order (so two attempts never deadlock) and released at
-commit or rollback.
+Counting is atomic: concurrent guesses for the same conversation, client or order number are serialised before the
+failures are counted, so parallel wrong guesses never get more than ``max_failed_attempts`` tries.  SQLite: the write
+unit of work starts with ``BEGIN IMMEDIATE`` (one writer at a time).  PostgreSQL: ``pg_advisory_xact_lock`` on a 64-bit
+key per conversation, client and order number, taken in a fixed order (so two attempts never deadlock) and released
+at commit or rollback.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -29,8 +43,18 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from ..policy import IdentityPolicy, InvalidRequest
-from .models import CONVERSATION_LEN, EMAIL_LEN, OrderRow, VerificationAttemptRow, VerificationTokenRow
-from .queries import order_for_token
+from .models import (
+    CLIENT_LEN,
+    CONVERSATION_LEN,
+    EMAIL_LEN,
+    OrderRow,
+    VerificationAttemptRow,
+    VerificationCodeRow,
+    VerificationTokenRow,
+)
+from .queries import order_for_grant
+
+logger = logging.getLogger(__name__)
 
 ORDER_NUMBER_RE = re.compile(r"AK\d{7}")
 EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
@@ -38,17 +62,34 @@ _DUMMY_EMAIL = "nobody@invalid.example"
 
 
 class NotVerified(Exception):
-    """The token is missing, expired, or does not belong to this conversation and order. Nothing is disclosed."""
+    """No unexpired verification grant of this conversation covers this order. Nothing is disclosed."""
 
 
 @dataclass(frozen=True)
 class Verification:
+    """The answer to a verification attempt; it carries no secret (the grant stays in the store)."""
+
     verified: bool
-    code: str                      # "verified" | "not_verified" | "locked_out" | "invalid_input"
-    token: str | None = None
+    code: str    # verified | not_verified | locked_out | invalid_input | code_sent | invalid_code | code_expired
     order_number: str | None = None
     attempts_left: int = 0
     locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CodeToSend:
+    """A one-time code to mail to the purchase email (service-internal: never returned to a caller)."""
+
+    email: str
+    code: str
+    minutes: int
+
+    def __repr__(self) -> str:  # never log the address or the code
+        return "CodeToSend(<redacted>)"
+
+
+CODE_RE = re.compile(r"\d{6}")
+CLIENT_RE = re.compile(r"[0-9A-Za-z_-]{1,%d}" % CLIENT_LEN)
 
 
 def normalise_order_number(raw: object) -> str | None:
@@ -74,8 +115,25 @@ def check_conversation_id(conversation_id: object) -> str:
     return conversation_id
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+def normalise_client(raw: object) -> str | None:
+    """The channel's client key (``metadata["client"]``: a keyed hash of the caller's address), or None."""
+    if isinstance(raw, str) and CLIENT_RE.fullmatch(raw):
+        return raw.lower()
+    return None
+
+
+def normalise_code(raw: object) -> str | None:
+    """``" 123 456 "`` / ``"123-456"`` -> ``"123456"``; anything else -> None."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 1_000_000:
+        raw = f"{raw:06d}"
+    if not isinstance(raw, str) or len(raw) > 32:
+        return None
+    candidate = re.sub(r"[\s\-]", "", raw)
+    return candidate if CODE_RE.fullmatch(candidate) else None
+
+
+def hash_code(salt: str, conversation_id: str, code: str) -> str:
+    return hmac.new(salt.encode(), f"{conversation_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def _lock_key(scope: str, value: str) -> int:
@@ -106,14 +164,35 @@ def _failures_stmt(column):
 
 _FAILURES = {
     "conversation": _failures_stmt(VerificationAttemptRow.conversation_id),
+    "client": _failures_stmt(VerificationAttemptRow.client),
     "order": _failures_stmt(VerificationAttemptRow.order_number),
 }
 _ORDER_EMAIL = select(OrderRow.id, OrderRow.email).where(OrderRow.order_number == bindparam("number"))
 _INSERT_ATTEMPT = VerificationAttemptRow.__table__.insert()
-_INSERT_TOKEN = VerificationTokenRow.__table__.insert()
+_INSERT_GRANT = VerificationTokenRow.__table__.insert()
+_INSERT_CODE = VerificationCodeRow.__table__.insert()
+_SENDS_FOR_ORDER = select(func.count()).select_from(VerificationCodeRow).where(
+    VerificationCodeRow.order_id == bindparam("order_id"),
+    VerificationCodeRow.created_at > bindparam("since", type_=VerificationCodeRow.created_at.type))
+_LATEST_REQUEST = (
+    select(VerificationAttemptRow.id, VerificationAttemptRow.created_at)
+    .where(VerificationAttemptRow.conversation_id == bindparam("conversation_id"),
+           VerificationAttemptRow.code == "code_sent")
+    .order_by(VerificationAttemptRow.id.desc()).limit(1))
+_WRONG_CODES_SINCE = select(func.count()).select_from(VerificationAttemptRow).where(
+    VerificationAttemptRow.conversation_id == bindparam("conversation_id"),
+    VerificationAttemptRow.code == "code_invalid",
+    VerificationAttemptRow.id > bindparam("request_id"))
+_LATEST_CODE = (
+    select(VerificationCodeRow)
+    .where(VerificationCodeRow.conversation_id == bindparam("conversation_id"))
+    .order_by(VerificationCodeRow.id.desc()).limit(1))
 
 
-def _recent_failures(session: Session, counter: str, value: str, since: datetime) -> tuple[int, datetime | None]:
+def _recent_failures(session: Session, counter: str, value: str | None, since: datetime
+                     ) -> tuple[int, datetime | None]:
+    if value is None:
+        return 0, None
     count, latest = session.execute(_FAILURES[counter], {"value": value, "since": since}).one()
     if latest is not None and (not isinstance(latest, datetime) or latest.tzinfo is None):
         latest = _as_aware(latest)  # func.max bypasses the column type on SQLite
@@ -128,77 +207,144 @@ def _as_aware(value) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def _record(session: Session, conversation_id: str, order_number: str, code: str, failure: bool, now: datetime):
+def _record(session: Session, conversation_id: str, order_number: str, code: str, failure: bool, now: datetime,
+            client: str | None) -> None:
     session.execute(_INSERT_ATTEMPT, {"conversation_id": conversation_id, "order_number": order_number[:64],
-                                      "code": code, "counts_as_failure": failure, "created_at": now})
+                                      "code": code, "counts_as_failure": failure, "created_at": now,
+                                      "client": client})
+
+
+def _grant(session: Session, conversation_id: str, order_id: int, now: datetime, limits: IdentityPolicy) -> None:
+    session.execute(_INSERT_GRANT, {
+        "conversation_id": conversation_id,
+        "order_id": order_id,
+        "created_at": now,
+        "expires_at": now + timedelta(minutes=limits.token_lifetime_minutes),
+    })
+
+
+def _issue_code(session: Session, conversation_id: str, order_id: int, email: str, now: datetime,
+                limits: IdentityPolicy) -> CodeToSend | None:
+    """A new one-time code for (conversation, order), unless the order had ``code_max_sends_per_hour`` already."""
+    sends = session.execute(_SENDS_FOR_ORDER, {"order_id": order_id, "since": now - timedelta(hours=1)}).scalar_one()
+    if sends >= limits.code_max_sends_per_hour:
+        logger.info("step-up: the order's code send limit is reached; no code sent")
+        return None
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    salt = secrets.token_hex(16)
+    session.execute(_INSERT_CODE, {
+        "conversation_id": conversation_id, "order_id": order_id, "salt": salt,
+        "code_hash": hash_code(salt, conversation_id, code), "tries": 0, "created_at": now,
+        "expires_at": now + timedelta(minutes=limits.code_lifetime_minutes), "used_at": None,
+    })
+    return CodeToSend(email, code, limits.code_lifetime_minutes)
 
 
 def verify(session: Session, conversation_id: str, order_number: object, email: object, now: datetime,
-           limits: IdentityPolicy) -> Verification:
-    """RET-4. Writes the attempt (and the token) into ``session``; the caller commits (``write=True`` unit)."""
+           limits: IdentityPolicy, client: object = None) -> tuple[Verification, CodeToSend | None]:
+    """RET-4. Writes the attempt (and the grant or the code) into ``session``; the caller commits (``write=True``
+    unit) and then mails the ``CodeToSend``, if any."""
     conversation_id = check_conversation_id(conversation_id)
+    client = normalise_client(client)
     max_failures = limits.max_failed_attempts
     lockout = timedelta(minutes=limits.lockout_minutes)
     window_start = now - lockout
     typed_order = order_number.strip().upper()[:64] if isinstance(order_number, str) else ""
     number = normalise_order_number(order_number)
     address = normalise_email(email)
-    # both counters are locked before either is read: the count and the new attempt are one atomic step
-    lock_counters(session, ("conversation", conversation_id), *([("order", number)] if number else []))
+    # every counter is locked before any is read: the count and the new attempt are one atomic step
+    lock_counters(session, ("conversation", conversation_id), *([("client", client)] if client else []),
+                  *([("order", number)] if number else []))
 
     conv_failures, conv_latest = _recent_failures(session, "conversation", conversation_id, window_start)
-    if conv_failures >= max_failures:
-        _record(session, conversation_id, typed_order, "locked_out", False, now)
-        return Verification(False, "locked_out", locked_until=conv_latest + lockout)
-
+    client_failures, client_latest = _recent_failures(session, "client", client, window_start)
     if number is None or address is None:
-        _record(session, conversation_id, typed_order, "invalid_input", False, now)
-        return Verification(False, "invalid_input", attempts_left=max_failures - conv_failures)
+        _record(session, conversation_id, typed_order, "invalid_input", False, now, client)
+        return Verification(False, "invalid_input",
+                            attempts_left=max(0, max_failures - max(conv_failures, client_failures))), None
 
-    order_failures, order_latest = _recent_failures(session, "order", number, window_start)
-    if order_failures >= max_failures:
-        _record(session, conversation_id, number, "locked_out", False, now)
-        return Verification(False, "locked_out", locked_until=order_latest + lockout)
-
+    order_failures, _ = _recent_failures(session, "order", number, window_start)
     order = session.execute(_ORDER_EMAIL, {"number": number}).one_or_none()
     expected = order.email if order is not None else _DUMMY_EMAIL
     matches = hmac.compare_digest(expected.lower().encode(), address.encode()) and order is not None
+
+    if max(conv_failures, client_failures, order_failures) >= max_failures:
+        # step-up: the same answer whatever the email, the order or the send limit; a code only for a match
+        _record(session, conversation_id, number, "code_sent", False, now, client)
+        to_send = _issue_code(session, conversation_id, order.id, order.email, now, limits) if matches else None
+        return Verification(False, "code_sent"), to_send
+
     if matches:
-        _record(session, conversation_id, number, "verified", False, now)
-        token = secrets.token_urlsafe(32)
-        session.execute(_INSERT_TOKEN, {
-            "token_hash": hash_token(token),
-            "conversation_id": conversation_id,
-            "order_id": order.id,
-            "created_at": now,
-            "expires_at": now + timedelta(minutes=limits.token_lifetime_minutes),
-        })
-        return Verification(True, "verified", token=token, order_number=number, attempts_left=max_failures)
+        _record(session, conversation_id, number, "verified", False, now, client)
+        _grant(session, conversation_id, order.id, now, limits)
+        return Verification(True, "verified", order_number=number, attempts_left=max_failures), None
 
-    failures = max(conv_failures, order_failures) + 1
+    failures = max(conv_failures, client_failures) + 1
     if failures >= max_failures:
-        _record(session, conversation_id, number, "locked_out", True, now)
-        return Verification(False, "locked_out", locked_until=now + lockout)
-    _record(session, conversation_id, number, "not_verified", True, now)
-    return Verification(False, "not_verified", attempts_left=max_failures - failures)
+        _record(session, conversation_id, number, "locked_out", True, now, client)
+        return Verification(False, "locked_out", locked_until=now + lockout), None
+    _record(session, conversation_id, number, "not_verified", True, now, client)
+    return Verification(False, "not_verified", attempts_left=max_failures - failures), None
 
 
-def authorise(session: Session, conversation_id: object, token: object, order_number: object, now: datetime) -> OrderRow:
-    """The verified order, if ``token`` was issued to this conversation for this order and has not expired.
+def verify_code(session: Session, conversation_id: str, code: object, now: datetime, limits: IdentityPolicy,
+                client: object = None) -> Verification:
+    """RET-4 step-up: the one-time code typed into the conversation that requested it.
 
-    ``order_number=None`` accepts the token's own order (e.g. the credits balance).  Raises ``NotVerified``.
-    """
-    if not isinstance(conversation_id, str) or not isinstance(token, str) or not token or len(token) > 256:
+    ``verified`` (a grant for the code's order), ``invalid_code`` (``attempts_left`` more tries), ``code_expired``
+    (no request of this conversation within ``code_lifetime_minutes``, or its tries are used up: ask for a new code)
+    or ``invalid_input`` (not 6 digits; not counted).  The answer depends only on this conversation's own requests
+    and entries, never on whether a code was really sent."""
+    conversation_id = check_conversation_id(conversation_id)
+    client = normalise_client(client)
+    lock_counters(session, ("conversation", conversation_id))
+    digits = normalise_code(code)
+    if digits is None:
+        _record(session, conversation_id, "", "invalid_input", False, now, client)
+        return Verification(False, "invalid_input", attempts_left=limits.code_max_attempts)
+    request = session.execute(_LATEST_REQUEST, {"conversation_id": conversation_id}).one_or_none()
+    lifetime = timedelta(minutes=limits.code_lifetime_minutes)
+    if request is None or _as_aware(request.created_at) + lifetime <= now:
+        _record(session, conversation_id, "", "code_expired", False, now, client)
+        return Verification(False, "code_expired")
+    wrong = session.execute(_WRONG_CODES_SINCE, {"conversation_id": conversation_id,
+                                                 "request_id": request.id}).scalar_one()
+    if wrong >= limits.code_max_attempts:
+        _record(session, conversation_id, "", "code_expired", False, now, client)
+        return Verification(False, "code_expired")
+
+    row = session.execute(_LATEST_CODE, {"conversation_id": conversation_id}).scalar_one_or_none()
+    live = (row is not None and row.used_at is None and row.expires_at > now
+            and row.tries < limits.code_max_attempts)
+    if live and hmac.compare_digest(row.code_hash, hash_code(row.salt, conversation_id, digits)):
+        row.used_at = now
+        number = session.execute(select(OrderRow.order_number).where(OrderRow.id == row.order_id)).scalar_one()
+        _record(session, conversation_id, number, "code_verified", False, now, client)
+        _grant(session, conversation_id, row.order_id, now, limits)
+        return Verification(True, "verified", order_number=number, attempts_left=limits.max_failed_attempts)
+    if live:
+        row.tries += 1
+    _record(session, conversation_id, "", "code_invalid", False, now, client)
+    left = limits.code_max_attempts - wrong - 1
+    if left <= 0:
+        return Verification(False, "code_expired")
+    return Verification(False, "invalid_code", attempts_left=left)
+
+
+def authorise(session: Session, conversation_id: object, order_number: object, now: datetime, *,
+              any_order: bool = False) -> OrderRow:
+    """The order, if this conversation holds an unexpired verification grant for it (RET-4).
+
+    ``any_order=True`` with ``order_number=None``: the order of the conversation's latest grant (the credits
+    balance).  Raises ``NotVerified`` otherwise; nothing about the order is read or disclosed."""
+    if not isinstance(conversation_id, str) or not conversation_id.strip() or len(conversation_id) > CONVERSATION_LEN:
         raise NotVerified()
-    # one statement: the token's binding and the order's facts (lines, products, serials)
-    found = order_for_token(session, hash_token(token))
-    if found is None:
-        raise NotVerified()
-    order, bound_conversation, expires_at = found
-    if not hmac.compare_digest(bound_conversation.encode(), conversation_id.encode()):
-        raise NotVerified()
-    if expires_at <= now:
-        raise NotVerified()
-    if order_number is not None and normalise_order_number(order_number) != order.order_number:
+    number = None
+    if order_number is not None or not any_order:
+        number = normalise_order_number(order_number)
+        if number is None:
+            raise NotVerified()
+    order = order_for_grant(session, conversation_id, number, now)
+    if order is None:
         raise NotVerified()
     return order

@@ -27,18 +27,32 @@ def order_by_id(session: Session, order_id: int) -> OrderRow | None:
     return session.scalars(stmt).unique().one_or_none()
 
 
-_ORDER_FOR_TOKEN = (
-    select(OrderRow, VerificationTokenRow.conversation_id, VerificationTokenRow.expires_at)
+_ORDER_FOR_GRANT = (
+    select(OrderRow)
     .join(VerificationTokenRow, VerificationTokenRow.order_id == OrderRow.id)
-    .where(VerificationTokenRow.token_hash == bindparam("token_hash"))
+    .where(VerificationTokenRow.conversation_id == bindparam("conversation_id"),
+           VerificationTokenRow.expires_at > bindparam("now", type_=VerificationTokenRow.expires_at.type),
+           OrderRow.order_number == bindparam("order_number"))
     .options(*_ORDER_GRAPH)
+)
+_LATEST_GRANT_ORDER = (
+    select(VerificationTokenRow.order_id)
+    .where(VerificationTokenRow.conversation_id == bindparam("conversation_id"),
+           VerificationTokenRow.expires_at > bindparam("now", type_=VerificationTokenRow.expires_at.type))
+    .order_by(VerificationTokenRow.created_at.desc(), VerificationTokenRow.id.desc())
+    .limit(1)
 )
 
 
-def order_for_token(session: Session, token_hash: str) -> tuple[OrderRow, str, object] | None:
-    """``(OrderRow with its facts, the token's conversation_id, its expires_at)`` for a token hash, in one statement
-    (built once, so SQLAlchemy's compiled cache serves it)."""
-    return session.execute(_ORDER_FOR_TOKEN, {"token_hash": token_hash}).unique().one_or_none()
+def order_for_grant(session: Session, conversation_id: str, order_number: str | None, now) -> OrderRow | None:
+    """The order (with its facts) an unexpired verification grant of ``conversation_id`` covers: the one numbered
+    ``order_number``, or (``None``) the conversation's latest grant.  One statement each, built once."""
+    if order_number is None:
+        order_id = session.execute(_LATEST_GRANT_ORDER, {"conversation_id": conversation_id, "now": now}
+                                   ).scalar_one_or_none()
+        return None if order_id is None else order_by_id(session, order_id)
+    return session.execute(_ORDER_FOR_GRANT, {"conversation_id": conversation_id, "now": now,
+                                              "order_number": order_number}).unique().scalars().first()
 
 
 def refunds_for_order(session: Session, order_id: int) -> list[RefundRow]:

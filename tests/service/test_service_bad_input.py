@@ -13,8 +13,8 @@ ORDER, EMAIL = "AK1000003", "emma.twenty@example.com"
 
 
 @pytest.fixture
-def token(sqlite_service):
-    return sqlite_service.verify_customer("conv", ORDER, EMAIL).token
+def verified(sqlite_service):
+    assert sqlite_service.verify_customer("conv", ORDER, EMAIL).verified
 
 
 def _unchanged(engine, call, error=InvalidRequest):
@@ -35,13 +35,13 @@ def _unchanged(engine, call, error=InvalidRequest):
     ReturnRequest(line_id=1, quantity=1, condition="x" * 10_000),
     ReturnRequest(line_id=1, quantity=1, quality_issue="yes"),
 ])
-def test_bad_return_requests(sqlite_service, sqlite_engine, token, request_):
-    _unchanged(sqlite_engine, lambda: sqlite_service.open_return("conv", token, ORDER, request_))
+def test_bad_return_requests(sqlite_service, sqlite_engine, verified, request_):
+    _unchanged(sqlite_engine, lambda: sqlite_service.open_return("conv", ORDER, request_))
 
 
-def test_request_of_the_wrong_kind(sqlite_service, sqlite_engine, token):
-    _unchanged(sqlite_engine, lambda: sqlite_service.open_return("conv", token, ORDER, {"line_id": 1}))
-    _unchanged(sqlite_engine, lambda: sqlite_service.transit_claim("conv", token, ORDER, "lost"))
+def test_request_of_the_wrong_kind(sqlite_service, sqlite_engine, verified):
+    _unchanged(sqlite_engine, lambda: sqlite_service.open_return("conv", ORDER, {"line_id": 1}))
+    _unchanged(sqlite_engine, lambda: sqlite_service.transit_claim("conv", ORDER, "lost"))
 
 
 @pytest.mark.parametrize("request_", [
@@ -53,18 +53,18 @@ def test_request_of_the_wrong_kind(sqlite_service, sqlite_engine, token):
     WarrantyRequest(line_id=7, defect="broken"),                           # unknown line
     WarrantyRequest(line_id=1, defect="broken", evidence_provided="yes"),
 ])
-def test_bad_warranty_requests(sqlite_service, sqlite_engine, token, request_):
-    _unchanged(sqlite_engine, lambda: sqlite_service.open_warranty_claim("conv", token, ORDER, request_))
+def test_bad_warranty_requests(sqlite_service, sqlite_engine, verified, request_):
+    _unchanged(sqlite_engine, lambda: sqlite_service.open_warranty_claim("conv", ORDER, request_))
 
 
-def test_bad_transit_problem(sqlite_service, sqlite_engine, token):
-    _unchanged(sqlite_engine, lambda: sqlite_service.transit_claim("conv", token, ORDER, TransitRequest("stolen")))
+def test_bad_transit_problem(sqlite_service, sqlite_engine, verified):
+    _unchanged(sqlite_engine, lambda: sqlite_service.transit_claim("conv", ORDER, TransitRequest("stolen")))
 
 
-def test_unknown_order_is_not_verified_and_discloses_nothing(sqlite_service, sqlite_engine, token):
-    _unchanged(sqlite_engine, lambda: sqlite_service.open_return("conv", token, "AK9999999", ReturnRequest(1, 1)),
+def test_unknown_order_is_not_verified_and_discloses_nothing(sqlite_service, sqlite_engine, verified):
+    _unchanged(sqlite_engine, lambda: sqlite_service.open_return("conv", "AK9999999", ReturnRequest(1, 1)),
                NotVerified)
-    _unchanged(sqlite_engine, lambda: sqlite_service.cancel_order("conv", token, "not an order"), NotVerified)
+    _unchanged(sqlite_engine, lambda: sqlite_service.cancel_order("conv", "not an order"), NotVerified)
 
 
 def test_purchase_date_in_the_future(sqlite_service, clock):

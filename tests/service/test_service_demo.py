@@ -11,11 +11,11 @@ from tests.support.store import row_counts
 DOC = Path(__file__).resolve().parents[2] / "docs" / "demo-data.md"
 
 
-def _token(service, number):
+def _verified(service, number):
     login = next(l for l in DEMO_LOGINS if l.order_number == number)
     v = service.verify_customer(f"demo-{number}", number, login.email)
     assert v.verified, number
-    return f"demo-{number}", v.token
+    return f"demo-{number}"
 
 
 def test_every_demo_login_verifies_and_is_documented(sqlite_service):
@@ -45,8 +45,8 @@ def test_load_demo_is_idempotent(sqlite_engine, sqlite_service, clock):
 
 
 def test_reloading_the_demo_clears_cases_and_lockouts(sqlite_engine, sqlite_service, clock):
-    conv, token = _token(sqlite_service, "AK1000003")
-    sqlite_service.open_return(conv, token, "AK1000003", ReturnRequest(1, 1))
+    conv = _verified(sqlite_service, "AK1000003")
+    sqlite_service.open_return(conv, "AK1000003", ReturnRequest(1, 1))
     for i in range(6):
         sqlite_service.verify_customer(f"x{i}", "AK1000004", "wrong@example.com")
     with unit_of_work(make_session_factory(sqlite_engine), write=True) as uow:
@@ -68,8 +68,8 @@ RETURN_STORIES = [
 
 @pytest.mark.parametrize("number,request_,outcome,code,clause", RETURN_STORIES)
 def test_return_stories(sqlite_service, number, request_, outcome, code, clause):
-    conv, token = _token(sqlite_service, number)
-    d = sqlite_service.preview_return(conv, token, number, request_)
+    conv = _verified(sqlite_service, number)
+    d = sqlite_service.preview_return(conv, number, request_)
     assert d.outcome is outcome and d.reason_codes[0] == code and clause in d.clauses
 
 
@@ -78,8 +78,8 @@ def test_return_stories(sqlite_service, number, request_, outcome, code, clause)
     ("AK1000002", Outcome.DENIED, "already_shipped"),
 ])
 def test_cancellation_stories(sqlite_service, number, outcome, code):
-    conv, token = _token(sqlite_service, number)
-    d = sqlite_service.preview_cancellation(conv, token, number)
+    conv = _verified(sqlite_service, number)
+    d = sqlite_service.preview_cancellation(conv, number)
     assert d.outcome is outcome and d.reason_codes[0] == code
 
 
@@ -91,8 +91,8 @@ def test_cancellation_stories(sqlite_service, number, outcome, code):
     ("AK1000003", "no_refund_in_progress"),
 ])
 def test_refund_stages(sqlite_service, number, code):
-    conv, token = _token(sqlite_service, number)
-    assert sqlite_service.refund_status(conv, token, number).reason_codes[0] == code
+    conv = _verified(sqlite_service, number)
+    assert sqlite_service.refund_status(conv, number).reason_codes[0] == code
 
 
 QUALITY = dict(defect="stopped charging", cause="quality", troubleshooting_done=True, evidence_provided=True)
@@ -106,22 +106,22 @@ QUALITY = dict(defect="stopped charging", cause="quality", troubleshooting_done=
      "outside_country_of_purchase"),
 ])
 def test_warranty_stories(sqlite_service, number, request_, outcome, code):
-    conv, token = _token(sqlite_service, number)
-    d = sqlite_service.preview_warranty(conv, token, number, request_)
+    conv = _verified(sqlite_service, number)
+    d = sqlite_service.preview_warranty(conv, number, request_)
     assert d.outcome is outcome and code in d.reason_codes
 
 
 def test_transit_stories(sqlite_service):
-    conv, token = _token(sqlite_service, "AK1000012")
-    assert sqlite_service.transit_claim(conv, token, "AK1000012", TransitRequest("lost")).reason_codes[0] == \
+    conv = _verified(sqlite_service, "AK1000012")
+    assert sqlite_service.transit_claim(conv, "AK1000012", TransitRequest("lost")).reason_codes[0] == \
         "worry_free_covered"
-    conv, token = _token(sqlite_service, "AK1000013")
-    d = sqlite_service.transit_claim(conv, token, "AK1000013", TransitRequest("damaged"))
+    conv = _verified(sqlite_service, "AK1000013")
+    d = sqlite_service.transit_claim(conv, "AK1000013", TransitRequest("damaged"))
     assert "INS-2" in d.clauses
 
 
 def test_credits_ledger_story(sqlite_service):
-    conv, token = _token(sqlite_service, "AK1000008")
-    d = sqlite_service.credits_balance(conv, token)
+    conv = _verified(sqlite_service, "AK1000008")
+    d = sqlite_service.credits_balance(conv)
     assert d.reason_codes == ("balance", "credits_locked", "credits_expiring_soon")
     assert (d.values["available"], d.values["locked"], d.values["expiring_soon"]) == (220, 19, 120)

@@ -1,4 +1,4 @@
-"""RET-4 identity checks: same answer for unknown order and wrong email, lock-out, tokens bound and expiring.
+"""RET-4 identity checks: same answer for unknown order and wrong email, lock-out, grants bound and expiring.
 
 The limits are the policy file's ``identity:`` figures (tests/service/test_service_identity_policy.py shows that
 other figures take effect)."""
@@ -18,19 +18,19 @@ TOKEN_MINUTES = _LIMITS.token_lifetime_minutes
 
 
 def _public(v):
-    return (v.verified, v.code, v.token, v.order_number, v.attempts_left, v.locked_until)
+    return (v.verified, v.code, v.order_number, v.attempts_left, v.locked_until)
 
 
 def test_correct_pair_verifies_case_insensitively_and_normalised(sqlite_service):
     v = sqlite_service.verify_customer("c1", " ak 100 0003 ", "  Emma.Twenty@EXAMPLE.com ")
-    assert v.verified and v.code == "verified" and v.order_number == ORDER and v.token
+    assert v.verified and v.code == "verified" and v.order_number == ORDER
 
 
 def test_unknown_order_and_wrong_email_get_the_same_answer(sqlite_service):
     unknown = sqlite_service.verify_customer("c-a", "AK9999999", EMAIL)
     wrong = sqlite_service.verify_customer("c-b", ORDER, "someone.else@example.com")
     assert _public(unknown) == _public(wrong)
-    assert unknown.code == "not_verified" and unknown.token is None and unknown.attempts_left == MAX_FAILURES - 1
+    assert unknown.code == "not_verified" and not unknown.verified and unknown.attempts_left == MAX_FAILURES - 1
 
 
 @pytest.mark.parametrize("order_number,email", [
@@ -39,7 +39,7 @@ def test_unknown_order_and_wrong_email_get_the_same_answer(sqlite_service):
 ])
 def test_malformed_input_is_invalid_input_and_not_counted(sqlite_service, order_number, email):
     v = sqlite_service.verify_customer("c-bad", order_number, email)
-    assert v.code == "invalid_input" and not v.verified and v.token is None
+    assert v.code == "invalid_input" and not v.verified
     assert v.attempts_left == MAX_FAILURES
     assert sqlite_service.verify_customer("c-bad", ORDER, EMAIL).verified
 
@@ -50,7 +50,8 @@ def test_lock_out_per_conversation_even_with_the_right_pair(sqlite_service, cloc
     last = sqlite_service.verify_customer("c-lock", "AK9999998", "wrong@example.com")
     assert last.code == "locked_out" and last.locked_until is not None
     locked = sqlite_service.verify_customer("c-lock", ORDER, EMAIL)
-    assert locked.code == "locked_out" and locked.token is None
+    # issue 12: the right pair no longer verifies here; it only gets a one-time code to the purchase email (step-up)
+    assert locked.code == "code_sent" and not locked.verified
     # another conversation on another order is not affected
     assert sqlite_service.verify_customer("c-other", "AK1000004", "noah.late@example.com").verified
     clock.advance(minutes=LOCKOUT_MINUTES + 1)
@@ -61,7 +62,8 @@ def test_lock_out_per_order_across_conversations(sqlite_service):
     for i in range(MAX_FAILURES):
         sqlite_service.verify_customer(f"c-{i}", ORDER, f"guess{i}@example.com")
     v = sqlite_service.verify_customer("c-fresh", ORDER, EMAIL)
-    assert v.code == "locked_out"
+    # issue 12: the order is not locked for its customer, it needs a one-time code (step-up)
+    assert v.code == "code_sent" and not v.verified
 
 
 def test_an_unknown_order_locks_like_a_known_one(sqlite_service):
@@ -81,34 +83,40 @@ def test_every_attempt_is_recorded(sqlite_service, sqlite_engine):
     assert codes == ["not_verified", "invalid_input", "verified"]
 
 
-def test_token_is_bound_to_conversation_and_order(sqlite_service):
-    token = sqlite_service.verify_customer("c-own", ORDER, EMAIL).token
-    assert sqlite_service.order_overview("c-own", token, ORDER).order_number == ORDER
+def test_the_grant_is_bound_to_conversation_and_order(sqlite_service):
+    assert sqlite_service.verify_customer("c-own", ORDER, EMAIL).verified
+    assert sqlite_service.order_overview("c-own", ORDER).order_number == ORDER
     with pytest.raises(NotVerified):
-        sqlite_service.order_overview("c-thief", token, ORDER)
+        sqlite_service.order_overview("c-thief", ORDER)
     with pytest.raises(NotVerified):
-        sqlite_service.order_overview("c-own", token, "AK1000004")
+        sqlite_service.order_overview("c-own", "AK1000004")
     with pytest.raises(NotVerified):
-        sqlite_service.preview_cancellation("c-own", token + "x", ORDER)
+        sqlite_service.preview_cancellation("c-own" + "x", ORDER)
     for bad in (None, "", 123, "x" * 1000):
         with pytest.raises(NotVerified):
-            sqlite_service.refund_status("c-own", bad, ORDER)
+            sqlite_service.refund_status(bad, ORDER)
+        with pytest.raises(NotVerified):
+            sqlite_service.refund_status("c-own", bad)
 
 
-def test_token_expires(sqlite_service, clock):
-    token = sqlite_service.verify_customer("c-exp", ORDER, EMAIL).token
+def test_the_grant_expires(sqlite_service, clock):
+    assert sqlite_service.verify_customer("c-exp", ORDER, EMAIL).verified
     clock.advance(minutes=TOKEN_MINUTES - 1)
-    sqlite_service.refund_status("c-exp", token, ORDER)
+    sqlite_service.refund_status("c-exp", ORDER)
     clock.advance(minutes=2)
     with pytest.raises(NotVerified):
-        sqlite_service.refund_status("c-exp", token, ORDER)
+        sqlite_service.refund_status("c-exp", ORDER)
 
 
-def test_only_a_hash_of_the_token_is_stored(sqlite_service, sqlite_engine):
-    token = sqlite_service.verify_customer("c-hash", ORDER, EMAIL).token
+def test_no_secret_is_handed_out_or_stored(sqlite_service, sqlite_engine):
+    """Issue 12, finding 4: nothing reusable leaves the service; the grant row holds no token or hash of one."""
+    v = sqlite_service.verify_customer("c-hash", ORDER, EMAIL)
+    assert set(vars(v)) == {"verified", "code", "order_number", "attempts_left", "locked_until"}
     with unit_of_work(make_session_factory(sqlite_engine)) as uow:
-        stored = uow.session.scalars(select(VerificationTokenRow.token_hash)).one()
-    assert token not in stored and len(stored) == 64
+        grant = uow.session.scalars(select(VerificationTokenRow)).one()
+        assert (grant.conversation_id, grant.order.order_number) == ("c-hash", ORDER)
+    assert set(VerificationTokenRow.__table__.columns.keys()) == {
+        "id", "conversation_id", "order_id", "created_at", "expires_at"}
 
 
 def test_conversation_id_must_be_sane(sqlite_service):

@@ -29,11 +29,11 @@ def _order_id(engine, number):
 
 
 def _returned(service, line_id, conv="conv"):
-    """Emma returns ``line_id`` (approved: a refund record awaiting the item); returns her token."""
-    token = service.verify_customer(conv, EMMA, EMMA_EMAIL).token
-    decision = service.open_return(conv, token, EMMA, ReturnRequest(line_id, 1))
+    """Emma returns ``line_id`` (approved: a refund record awaiting the item); returns the verified conversation."""
+    assert service.verify_customer(conv, EMMA, EMMA_EMAIL).verified
+    decision = service.open_return(conv, EMMA, ReturnRequest(line_id, 1))
     assert decision.outcome is Outcome.APPROVED
-    return token
+    return conv
 
 
 def _unchanged(engine, call):
@@ -45,7 +45,7 @@ def _unchanged(engine, call):
 
 def test_inspection_then_refund_reverses_the_returned_lines_credits_once(engine, service, clock):
     """REF-1 -> REF-3 -> REF-2/REF-4, CRD-11: line 1 (79.99) earned 79 of the order's 99 credits."""
-    token = _returned(service, 1)
+    _returned(service, 1)
     clock.advance(days=5)
     inspected = service.record_inspection(EMMA, True)
     assert inspected.reason_codes[0] == "refund_processing" and "REF-3" in inspected.clauses
@@ -63,15 +63,15 @@ def test_inspection_then_refund_reverses_the_returned_lines_credits_once(engine,
     assert refund.status == "issued" and refund.issued_at == clock.now
     [reversal] = _rows(engine, CreditLedgerRow, kind="reversal")
     assert reversal.points == -79 and reversal.order_id == _order_id(engine, EMMA)
-    token = service.verify_customer("conv-later", EMMA, EMMA_EMAIL).token   # a week later: a new verification
-    assert service.credits_balance("conv-later", token).values["balance"] == 20
+    assert service.verify_customer("conv-later", EMMA, EMMA_EMAIL).verified   # a week later: a new verification
+    assert service.credits_balance("conv-later").values["balance"] == 20
 
     again = service.issue_refund(EMMA)
     assert again.values["repeated"] is True and again.values["credits_reversed"] == 79
     assert again.reason_codes[:2] == ("refund_issued", "no_duplicate_refund")
     assert len(_rows(engine, CreditLedgerRow, kind="reversal")) == 1
     # the customer sees the issued refund (REF-2) and one audit row per staff step
-    assert service.refund_status("conv-later", token, EMMA).reason_codes[0] == "refund_issued"
+    assert service.refund_status("conv-later", EMMA).reason_codes[0] == "refund_issued"
     staff = _rows(engine, DecisionAuditRow, conversation_id=STAFF_CONVERSATION)
     assert [(a.topic, a.inputs["operation"]) for a in staff] == [("refund", "record_inspection"),
                                                                   ("refund", "issue_refund")]
@@ -80,15 +80,15 @@ def test_inspection_then_refund_reverses_the_returned_lines_credits_once(engine,
 def test_the_whole_order_returned_reverses_everything_it_earned(engine, service):
     """CRD-11: once every line is refunded, what the order earned and still holds is reversed (99 = 79 + 20),
     not the sum of rounded-down parts."""
-    token = _returned(service, 1)
+    _returned(service, 1)
     service.record_inspection(EMMA, True)
     assert service.issue_refund(EMMA).values["credits_reversed"] == 79
-    service.open_return("conv", token, EMMA, ReturnRequest(2, 1))
+    service.open_return("conv", EMMA, ReturnRequest(2, 1))
     service.record_inspection(EMMA, True)
     second = service.issue_refund(EMMA)
     assert second.values["credits_reversed"] == 20
     assert sorted(r.points for r in _rows(engine, CreditLedgerRow, kind="reversal")) == [-79, -20]
-    assert service.credits_balance("conv", token).values["balance"] == 0
+    assert service.credits_balance("conv").values["balance"] == 0
 
 
 def test_a_refund_without_earned_credits_reverses_nothing(engine, service):
@@ -113,8 +113,8 @@ def test_a_failed_inspection_is_recorded_and_blocks_the_refund(engine, service):
     [refund] = _rows(engine, RefundRow, order_id=_order_id(engine, "AK1000015"))
     assert refund.status == "rejected" and refund.inspection_passed is False
     _unchanged(engine, lambda: service.issue_refund("AK1000015"))
-    token = service.verify_customer("grace", "AK1000015", "grace.refunds@example.com").token
-    assert service.refund_status("grace", token, "AK1000015").reason_codes == ("inspection_failed",)
+    assert service.verify_customer("grace", "AK1000015", "grace.refunds@example.com").verified
+    assert service.refund_status("grace", "AK1000015").reason_codes == ("inspection_failed",)
 
 
 def test_recording_the_same_inspection_again_is_idempotent_and_a_different_one_refused(engine, service):
@@ -133,8 +133,8 @@ def test_an_issued_refund_is_never_inspected_again(engine, service):
 
 
 def test_several_open_refunds_need_the_line(engine, service):
-    token = _returned(service, 1)
-    service.open_return("conv", token, EMMA, ReturnRequest(2, 1))
+    _returned(service, 1)
+    service.open_return("conv", EMMA, ReturnRequest(2, 1))
     _unchanged(engine, lambda: service.record_inspection(EMMA, True))
     line2 = service.record_inspection(EMMA, True, line_id=2)
     assert Decimal(str(line2.values["amount"])) == Decimal("19.99")

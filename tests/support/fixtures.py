@@ -7,6 +7,7 @@
   database already holds the demo data (at the fixed clock), so ``engine`` and ``service`` see the same rows.
 * ``service`` / ``clock``: a SupportService on ``engine`` with the demo data and a settable clock.
 * ``sqlite_engine`` / ``sqlite_service``: the same on SQLite only.
+* ``smtp_server``: a real SMTP server on loopback (aiosmtpd) that keeps the messages (``tests.support.smtp``).
 
 Migrating and loading the demo data happen once per session into template databases; every test gets a copy
 (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, made one ahead and dropped behind in a
@@ -19,10 +20,11 @@ import pytest
 from policy_engine.store import make_engine
 
 from .postgres import PostgresTemplates, fresh_database, postgres_url, require_postgres_url  # noqa: F401
+from .smtp import smtp_server  # noqa: F401
 from .store import Clock, SqliteTemplates, build_demo, build_migrated, make_service, sqlite_url
 
 __all__ = ["backend", "db_url", "engine", "service", "clock", "sqlite_engine", "sqlite_service", "postgres_url",
-           "sqlite_templates", "postgres_templates"]
+           "sqlite_templates", "postgres_templates", "smtp_server"]
 
 _SERVICE_FIXTURES = ("service", "sqlite_service")
 

@@ -21,6 +21,8 @@ from policy_engine.service import SupportService
 from policy_engine.store import make_engine, make_session_factory, unit_of_work, upgrade
 from policy_engine.store.models import Base
 
+from .smtp import RecordingMailer
+
 #: a Wednesday, 11:00 in Los Angeles (the policy timezone): inside business hours, far from a weekend
 FIXED_NOW = datetime(2025, 3, 12, 18, 0, tzinfo=timezone.utc)
 
@@ -53,15 +55,17 @@ def migrated_engine(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-def make_service(engine: Engine, *, clock: Clock | None = None, demo: bool = True) -> tuple[SupportService, Clock]:
-    """A ``SupportService`` on ``engine`` with the repository's policy file and a fixed clock; demo data loaded."""
+def make_service(engine: Engine, *, clock: Clock | None = None, demo: bool = True,
+                 mailer=None) -> tuple[SupportService, Clock]:
+    """A ``SupportService`` on ``engine`` with the repository's policy file and a fixed clock; demo data loaded.
+    One-time codes go to ``mailer`` (default: a ``RecordingMailer``, nothing leaves the process)."""
     clock = clock or Clock()
     factory = make_session_factory(engine)
     if demo:
         with unit_of_work(factory, write=True) as uow:
             load_demo(uow.session, clock.now)
             uow.commit()
-    return SupportService(factory, repository_policy(), clock), clock
+    return SupportService(factory, repository_policy(), clock, mailer or RecordingMailer()), clock
 
 
 @lru_cache(maxsize=1)
