@@ -53,6 +53,9 @@ SECRET_NAMES = ("RASA_API_TOKEN", "REST_CHANNEL_TOKEN", "ACTION_SERVER_TOKEN", "
 #: request bodies Rasa accepts (Sanic answers 413 before reading more); a chat message is at most MAX_MESSAGE_CHARS
 DEFAULT_REQUEST_MAX_SIZE = "65536"
 CHILD_UMASK = 0o077
+#: the supervisor restarts a crashed server; more than this many restarts within RESTART_WINDOW seconds is a crash loop
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
 #: the test stacks' rate limits: one loopback client plays every customer
 TEST_RATE_LIMITS = {"RATE_LIMIT_CLIENT": "100000/minute", "RATE_LIMIT_SESSIONS": "100000/minute",
                     "RATE_LIMIT_CONVERSATION": "1000/minute"}
@@ -619,6 +622,28 @@ class Stack:
         fresh.restarts = child.restarts + 1
         self.children[index] = fresh
         return fresh
+
+    def supervise(self, keep_running: Callable[[], bool] = lambda: True, *, poll: float = 1.0,
+                  say: Callable[[str], None] = print) -> int:
+        """Watch the children until ``keep_running()`` is false (0): a child that died is restarted and the others
+        keep running; a crash loop (more than ``MAX_RESTARTS`` within ``RESTART_WINDOW`` s) gives up (1)."""
+        restarts: list[float] = []
+        while keep_running():
+            dead = self.first_dead_child()
+            if dead is not None:
+                now = time.monotonic()
+                restarts = [t for t in restarts if now - t < RESTART_WINDOW]
+                code = dead.process.returncode
+                if len(restarts) >= MAX_RESTARTS:
+                    say(f"the {dead.name} server exited with code {code} again ({len(restarts) + 1} times within "
+                        f"{RESTART_WINDOW:.0f} s); giving up. Its log: {dead.log_path}")
+                    return 1
+                restarts.append(now)
+                say(f"the {dead.name} server exited with code {code}; restarting it, the others keep running. "
+                    f"Its log: {dead.log_path}")
+                self.restart(dead)
+            time.sleep(poll)
+        return 0
 
     def ensure_web(self) -> WebServer:
         """Start the chat page server if it is not running (the browser tests build the bundle first)."""

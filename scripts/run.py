@@ -6,7 +6,7 @@
 serve: trains if the model is missing or stale, migrates and seeds the support database, starts the action server,
 the Rasa server and the web chat page, prints the URLs and runs until Ctrl-C (or SIGTERM), then stops every process
 it started (each in its own process group). If one server dies, it is restarted and the others keep running; after
-``MAX_RESTARTS`` restarts within ``RESTART_WINDOW`` seconds the supervisor gives up, stops everything and exits 1.
+too many restarts in a short time the supervisor gives up, stops everything and exits 1 (``Stack.supervise``).
 
 shell: the same preparation, then the action server in the background and ``rasa shell`` in the foreground.
 
@@ -19,17 +19,12 @@ import argparse
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import botstack  # noqa: E402
 from botstack import ROOT, Settings, Stack, StackError  # noqa: E402
-
-
-MAX_RESTARTS = 5
-RESTART_WINDOW = 60.0
 
 
 class _Stop(Exception):
@@ -73,27 +68,7 @@ def serve(args: argparse.Namespace) -> int:
             "run: Ctrl-C stops everything\n",
             flush=True,
         )
-        restarts: list[float] = []
-        while True:
-            dead = stack.first_dead_child()
-            if dead is not None:
-                now = time.monotonic()
-                restarts = [t for t in restarts if now - t < RESTART_WINDOW]
-                if len(restarts) >= MAX_RESTARTS:
-                    print(
-                        f"run: the {dead.name} server exited with code {dead.process.returncode}, the "
-                        f"{len(restarts) + 1}th time within {RESTART_WINDOW:.0f} s; stopping. Its log: {dead.log_path}",
-                        file=sys.stderr,
-                    )
-                    return 1
-                restarts.append(now)
-                print(
-                    f"run: the {dead.name} server exited with code {dead.process.returncode}; restarting it, the "
-                    f"others keep running. Its log: {dead.log_path}",
-                    file=sys.stderr, flush=True,
-                )
-                stack.restart(dead)
-            time.sleep(1)
+        return stack.supervise(say=lambda line: print(f"run: {line}", file=sys.stderr, flush=True))
     except (KeyboardInterrupt, _Stop):
         print("\nrun: stopping ...", flush=True)
         return 0

@@ -55,6 +55,7 @@ class Customer:
     rest_token: str = ""  # REST_CHANNEL_TOKEN: the REST channel is server-to-server (issue 12)
     api_token: str = ""  # RASA_API_TOKEN: the tracker API needs it too
     sender: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:12]}")
+    forwarded_for: str = ""  # the client address a proxy would report (a stack started with TRUST_PROXY=1)
     timeout: float = 60.0
     turns: list[Turn] = field(default_factory=list)
 
@@ -69,7 +70,8 @@ class Customer:
         response = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": self.sender, "message": text},
-            headers={"Authorization": f"Bearer {self.rest_token}"},
+            headers={"Authorization": f"Bearer {self.rest_token}",
+                     **({"X-Forwarded-For": self.forwarded_for} if self.forwarded_for else {})},
             timeout=self.timeout,
         )
         response.raise_for_status()
@@ -110,6 +112,19 @@ class Customer:
             for message in turn.messages:
                 lines.append(f"< {json.dumps({k: v for k, v in message.items() if k != 'recipient_id'})[:300]}")
         return "\n".join(lines)
+
+
+def asked(customer: Customer, slot: str) -> None:
+    """The form is now asking for ``slot`` (the bot understood the previous message)."""
+    requested = customer.slots().get("requested_slot")
+    assert requested == slot, f"expected the bot to ask for {slot!r}, it asks for {requested!r}\n{customer.transcript()}"
+
+
+def verify(customer: Customer, order_number: str, email: str) -> None:
+    asked(customer, "order_number")
+    customer.says(order_number)
+    asked(customer, "email")
+    customer.says(email)
 
 
 class SupportDatabase:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from dialogue_client import asked, verify
 
 CASE_ID = {
     "return": re.compile(r"^RET-\d{6}$"),
@@ -15,19 +16,6 @@ CASE_ID = {
     "warranty": re.compile(r"^WAR-\d{6}$"),
     "transit": re.compile(r"^INS-\d{6}$"),
 }
-
-
-def asked(customer, slot: str) -> None:
-    """The form is now asking for ``slot`` (the bot understood the previous message)."""
-    requested = customer.slots().get("requested_slot")
-    assert requested == slot, f"expected the bot to ask for {slot!r}, it asks for {requested!r}\n{customer.transcript()}"
-
-
-def verify(customer, order_number: str, email: str) -> None:
-    asked(customer, "order_number")
-    customer.says(order_number)
-    asked(customer, "email")
-    customer.says(email)
 
 
 def fill_form(customer, answers: dict[str, str]) -> None:

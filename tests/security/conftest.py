@@ -1,0 +1,56 @@
+"""The attack suite (issue 12): every finding replayed against real servers on loopback.
+
+``secure_stack`` is a private stack started exactly as ``make run`` starts it (scripts/botstack.py: the action
+server, Rasa with its API token and channels, the chat page), with the production rate limits rather than the
+generous ones of the dialogue tests, and ``TRUST_PROXY=1`` as behind nginx, so that each test can play a different
+client address with ``X-Forwarded-For``. An attack that once worked stays here.
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+for folder in (ROOT, ROOT / "scripts", ROOT / "tests" / "dialogue"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+import botstack  # noqa: E402
+from dialogue_client import Customer, SupportDatabase  # noqa: E402
+
+_addresses = (f"198.51.100.{n}" for n in itertools.count(1))
+
+
+@pytest.fixture(scope="session")
+def secure_stack(tmp_path_factory):
+    if not botstack.RASA_BIN.exists():
+        pytest.fail(".venv-rasa is missing: run `make venvs`")
+    settings = botstack.Settings.for_tests(tmp_path_factory.mktemp("secure-stack"), extra_env={"TRUST_PROXY": "1"})
+    stack = botstack.Stack(settings, echo=False, with_web=botstack.WEBCHAT_BUNDLE.is_file())
+    stack.start(timeout=900)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def settings(secure_stack) -> botstack.Settings:
+    return secure_stack.settings
+
+
+def new_address() -> str:
+    """A client address no other test uses (documentation range, RFC 5737)."""
+    return next(_addresses)
+
+
+@pytest.fixture
+def customer(settings) -> Customer:
+    """A customer of their own, from an address of their own."""
+    return Customer.of(settings, forwarded_for=new_address())
+
+
+@pytest.fixture
+def support_db(settings) -> SupportDatabase:
+    return SupportDatabase(settings.database_url)
