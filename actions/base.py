@@ -5,7 +5,8 @@ Each turn in which the customer gave something (a slot was extracted), in this o
    a bad value is cleared and the customer gets ``utter_invalid_<slot>`` (a hint); after ``MAX_FAILURES`` failures
    in a row also ``utter_offer_handoff`` (talk to a person / stop);
 2. identity first (RET-4): once order number and email are known, ``identity.verify_identity``;
-   a lock-out ends the form (``requested_slot`` = None) and nothing else is asked or disclosed;
+   a lock-out ends the form (``requested_slot`` = None) and nothing else is asked or disclosed; when the service
+   sent a one-time code (step-up), ``verification_code`` is asked next and checked the same way;
 3. once verified, facts that need the order (which line, how many units) are resolved against
    ``service.order_overview``; an order with one line needs no question;
 4. the next missing slot of ``self.ask_order`` is requested; none left ends the form.
@@ -24,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from .identity import IdentityState, is_verified, verify_identity
+from .identity import CODE_SLOT, IdentityState, awaiting_code, is_verified, verify_identity
 from .replies import BackendUnavailable, call_service, reset_topic_events
 from .service import get_service
 
@@ -34,6 +35,8 @@ IDENTITY_ASK_ORDER = ("order_number", "email")
 ORDER_NUMBER_RE = re.compile(r"AK\s*-?\s*(\d{7})(?!\d)", re.IGNORECASE)
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # 16 upper-case letters/digits starting with a letter, at least 4 digits (docs/architecture.md)
+# the one-time code of the step-up (RET-4): 6 digits, maybe split 3+3 by a space or a dash
+VERIFICATION_CODE_RE = re.compile(r"(?<![\dA-Za-z])(\d{3})[\s-]?(\d{3})(?![\d])")
 SERIAL_RE = re.compile(r"\b[A-Z][A-Z0-9]{15}\b")
 QUANTITY_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
@@ -110,7 +113,8 @@ class SupportFormValidation(FormValidationAction, ABC):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        return self.ask_order
+        # the one-time code is validated like the other slots; it is asked only in step-up (next_slot)
+        return [*self.ask_order, CODE_SLOT]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -132,7 +136,7 @@ class SupportFormValidation(FormValidationAction, ABC):
             try:
                 line_events = self.resolve_line(dispatcher, tracker)
             except BackendUnavailable as error:
-                extra = [SlotSet("identity_token", None), SlotSet("verified", False)] if error.identity_lost else []
+                extra = [SlotSet("verified", False)] if error.identity_lost else []
                 return events + extra + reset_topic_events() + [SlotSet(REQUESTED_SLOT, None)]
             tracker.add_slots(line_events)
             events += line_events
@@ -141,6 +145,8 @@ class SupportFormValidation(FormValidationAction, ABC):
 
     def next_slot(self, tracker: Tracker) -> Optional[Text]:
         if not is_verified(tracker):
+            if awaiting_code(tracker):
+                return CODE_SLOT
             return next((s for s in IDENTITY_ASK_ORDER if tracker.get_slot(s) is None), "email")
         return next((s for s in self.ask_order if tracker.get_slot(s) is None), None)
 
@@ -173,6 +179,15 @@ class SupportFormValidation(FormValidationAction, ABC):
             return self.reject(dispatcher, tracker, "email")
         return self.accept("email", match.group().lower())
 
+    def validate_verification_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[Text, Any]:
+        """The one-time code (RET-4 step-up): 6 digits, spaces or a dash allowed ("123 456"); checked by the
+        service in ``verify_identity``."""
+        match = VERIFICATION_CODE_RE.search(str(value or ""))
+        if not match:
+            return self.reject(dispatcher, tracker, CODE_SLOT)
+        return self.accept(CODE_SLOT, match.group(1) + match.group(2))
+
     # ---------------------------------------------------------------------------------------- order line
     def validate_order_line(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> Dict[Text, Any]:
@@ -192,7 +207,7 @@ class SupportFormValidation(FormValidationAction, ABC):
         """Which line (asked only if the order has several) and how many units (asked only if more than one)."""
         service = get_service()
         overview = call_service(dispatcher, service.order_overview, tracker.sender_id,
-                                tracker.get_slot("identity_token"), tracker.get_slot("order_number"))
+                                tracker.get_slot("order_number"))
         lines = list(overview.lines)
         chosen, events = tracker.get_slot("order_line"), []
         line = None

@@ -41,7 +41,7 @@ class ActionAskOrderLine(Action):
         service = get_service()
         try:
             overview = call_service(dispatcher, service.order_overview, tracker.sender_id,
-                                    tracker.get_slot("identity_token"), tracker.get_slot("order_number"))
+                                    tracker.get_slot("order_number"))
         except BackendUnavailable as error:
             return reset_identity_events() if error.identity_lost else []
         lines = list(overview.lines)

@@ -18,4 +18,4 @@ class ActionCreditsBalance(AnswerAction):
     topic, action_name = "credits", "action_credits_balance"
 
     def call(self, service: Any, tracker: Tracker) -> Any:
-        return service.credits_balance(tracker.sender_id, tracker.get_slot("identity_token"))
+        return service.credits_balance(tracker.sender_id, tracker.get_slot("order_number"))

@@ -53,7 +53,7 @@ class TopicAction(Action, ABC):
 
     @staticmethod
     def args(tracker: Tracker) -> tuple:
-        return tracker.sender_id, tracker.get_slot("identity_token"), tracker.get_slot("order_number")
+        return tracker.sender_id, tracker.get_slot("order_number")
 
     @abstractmethod
     def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], decision: Any,

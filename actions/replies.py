@@ -40,8 +40,10 @@ TOPIC_SLOTS = (
     "validation_failures",
     "pending_confirmation",
 )
-#: identity slots (RET-4); only actions set ``identity_token``, ``verified`` and ``verified_identity``
-IDENTITY_SLOTS = ("order_number", "email", "identity_token", "verified", "verified_identity")
+#: identity slots (RET-4); only actions set ``verified``, ``verified_identity`` and ``verification_pending``
+#: (the verification itself is a grant the service keeps, bound to the conversation id: no credential in the tracker)
+IDENTITY_SLOTS = ("order_number", "email", "verified", "verified_identity", "verification_pending",
+                  "verification_code")
 
 
 class BackendUnavailable(Exception):
@@ -58,7 +60,8 @@ def reset_topic_events() -> list[dict[str, Any]]:
 
 
 def reset_identity_events() -> list[dict[str, Any]]:
-    return [SlotSet("identity_token", None), SlotSet("verified", False), SlotSet("verified_identity", None)]
+    return [SlotSet("verified", False), SlotSet("verified_identity", None), SlotSet("verification_pending", None),
+            SlotSet("verification_code", None)]
 
 
 def _text(value: Any, tz: Optional[ZoneInfo]) -> Optional[str]:

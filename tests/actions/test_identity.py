@@ -1,21 +1,28 @@
 """Identity first (RET-4): verification by order number + purchase email, the same answer for an unknown order and a
-wrong email, lock-out, and a token only the action server can set."""
+wrong email, lock-out after the policy file's figure (the service's answer: the bot counts nothing itself), and no
+credential in the conversation's slots (issue 12): the verification is a grant the service keeps."""
 from __future__ import annotations
 
 import pytest
 
 from actions.cancellation import ActionPreviewCancellation, ValidateCancelForm
 from actions.conversation import ActionAskOrderLine
-from actions.identity import MAX_IDENTITY_FAILURES
 from actions.returns import ValidateReturnForm
+from tests.support.store import repository_policy
+
+#: the one lock-out figure, policy/policy.yml identity.max_failed_attempts (RET-4)
+MAX_IDENTITY_FAILURES = repository_policy().identity.max_failed_attempts
 
 GOOD = {"order_number": "AK1000001", "email": "olivia.fresh@example.com"}
 
 
-def test_verified_identity_sets_the_token_and_asks_nothing_more_for_a_cancellation(chat, service):
+def test_verified_identity_asks_nothing_more_for_a_cancellation_and_stores_no_credential(chat, service):
     chat.active_loop = "cancel_form"
     chat.run(ValidateCancelForm(), GOOD)
-    assert chat.slots["identity_token"] and chat.slots["verified"] is True
+    assert chat.slots["verified"] is True and "identity_token" not in chat.slots
+    assert set(chat.slot_events()) <= {"order_number", "email", "verified", "verified_identity", "identity_failures",
+                                       "verification_pending", "verification_code", "validation_failures",
+                                       "requested_slot"}
     assert chat.responses == ["utter_identity_verified"]
     assert chat.slot_events()["requested_slot"] is None  # the form is complete
 
@@ -30,7 +37,7 @@ def test_order_number_and_email_are_normalised(chat, service):
 def test_the_form_asks_the_order_number_first_then_the_email(chat, service):
     chat.run(ValidateReturnForm(), {"email": "olivia.fresh@example.com"})
     assert chat.slot_events()["requested_slot"] == "order_number"
-    assert not chat.slots["identity_token"]
+    assert chat.slots["verified"] is False
 
 
 @pytest.mark.parametrize("order_number,email", [
@@ -40,21 +47,32 @@ def test_the_form_asks_the_order_number_first_then_the_email(chat, service):
 def test_unknown_order_and_wrong_email_get_the_same_generic_answer(chat, service, order_number, email):
     chat.run(ValidateCancelForm(), {"order_number": order_number, "email": email})
     assert chat.responses == ["utter_identity_not_verified"]
-    assert chat.slots["identity_token"] is None and chat.slots["verified"] is False
+    assert chat.slots["verified"] is False
     assert chat.slots["email"] is None
     assert chat.slot_events()["requested_slot"] == "email"
 
 
-def test_three_wrong_emails_lock_out_with_contacts_and_end_the_form(chat, service):
+def test_the_policy_figure_of_wrong_emails_locks_out_with_contacts_and_ends_the_form(chat, service):
     for attempt in range(1, MAX_IDENTITY_FAILURES + 1):
         chat.run(ValidateCancelForm(), {"order_number": "AK1000001", "email": f"wrong{attempt}@example.com"})
     assert "utter_identity_locked_out" in chat.responses
     assert "utter_contact_contact_channels" in chat.responses
     assert chat.slot_events()["requested_slot"] is None
-    # even the right email is refused now, in this conversation
+    # even the right email does not verify now, in this conversation: only a one-time code to the purchase email
+    # can (issue 12, tests/actions/test_identity_step_up.py)
     chat.run(ValidateCancelForm(), GOOD)
+    assert chat.responses[0] == "utter_identity_code_sent"
+    assert chat.slots["verified"] is False
+    assert chat.slot_events()["requested_slot"] == "verification_code"
+
+
+def test_the_bot_locks_out_exactly_at_the_policy_figure(chat, service):
+    """One lock-out figure (issue 12): not after 3 like the old constant, but after identity.max_failed_attempts."""
+    for attempt in range(1, MAX_IDENTITY_FAILURES):
+        chat.run(ValidateCancelForm(), {"order_number": "AK1000001", "email": f"wrong{attempt}@example.com"})
+        assert chat.responses == ["utter_identity_not_verified"], attempt
+    chat.run(ValidateCancelForm(), {"order_number": "AK1000001", "email": "last@example.com"})
     assert chat.responses[0] == "utter_identity_locked_out"
-    assert chat.slots["verified"] is False and chat.slots["identity_token"] is None
 
 
 def test_the_locked_out_form_ends_without_any_decision(chat, service, counts):
@@ -94,16 +112,17 @@ def test_a_correction_reverifies(chat, service):
 def test_changing_the_order_number_after_verification_drops_the_token(chat, service):
     chat.run(ValidateCancelForm(), GOOD)
     chat.run(ValidateCancelForm(), {"order_number": "AK1000002"})
-    assert chat.slots["verified"] is False and chat.slots["identity_token"] is None
+    assert chat.slots["verified"] is False
     assert chat.slot_events()["requested_slot"] == "email"
 
 
-def test_a_typed_token_does_not_verify_anything(chat, service):
-    """Slots only the action server sets: even if a token got into the slots, the service re-checks it."""
+def test_a_forged_verified_slot_does_not_verify_anything(chat, service):
+    """Slots only the action server sets: even if ``verified`` got into the slots, the service re-checks its grant."""
     chat.run(ActionPreviewCancellation(), {"order_number": "AK1000001", "email": "olivia.fresh@example.com",
-                                           "identity_token": "x", "verified": True})
+                                           "verified": True,
+                                           "verified_identity": "AK1000001|olivia.fresh@example.com"})
     assert chat.responses == ["utter_identity_required"]
-    assert chat.slots["identity_token"] is None and chat.slots["verified"] is False
+    assert chat.slots["verified"] is False
 
 
 def test_order_lines_are_not_listed_before_verification(chat, service):
@@ -112,10 +131,12 @@ def test_order_lines_are_not_listed_before_verification(chat, service):
 
 
 def test_identity_slots_have_only_custom_mappings(domain):
-    for name in ("identity_token", "verified", "verified_identity", "identity_failures", "pending_confirmation"):
+    for name in ("verification_pending", "verified", "verified_identity", "identity_failures",
+                 "pending_confirmation"):
         assert [m["type"] for m in domain["slots"][name]["mappings"]] == ["custom"], name
-    assert domain["slots"]["identity_token"]["influence_conversation"] is False
-    assert "identity_token" not in domain["entities"] and "verified" not in domain["entities"]
+    assert domain["slots"]["verification_pending"]["influence_conversation"] is False
+    assert "identity_token" not in domain["slots"]   # issue 12: no credential in the tracker
+    assert "verification_pending" not in domain["entities"] and "verified" not in domain["entities"]
 
 
 def test_a_second_order_with_another_email_asks_for_that_email_without_counting_a_failure(chat, service):

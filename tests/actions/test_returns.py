@@ -24,15 +24,14 @@ def test_multi_line_order_asks_which_item_with_the_line_names_as_buttons(chat, s
     chat.run(ActionAskOrderLine())
     assert chat.responses == ["utter_ask_order_line_2"]
     message = chat.message("utter_ask_order_line_2")
-    names = {line.name for line in service.order_overview(chat.sender_id, chat.slots["identity_token"],
-                                                           "AK1000003").lines}
+    names = {line.name for line in service.order_overview(chat.sender_id, "AK1000003").lines}
     assert {message["line_1_name"], message["line_2_name"]} == names
     assert {message["line_1_id"], message["line_2_id"]} == {"1", "2"}
 
 
 def test_the_item_can_be_named_instead_of_clicked(chat, service):
     fill(chat, EMMA, order_line="the cable")
-    line = next(l for l in service.order_overview(chat.sender_id, chat.slots["identity_token"], "AK1000003").lines
+    line = next(l for l in service.order_overview(chat.sender_id, "AK1000003").lines
                 if "Cable" in l.name)
     assert chat.slots["order_line"] == str(line.line_id)
 

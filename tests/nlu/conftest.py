@@ -37,7 +37,8 @@ RETRIEVAL_INTENTS = {f"faq/{k}" for k in FAQ_KEYS} | {f"credits_faq/{k}" for k i
 ALL_TRAINED_INTENTS = CONTRACT_INTENTS | RETRIEVAL_INTENTS
 CONTRACT_ENTITIES = {"order_number", "email", "serial_number", "product", "channel", "country", "quantity",
                      "purchase_date", "condition",
-                     "transit_problem"}  # domain.yml's transit form slot (lost / damaged / delayed), from a lookup
+                     "transit_problem",  # domain.yml's transit form slot (lost / damaged / delayed), from a lookup
+                     "verification_code"}  # the identity step-up's one-time code (RET-4), from a regex
 
 
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"

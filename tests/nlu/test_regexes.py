@@ -65,3 +65,23 @@ def test_order_number_and_serial_do_not_overlap(regexes):
 def test_country_us_only_in_capitals(regexes):
     assert extract(regexes["country"], "bought it in the US") == ["US"]
     assert extract(regexes["country"], "can you help us please") == []
+
+
+# RET-4 step-up (issue 12): the one-time code emailed to the purchase address is 6 digits standing alone
+CODES = ["482913", "073615", "000000"]
+CODE_NEAR_MISSES = ["48291", "4829130", "AK4829130", "A482913", "482913x", "12 345", "1234567"]
+
+
+@pytest.mark.parametrize("value", CODES)
+def test_verification_code_found_in_sentence(regexes, value):
+    assert extract(regexes["verification_code"], f"the code is {value}, thanks") == [value]
+    assert extract(regexes["verification_code"], value) == [value]
+
+
+@pytest.mark.parametrize("value", CODE_NEAR_MISSES)
+def test_verification_code_near_miss_not_matched(regexes, value):
+    assert extract(regexes["verification_code"], f"the code is {value} thanks") == []
+
+
+def test_verification_code_is_not_found_in_order_numbers_or_serials(regexes):
+    assert extract(regexes["verification_code"], "order AK1234567, serial A2633C1F23100457, 2 units") == []
