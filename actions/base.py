@@ -108,13 +108,13 @@ class SupportFormValidation(FormValidationAction, ABC):
 
     @property
     def ask_order(self) -> List[Text]:
-        return [*IDENTITY_ASK_ORDER, *self.topic_slots]
+        """The form's slots as in domain.yml; ``verification_code`` is asked only in the identity step-up."""
+        return [*IDENTITY_ASK_ORDER, CODE_SLOT, *self.topic_slots]
 
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        # the one-time code is validated like the other slots; it is asked only in step-up (next_slot)
-        return [*self.ask_order, CODE_SLOT]
+        return self.ask_order
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -148,7 +148,7 @@ class SupportFormValidation(FormValidationAction, ABC):
             if awaiting_code(tracker):
                 return CODE_SLOT
             return next((s for s in IDENTITY_ASK_ORDER if tracker.get_slot(s) is None), "email")
-        return next((s for s in self.ask_order if tracker.get_slot(s) is None), None)
+        return next((s for s in self.ask_order if s != CODE_SLOT and tracker.get_slot(s) is None), None)
 
     # ---------------------------------------------------------------------------------------- failures and hints
     def reject(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text, **hint: Any) -> Dict[Text, Any]:
