@@ -1,7 +1,9 @@
-"""``python -m policy_engine``: migrate, load-demo, import, decide, show-policy, inspect, refund-issued.
+"""``python -m policy_engine``: migrate, load-demo, import, decide, show-policy, inspect, refund-issued, forget.
 
 ``inspect`` and ``refund-issued`` are the warehouse / support-desk side of a return (``SupportService.record_inspection``
-and ``issue_refund``: REF-1, REF-4, CRD-11); they print the refund status decision.
+and ``issue_refund``: REF-1, REF-4, CRD-11); they print the refund status decision.  ``forget --email X`` erases a
+customer's personal data and conversations (support store and Rasa's tracker store ``TRACKER_STORE_URL``), keeping
+anonymised audit and case rows (``store/forget.py``); it prints counts only.
 
 Results go to stdout (JSON where it is data), errors to stderr with a non-zero exit status (1: the input or the
 database refused; 2: bad command line).  Every command that writes does so in one transaction: nothing is
@@ -395,6 +397,31 @@ def cmd_refund_issued(args) -> int:
     return 0
 
 
+def cmd_forget(args) -> int:
+    """Issue 12, item 9: erase the customer's personal data and conversations; idempotent; counts as JSON."""
+    from .store.forget import ForgetError, forget_all, tracker_engine
+
+    engine = _engine(args)
+    tracker = None
+    try:
+        _require_schema(engine)
+        try:
+            tracker = tracker_engine(args.tracker_store_url or os.environ.get("TRACKER_STORE_URL"))
+        except Exception as exc:  # a malformed URL or a missing driver: nothing was written
+            raise CliError(f"tracker store: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        try:
+            with unit_of_work(make_session_factory(engine), write=True) as uow:
+                summary = forget_all(uow.session, tracker, args.email)   # commits the tracker store, then this
+        except ForgetError as exc:
+            raise CliError(str(exc)) from None
+    finally:
+        engine.dispose()
+        if tracker is not None:
+            tracker.dispose()
+    _print_json(summary.to_dict())
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------- main
 
 
@@ -430,6 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
     issued.add_argument("--line", type=int, help="order line, when several refunds of the order are open")
     issued.add_argument("--now", help="ISO 8601 date-time of the payment (default: the clock)")
     issued.set_defaults(func=cmd_refund_issued)
+
+    forget = sub.add_parser("forget", help="erase a customer's personal data and conversations (keeps anonymised "
+                                           "audit rows); idempotent")
+    forget.add_argument("--email", required=True, help="the customer's email (account or purchase email)")
+    forget.add_argument("--tracker-store-url",
+                        help="Rasa's tracker store (default: $TRACKER_STORE_URL or sqlite:///var/tracker.db)")
+    forget.set_defaults(func=cmd_forget)
     return parser
 
 

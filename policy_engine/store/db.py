@@ -2,7 +2,8 @@
 
 Nothing here connects at import time: call ``make_engine()`` when a process needs the database.
 
-* ``DATABASE_URL`` (default ``sqlite:///var/support.db``; the ``var/`` directory is created when the engine is).
+* ``DATABASE_URL`` (default ``sqlite:///var/support.db``; the ``var/`` directory is created when the engine is, and
+  the SQLite file with mode 0600).
   ``postgresql://`` and ``postgres://`` URLs are read as ``postgresql+psycopg://`` (psycopg 3 is the driver shipped).
 * SQLite: foreign keys on, WAL journal with ``synchronous=NORMAL``, a 30 s busy timeout, and write units of work start
   with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing half-way with "database is locked".
@@ -48,7 +49,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
 def _sqlite_engine(url, **kwargs) -> Engine:
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(path)
     connect_args = dict(kwargs.pop("connect_args", {}))
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
     connect_args.setdefault("check_same_thread", False)
@@ -75,6 +78,22 @@ def _sqlite_engine(url, **kwargs) -> Engine:
         connection.exec_driver_sql(mode)
 
     return engine
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite does (it would use 0644 under the usual umask); SQLite
+    gives its -wal and -shm files the database file's mode.  An existing file of ours that others can read is
+    tightened to 0600 (issue 12: personal data in world-readable ``var/*.db``)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        try:
+            if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except OSError:  # pragma: no cover - not ours to change: SQLite reports any real problem
+            pass
+        return
+    os.close(fd)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -45,3 +45,31 @@ def test_partial_unique_indexes_exist(engine):
     assert "uq_return_open_line" in names
     names = {ix["name"] for ix in inspect(engine).get_indexes("warranty_claims")}
     assert "uq_warranty_open_line" in names
+
+
+def test_sqlite_database_files_are_created_private(tmp_path):
+    """Issue 12, item 9: the support database (and its WAL/SHM files) readable by its owner only."""
+    import stat
+
+    path = tmp_path / "private" / "support.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:  # a connection keeps the -wal/-shm files
+            conn.exec_driver_sql("SELECT 1")
+            files = [p for p in path.parent.iterdir() if p.name.startswith("support.db")]
+            assert {p.name for p in files} >= {"support.db"}
+            for p in files:
+                assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_world_readable_sqlite_file_is_tightened(tmp_path):
+    import stat
+
+    path = tmp_path / "old.db"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    make_engine(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
