@@ -40,6 +40,13 @@ def test_the_policy_file_has_the_identity_figures():
     ("lockout_minutes", 1.5, "identity.lockout_minutes must be a positive integer, got 1.5"),
     ("token_lifetime_minutes", 0, "identity.token_lifetime_minutes must be a positive integer, got 0"),
     ("token_lifetime_minutes", 525600, "identity.token_lifetime_minutes must be at most 10080, got 525600"),
+    # RET-4 step-up figures (issue 12)
+    ("code_lifetime_minutes", 0, "identity.code_lifetime_minutes must be a positive integer, got 0"),
+    ("code_lifetime_minutes", 1440, "identity.code_lifetime_minutes must be at most 60, got 1440"),
+    ("code_max_attempts", "3", "identity.code_max_attempts must be a positive integer, got '3'"),
+    ("code_max_attempts", 1000, "identity.code_max_attempts must be at most 10, got 1000"),
+    ("code_max_sends_per_hour", -1, "identity.code_max_sends_per_hour must be a positive integer, got -1"),
+    ("code_max_sends_per_hour", 500, "identity.code_max_sends_per_hour must be at most 20, got 500"),
 ])
 def test_bad_identity_values_name_the_key(tmp_path, key, value, message):
     data = _data()
@@ -49,7 +56,8 @@ def test_bad_identity_values_name_the_key(tmp_path, key, value, message):
     assert str(err.value) == f"policy.yml: {message}"
 
 
-@pytest.mark.parametrize("key", ["max_failed_attempts", "lockout_minutes", "token_lifetime_minutes"])
+@pytest.mark.parametrize("key", ["max_failed_attempts", "lockout_minutes", "token_lifetime_minutes",
+                                 "code_lifetime_minutes", "code_max_attempts", "code_max_sends_per_hour"])
 def test_missing_identity_key_is_named(tmp_path, key):
     data = _data()
     del data["identity"][key]
