@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policy_engine.decision import Outcome
@@ -31,6 +31,7 @@ from .replies import (
 )
 from .service import get_service
 
+ACTION_LISTEN = "action_listen"
 #: outcomes for which the customer is asked to confirm opening a case (the others have nothing to open)
 CONFIRMABLE = (Outcome.APPROVED, Outcome.NEEDS_REVIEW)
 
@@ -69,8 +70,16 @@ class TopicAction(Action, ABC):
         try:
             decision = call_service(dispatcher, self.call, service, tracker)
         except BackendUnavailable as error:
-            return reset_topic_events() + (reset_identity_events() if error.identity_lost else [])
+            return self.backend_error_events(error.identity_lost)
         return self.tell(dispatcher, tracker, domain, decision, service)
+
+    def backend_error_events(self, identity_lost: bool) -> List[Dict[Text, Any]]:
+        """The events after a backend error (the customer was told generically): the request is dropped."""
+        return reset_topic_events() + (reset_identity_events() if identity_lost else [])
+
+    def timeout_events(self, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """The action ran out of time (``actions/server.py`` told ``utter_backend_error``): as a backend error."""
+        return self.backend_error_events(identity_lost=False)
 
 
 class PreviewAction(TopicAction, ABC):
@@ -86,6 +95,15 @@ class PreviewAction(TopicAction, ABC):
 class CommitAction(TopicAction, ABC):
     def ready(self, tracker: Tracker) -> bool:
         return tracker.get_slot("pending_confirmation") == self.topic
+
+    def backend_error_events(self, identity_lost: bool) -> List[Dict[Text, Any]]:
+        """A plain backend error (or a timeout) keeps the request and ``pending_confirmation``: the customer's next
+        "yes" retries it (the write is one transaction, idempotent by natural key: never two cases).  The rules
+        expect ``pending_confirmation`` cleared after this action, so listen explicitly instead of letting the
+        policies predict on.  Losing the verification drops everything, as before."""
+        if identity_lost:
+            return super().backend_error_events(identity_lost)
+        return [FollowupAction(ACTION_LISTEN)]
 
     def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], decision: Any,
              service: Any) -> List[Dict[Text, Any]]:

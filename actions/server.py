@@ -1,0 +1,301 @@
+"""The action server: rasa-sdk 3.6.2's own Sanic app for the ``actions`` package, guarded (issue 12, findings 5, 9).
+
+Start it with ``.venv-engine/bin/python -m actions.server --port 5055`` (host from ``SANIC_HOST``, default
+127.0.0.1; the other rasa-sdk options such as ``--actions``, ``--cors`` and ``--logging-config-file`` work too).
+
+* **Only Rasa may call it.** Every request except ``GET /health`` must carry the header ``X-Action-Token`` equal to
+  the environment variable ``ACTION_SERVER_TOKEN`` (compared with ``hmac.compare_digest``); Rasa sends it from
+  ``endpoints.yml`` (``action_endpoint.headers``).  Without it: ``401 {"error": "unauthorized"}`` and nothing runs.
+  The server refuses to start (exit status 2) when the variable is unset or shorter than 32 characters.
+* **Bounded, well-formed input.** A body over ``ACTION_MAX_BODY_BYTES`` (default 4 MiB; Rasa sends the whole
+  conversation since the session started plus the domain, about 50 KB + 6-9 KB per turn) is answered 413 by Sanic
+  before anything is parsed; a body that is not a JSON object with ``next_action`` and ``tracker`` gets 400 with a
+  JSON error; no response ever carries a traceback or echoes the request.  ``/health`` says only ``{"status":"ok"}``.
+* **Actions run off the event loop, with a time limit.** ``GuardedExecutor`` runs each action call in a worker
+  thread (a bounded pool, ``ACTION_THREADS``, default 8) with an event loop of its own, and waits at most
+  ``ACTION_TIMEOUT_SECONDS`` (default 8 s; Rasa itself waits 300 s for an action).  So a slow or locked database
+  delays only the conversations that need it.  On timeout the customer gets ``utter_backend_error`` and the
+  action's ``timeout_events(tracker, domain)`` (if it has one; no I/O) keep the conversation state consistent;
+  the abandoned call may still finish in its thread (its result is discarded; writes are idempotent by natural key,
+  so the customer's retry finds the case instead of opening a second one).
+
+Nothing here does I/O at import time (``actions`` imports this module when rasa-sdk registers the package).
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+import sys
+import threading
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence
+
+from rasa_sdk import endpoint as sdk_endpoint
+from rasa_sdk import utils as sdk_utils
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from rasa_sdk.interfaces import ActionNotFoundException, Tracker
+from sanic import Sanic, response
+from sanic.exceptions import SanicException
+from sanic.request import Request
+
+logger = logging.getLogger(__name__)
+
+TOKEN_ENV = "ACTION_SERVER_TOKEN"
+TOKEN_HEADER = "X-Action-Token"
+MIN_TOKEN_LENGTH = 32
+TIMEOUT_ENV, DEFAULT_TIMEOUT_S = "ACTION_TIMEOUT_SECONDS", 8.0
+THREADS_ENV, DEFAULT_THREADS = "ACTION_THREADS", 8
+MAX_BODY_ENV, DEFAULT_MAX_BODY = "ACTION_MAX_BODY_BYTES", 4 * 1024 * 1024
+DEFAULT_HOST = "127.0.0.1"
+#: the generic "try again" of domain.yml, told when an action ran out of time
+BACKEND_ERROR_RESPONSE = "utter_backend_error"
+#: how long a client may take to send its request (Sanic's default is 60 s)
+REQUEST_TIMEOUT_S = 15
+
+_STATUS_ERRORS = {400: "bad request", 401: "unauthorized", 404: "not found", 405: "method not allowed",
+                  408: "request timeout", 413: "request body too large", 415: "unsupported content encoding"}
+
+
+class ConfigError(ValueError):
+    """A setting the server cannot start with (message names the variable)."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    token: str
+    timeout: float = DEFAULT_TIMEOUT_S
+    threads: int = DEFAULT_THREADS
+    max_body: int = DEFAULT_MAX_BODY
+
+    @classmethod
+    def from_env(cls, environ: Optional[Dict[str, str]] = None) -> "ServerConfig":
+        env = os.environ if environ is None else environ
+        token = env.get(TOKEN_ENV) or ""
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ConfigError(
+                f"{TOKEN_ENV} must be set to a secret of at least {MIN_TOKEN_LENGTH} characters "
+                f"({'unset' if not token else f'{len(token)} given'}); Rasa sends it as {TOKEN_HEADER} "
+                f"(endpoints.yml). Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return cls(
+            token=token,
+            timeout=_number(env, TIMEOUT_ENV, DEFAULT_TIMEOUT_S, float, minimum=0.1),
+            threads=_number(env, THREADS_ENV, DEFAULT_THREADS, int, minimum=1),
+            max_body=_number(env, MAX_BODY_ENV, DEFAULT_MAX_BODY, int, minimum=1024),
+        )
+
+
+def _number(env, name: str, default, kind, *, minimum):
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------- the executor
+
+class GuardedExecutor(ActionExecutor):
+    """rasa-sdk's executor, but every action call runs in a worker thread (with an event loop of its own, reused by
+    that thread) and is given at most ``timeout`` seconds.  Nothing an action does can block the server's loop."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT_S, threads: int = DEFAULT_THREADS) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.threads = threads
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pool_lock = threading.Lock()
+        self._local = threading.local()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        # built on first use, so that nothing is started at import time or before Sanic forks its workers
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="action")
+            return self._pool
+
+    def shutdown(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+    def _run_in_thread(self, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        loop = getattr(self._local, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = self._local.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(ActionExecutor.run(self, action_call))
+
+    async def run(self, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        name = action_call.get("next_action")
+        if not name:
+            return await super().run(action_call)  # rasa-sdk's answer to a call without an action (None)
+        if name not in self.actions:
+            raise ActionNotFoundException(name)
+        future = asyncio.get_running_loop().run_in_executor(self._executor(), self._run_in_thread, action_call)
+        try:
+            # on timeout wait_for cancels the future: a call still queued for a thread never starts
+            return await asyncio.wait_for(future, self.timeout)
+        except asyncio.TimeoutError:
+            logger.error("action %s did not finish within %.1f s; the customer is asked to try again", name,
+                         self.timeout)
+            return self.timed_out(name, action_call)
+
+    def timed_out(self, name: str, action_call: Dict[str, Any]) -> Dict[str, Any]:
+        """The answer for an action that ran out of time: ``utter_backend_error`` and the action's own
+        ``timeout_events(tracker, domain)`` (computed from a fresh tracker: the thread may still be using its own)."""
+        dispatcher = CollectingDispatcher()
+        dispatcher.utter_message(response=BACKEND_ERROR_RESPONSE)
+        events: List[Dict[str, Any]] = []
+        hook = getattr(getattr(self.actions.get(name), "__self__", None), "timeout_events", None)
+        if callable(hook):
+            try:
+                tracker = Tracker.from_dict(action_call["tracker"])
+                events = list(hook(tracker, action_call.get("domain") or {}) or [])
+            except Exception:  # noqa: BLE001 - the customer has been told; keep the state as it was
+                logger.exception("timeout_events of %s failed", name)
+                events = []
+        return self._create_api_response(self.validate_events(events, name), dispatcher.messages)
+
+
+# ---------------------------------------------------------------------------------------------------- the app
+
+def _error(status: int, message: Optional[str] = None) -> response.HTTPResponse:
+    return response.json({"error": message or _STATUS_ERRORS.get(status, "error")}, status=status)
+
+
+def _authorised(request: Request, token: bytes) -> bool:
+    given = request.headers.get(TOKEN_HEADER)
+    if not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token)
+
+
+def _checked_body(request: Request, max_body: int) -> Optional[response.HTTPResponse]:
+    """Decode and check a webhook body; None when it is fine (the parsed JSON is left on the request)."""
+    body = request.body or b""
+    encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+    if encoding == "deflate":  # Rasa with COMPRESS_ACTION_SERVER_REQUEST=true; inflated with the same bound
+        inflater = zlib.decompressobj()
+        try:
+            body = inflater.decompress(body, max_body + 1)
+        except zlib.error:
+            return _error(400, "the body is not valid deflate data")
+        if len(body) > max_body or inflater.unconsumed_tail:
+            return _error(413)
+        request.body = body
+        request.headers.popall("Content-Encoding", None)  # rasa-sdk's handler would inflate it again
+    elif encoding != "identity":
+        return _error(415)
+    try:
+        call = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "the body is not valid JSON")
+    if not isinstance(call, dict):
+        return _error(400, "the body must be a JSON object")
+    tracker = call.get("tracker")
+    if not isinstance(call.get("next_action"), str) or not isinstance(tracker, dict) \
+            or not isinstance(tracker.get("sender_id"), str):
+        return _error(400, "an action call needs next_action and a tracker with a sender_id")
+    if not isinstance(call.get("domain", {}), dict):
+        return _error(400, "domain must be a JSON object")
+    request.parsed_json = call  # rasa-sdk's handler reads request.json: parsed once, here
+    return None
+
+
+def create_app(config: ServerConfig, action_package: Any = "actions", cors_origins: Any = None,
+               auto_reload: bool = False) -> Sanic:
+    """rasa-sdk's ``create_app`` with ``GuardedExecutor``, the token check, the body checks and JSON errors."""
+    executor = GuardedExecutor(config.timeout, config.threads)
+    original = sdk_endpoint.ActionExecutor
+    # rasa-sdk 3.6.2's create_app builds its executor itself (``ActionExecutor()``) and takes no parameter for it
+    sdk_endpoint.ActionExecutor = lambda: executor  # type: ignore[assignment]
+    try:
+        app = sdk_endpoint.create_app(action_package, cors_origins=cors_origins or "", auto_reload=auto_reload)
+    finally:
+        sdk_endpoint.ActionExecutor = original
+    app.ctx.executor = executor
+    app.config.REQUEST_MAX_SIZE = config.max_body
+    app.config.REQUEST_TIMEOUT = REQUEST_TIMEOUT_S
+    token = config.token.encode("utf-8", "surrogateescape")
+
+    async def guard(request: Request) -> Optional[response.HTTPResponse]:
+        if request.path == "/health" and request.method in ("GET", "HEAD"):
+            return None
+        if not _authorised(request, token):
+            logger.warning("refused %s %s: missing or wrong %s", request.method, request.path, TOKEN_HEADER)
+            return _error(401)
+        if request.path == "/webhook" and request.method == "POST":
+            # Sanic runs request middleware again when it handles an error (e.g. the 413 of a body over the limit,
+            # raised before any middleware ran): leave such a request, and one checked already, to the error handler
+            unread = request.stream is not None and bool(request.stream.request_body)
+            if unread or getattr(request.ctx, "body_checked", False):
+                return None
+            request.ctx.body_checked = True
+            return _checked_body(request, config.max_body)
+        return None
+
+    app.register_middleware(guard, "request")
+
+    async def on_error(request: Request, exception: Exception) -> response.HTTPResponse:
+        # replaces rasa-sdk's handler, which answered str(exception) and echoed the request body
+        if isinstance(exception, SanicException) and getattr(exception, "status_code", 500) < 500:
+            return _error(exception.status_code)
+        call = getattr(request, "parsed_json", None)
+        name = call.get("next_action") if isinstance(call, dict) else None
+        logger.error("error while serving %s %s (action %s)", request.method, request.path, name,
+                     exc_info=exception)
+        return _error(500, "internal error")
+
+    app.error_handler.add(Exception, on_error)
+
+    @app.listener("after_server_stop")
+    async def _stop_threads(app_: Sanic, _loop) -> None:
+        app_.ctx.executor.shutdown()
+
+    return app
+
+
+def create_argument_parser():
+    parser = sdk_endpoint.create_argument_parser()
+    parser.description = "the guarded action server (issue 12): rasa-sdk's app behind X-Action-Token"
+    parser.set_defaults(actions="actions")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = create_argument_parser().parse_args(argv)
+    try:
+        config = ServerConfig.from_env()
+    except ConfigError as error:
+        print(f"actions.server: refusing to start: {error}", file=sys.stderr)
+        return 2
+    sdk_utils.configure_colored_logging(args.loglevel)
+    sdk_utils.update_sanic_log_level()
+    try:  # personal data masked in every log line (issue 12, finding 12), when the channels' module is there
+        from chat_channels import privacy
+    except ImportError:  # pragma: no cover
+        logger.warning("chat_channels.privacy not found: log lines are not masked")
+    else:
+        privacy.install()
+    app = create_app(config, args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
+    ssl_context = sdk_endpoint.create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
+    host = os.environ.get("SANIC_HOST") or DEFAULT_HOST
+    logger.info("action server on %s://%s:%d (token required, timeout %.1f s, %d threads, body limit %d bytes)",
+                "https" if ssl_context else "http", host, args.port, config.timeout, config.threads,
+                config.max_body)
+    app.run(host, args.port, ssl=ssl_context, workers=sdk_utils.number_of_sanic_workers(), access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
