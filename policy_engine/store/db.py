@@ -5,8 +5,15 @@ Nothing here connects at import time: call ``make_engine()`` when a process need
 * ``DATABASE_URL`` (default ``sqlite:///var/support.db``; the ``var/`` directory is created when the engine is, and
   the SQLite file with mode 0600).
   ``postgresql://`` and ``postgres://`` URLs are read as ``postgresql+psycopg://`` (psycopg 3 is the driver shipped).
-* SQLite: foreign keys on, WAL journal with ``synchronous=NORMAL``, a 30 s busy timeout, and write units of work start
-  with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing half-way with "database is locked".
+* SQLite: foreign keys on, WAL journal with ``synchronous=NORMAL``, a busy timeout (``DB_BUSY_TIMEOUT_SECONDS``,
+  default 5 s), and write units of work start with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing
+  half-way with "database is locked"; past the busy timeout the unit of work fails whole (nothing half-written).
+* PostgreSQL: ``statement_timeout`` (``DB_STATEMENT_TIMEOUT_SECONDS``, default 5 s) and ``lock_timeout``
+  (``DB_LOCK_TIMEOUT_SECONDS``, default 3 s) on every connection; 0 turns one off.  Migrations lift the statement
+  timeout for their own transaction (``migrate.upgrade``).
+* Both: waiting for a pooled connection is bounded by ``DB_STATEMENT_TIMEOUT_SECONDS`` too.
+  The defaults stay below the action server's time limit (``ACTION_TIMEOUT_SECONDS``, 8 s: ``actions/server.py``),
+  so a locked or slow database gives the customer the generic "try again" through the ordinary error path.
   ``synchronous=NORMAL`` is SQLite's recommended setting for WAL: the database stays consistent after any crash and a
   committed transaction survives an application crash; only an operating-system crash or power loss may lose the
   last commits (they are synced at the next checkpoint).  It removes an fsync from every commit, which was the
@@ -23,8 +30,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///var/support.db"
-SQLITE_BUSY_TIMEOUT_S = 30
 SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
+#: (environment variable, default seconds); below the action server's 8 s limit
+BUSY_TIMEOUT = ("DB_BUSY_TIMEOUT_SECONDS", 5.0)
+STATEMENT_TIMEOUT = ("DB_STATEMENT_TIMEOUT_SECONDS", 5.0)
+LOCK_TIMEOUT = ("DB_LOCK_TIMEOUT_SECONDS", 3.0)
 
 SessionFactory = Callable[[], Session]
 
@@ -38,11 +48,39 @@ def database_url(url: str | None = None) -> str:
     return raw
 
 
+def timeout_seconds(setting: tuple[str, float]) -> float:
+    """A database timeout from the environment (seconds, 0 = off), else its default; a bad value names the variable."""
+    name, default = setting
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value < 86400:
+        raise ValueError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
+    return value
+
+
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     resolved = make_url(database_url(url))
+    pool_wait = timeout_seconds(STATEMENT_TIMEOUT)
+    database = resolved.database or ""
+    in_memory = resolved.get_backend_name() == "sqlite" and (database in ("", ":memory:") or "mode=memory" in
+                                                             str(resolved))
+    if pool_wait > 0 and "poolclass" not in kwargs and not in_memory:  # a queue pool (SQLAlchemy's default)
+        kwargs.setdefault("pool_timeout", pool_wait)
     if resolved.get_backend_name() == "sqlite":
         return _sqlite_engine(resolved, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
+    if resolved.get_backend_name() == "postgresql":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        options = [connect_args.get("options") or "",
+                   f"-c statement_timeout={round(timeout_seconds(STATEMENT_TIMEOUT) * 1000)}",
+                   f"-c lock_timeout={round(timeout_seconds(LOCK_TIMEOUT) * 1000)}"]
+        connect_args["options"] = " ".join(o for o in options if o)
+        kwargs["connect_args"] = connect_args
     return create_engine(resolved, **kwargs)
 
 
@@ -53,7 +91,8 @@ def _sqlite_engine(url, **kwargs) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         private_sqlite_file(path)
     connect_args = dict(kwargs.pop("connect_args", {}))
-    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+    busy_timeout = timeout_seconds(BUSY_TIMEOUT)
+    connect_args.setdefault("timeout", busy_timeout)
     connect_args.setdefault("check_same_thread", False)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     synchronous = os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
@@ -66,7 +105,7 @@ def _sqlite_engine(url, **kwargs) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
         if database and database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")

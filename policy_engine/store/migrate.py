@@ -18,10 +18,18 @@ def alembic_config() -> Config:
     return config
 
 
+def _no_statement_timeout(connection) -> None:
+    """A migration may rewrite big tables: PostgreSQL's ``statement_timeout`` (store/db.py) is lifted for its own
+    transaction only (``lock_timeout`` stays: a migration must not queue the bot's traffic behind its lock)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Create or upgrade the schema to ``revision``; returns the revision the database is at afterwards."""
     config = alembic_config()
     with engine.begin() as connection:
+        _no_statement_timeout(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     return current_revision(engine)
@@ -30,6 +38,7 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 def downgrade(engine: Engine, revision: str) -> str | None:
     config = alembic_config()
     with engine.begin() as connection:
+        _no_statement_timeout(connection)
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
     return current_revision(engine)
