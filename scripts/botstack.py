@@ -323,7 +323,9 @@ class Child:
         self.argv = list(argv)
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(log_path, "a", encoding="utf-8", errors="replace")
+        # owner-only, like everything the children write (the log holds conversation ids)
+        self._log = open(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a", encoding="utf-8",
+                         errors="replace")
         self.process = subprocess.Popen(
             self.argv,
             cwd=ROOT,
@@ -551,7 +553,8 @@ class Stack:
     def _start(self, timeout: float) -> None:
         s = self.settings
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_dir / "database.log", "a", encoding="utf-8") as log:
+        with open(os.open(self.log_dir / "database.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a",
+                  encoding="utf-8") as log:
             prepare_database(s, seed=self.seed, log=log)
         private_files(s)
         env = s.child_env()

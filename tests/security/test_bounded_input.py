@@ -33,6 +33,9 @@ def events(settings, sender: str) -> list:
 def test_a_long_message_gets_a_polite_answer_and_is_not_parsed(settings):
     sender = "long-message"
     response = post(settings, json_body={"sender": sender, "message": "x" * MB})
+    assert response.status_code == 413, "over the body limit: refused by the server before it is read"
+    assert "Traceback" not in response.text
+    response = post(settings, json_body={"sender": sender, "message": "x" * 5000})
     assert response.status_code == 413
     assert "too long" in response.json()["error"]
     just_over = post(settings, json_body={"sender": sender, "message": "y" * 1001})
@@ -60,7 +63,7 @@ def test_a_malformed_body_gets_400_without_a_traceback(settings, body):
 def test_a_message_that_is_not_text_gets_400(settings, message):
     response = post(settings, json_body={"sender": "not-text", "message": message})
     assert response.status_code == 400
-    assert "string" in response.json()["error"]
+    assert "text" in response.json()["error"]
     assert events(settings, "not-text") == []
 
 
