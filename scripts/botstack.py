@@ -56,9 +56,11 @@ CHILD_UMASK = 0o077
 #: the supervisor restarts a crashed server; more than this many restarts within RESTART_WINDOW seconds is a crash loop
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
-#: the test stacks' rate limits: one loopback client plays every customer
+#: the test stacks' rate limits: one loopback client plays every customer; TRUST_PROXY lets each test customer
+#: come from an address of its own (X-Forwarded-For), as customers do behind nginx, so that one test's wrong emails
+#: do not put the next test's customer into the step-up of RET-4
 TEST_RATE_LIMITS = {"RATE_LIMIT_CLIENT": "100000/minute", "RATE_LIMIT_SESSIONS": "100000/minute",
-                    "RATE_LIMIT_CONVERSATION": "1000/minute"}
+                    "RATE_LIMIT_CONVERSATION": "1000/minute", "TRUST_PROXY": "1"}
 
 # Quiet, offline Rasa: no telemetry calls home, no SQLAlchemy 2.0 banner from Rasa's tracker store.
 QUIET_ENV = {
@@ -247,6 +249,8 @@ class Settings:
                 "SANIC_HOST": self.host,  # rasa-sdk binds to this interface
                 "SANIC_REQUEST_MAX_SIZE": env.get("SANIC_REQUEST_MAX_SIZE") or DEFAULT_REQUEST_MAX_SIZE,
                 "CHAT_ALLOWED_ORIGINS": ",".join(self.origins),
+                # without SMTP_HOST the one-time codes are written here (policy_engine/mail.py)
+                "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(self.var_dir / "outbox"),
             }
         )
         env.update(self.secrets)

@@ -55,7 +55,8 @@ class Customer:
     rest_token: str = ""  # REST_CHANNEL_TOKEN: the REST channel is server-to-server (issue 12)
     api_token: str = ""  # RASA_API_TOKEN: the tracker API needs it too
     sender: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:12]}")
-    forwarded_for: str = ""  # the client address a proxy would report (a stack started with TRUST_PROXY=1)
+    #: the client address a proxy would report (the test stacks run with TRUST_PROXY=1): one of its own per customer
+    forwarded_for: str = field(default_factory=lambda: "198.18.{}.{}".format(*uuid.uuid4().bytes[:2]))
     timeout: float = 60.0
     turns: list[Turn] = field(default_factory=list)
 

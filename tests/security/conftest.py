@@ -20,15 +20,25 @@ for folder in (ROOT, ROOT / "scripts", ROOT / "tests" / "dialogue"):
 
 import botstack  # noqa: E402
 from dialogue_client import Customer, SupportDatabase  # noqa: E402
+from tests.support.smtp import running_smtp  # noqa: E402
 
 _addresses = (f"198.51.100.{n}" for n in itertools.count(1))
 
 
 @pytest.fixture(scope="session")
-def secure_stack(tmp_path_factory):
+def mailbox():
+    """A real SMTP server on loopback: where the stack mails its one-time codes (RET-4 step-up)."""
+    with running_smtp() as inbox:
+        yield inbox
+
+
+@pytest.fixture(scope="session")
+def secure_stack(tmp_path_factory, mailbox):
     if not botstack.RASA_BIN.exists():
         pytest.fail(".venv-rasa is missing: run `make venvs`")
-    settings = botstack.Settings.for_tests(tmp_path_factory.mktemp("secure-stack"), extra_env={"TRUST_PROXY": "1"})
+    env = {"TRUST_PROXY": "1", "SMTP_HOST": mailbox.host, "SMTP_PORT": str(mailbox.port),
+           "SMTP_FROM": "support@store.example"}
+    settings = botstack.Settings.for_tests(tmp_path_factory.mktemp("secure-stack"), extra_env=env)
     stack = botstack.Stack(settings, echo=False, with_web=botstack.WEBCHAT_BUNDLE.is_file())
     stack.start(timeout=900)
     yield stack

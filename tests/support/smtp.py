@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -79,8 +80,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpInbox]:
+@contextmanager
+def running_smtp() -> Iterator[SmtpInbox]:
+    """aiosmtpd on a free loopback port for the duration of the block."""
     from aiosmtpd.controller import Controller
 
     inbox = SmtpInbox()
@@ -90,3 +92,9 @@ def smtp_server() -> Iterator[SmtpInbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpInbox]:
+    with running_smtp() as inbox:
+        yield inbox
