@@ -152,7 +152,7 @@ class ActionServer:
     def announce_body(self, length: int, headers: Optional[Dict[str, str]] = None, timeout: float = 30.0) -> Reply:
         """Send only the head of a ``POST /webhook`` announcing ``length`` bytes and read the answer (the server must
         answer a body over its limit without receiving it)."""
-        head = [f"POST /webhook HTTP/1.1", "Host: 127.0.0.1", f"{TOKEN_HEADER}: {self.token}",
+        head = ["POST /webhook HTTP/1.1", "Host: 127.0.0.1", f"{TOKEN_HEADER}: {self.token}",
                 "Content-Type: application/json", f"Content-Length: {length}",
                 *[f"{k}: {v}" for k, v in (headers or {}).items()]]
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
