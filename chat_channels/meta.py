@@ -1,0 +1,272 @@
+"""WhatsApp (Business Cloud API) and Facebook Messenger (issue 16): Meta's signed webhooks.
+
+Both platforms deliver to a webhook that Meta first checks with a handshake (``GET ?hub.mode=subscribe&
+hub.verify_token=<yours>&hub.challenge=<n>``: answer the challenge only if the token is yours), then signs every
+``POST`` with ``X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>``. Rasa 3.6.21's
+``facebook`` connector checked only the old SHA-1 header with ``==`` and handled the first event of a batch; it had no
+WhatsApp connector at all. Here:
+
+* ``chat_channels.meta.WhatsAppInput`` (``/webhooks/whatsapp/webhook``) is on when ``WHATSAPP_ACCESS_TOKEN``,
+  ``WHATSAPP_APP_SECRET``, ``WHATSAPP_VERIFY_TOKEN`` (at least 32 characters, chosen by you) and
+  ``WHATSAPP_PHONE_NUMBER_ID`` are set; ``chat_channels.meta.MessengerInput`` (``/webhooks/messenger/webhook``) when
+  ``MESSENGER_PAGE_ACCESS_TOKEN``, ``MESSENGER_APP_SECRET`` and ``MESSENGER_VERIFY_TOKEN`` are. Some but not all:
+  Rasa does not start. None: 404.
+* the signature is checked on the raw body with ``hmac.compare_digest`` before anything is parsed: 403 without a
+  valid one (and a log line without personal data); a wrong verify token in the handshake: 403.
+* every message of every entry and change is handled (Meta batches), each message id (``wamid...``, ``mid``) once;
+  the webhook answers 200 at once, the turns run after, the replies go through the Graph API (``META_GRAPH_API_URL``,
+  default https://graph.facebook.com/v21.0) with the access token as a bearer token.
+* conversation ids: ``wa-<keyed hash of the phone number>`` (a phone number is personal: it is kept in no id, no
+  log line and no tracker), ``fb-<page-scoped id>``; metadata ``{"client": <keyed hash of the platform user>}``.
+  WhatsApp messages for another phone number id of the same business account are ignored.
+* WhatsApp: reply buttons (at most 3) or a list (up to 10 rows), a button reply or list reply handled as the
+  button's payload; the incoming message is marked read with a typing indicator. Messenger: quick replies (and
+  postbacks) handled as their payload, ``typing_on`` before each turn. Texts cut at 4096 / 2000 characters.
+* photos, documents, voice notes, videos: ``render.ATTACHMENTS_NOT_YET``; locations, contacts, stickers: "I can only
+  read text messages here"; reactions, echoes, delivery and read receipts, statuses: ignored.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from . import render
+from .guard import Guard
+from .messaging import Api, Inbound, MessagingChannel, channel_config, env_url
+
+logger = logging.getLogger(__name__)
+
+GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+#: Meta's challenge is a number; anything else is not echoed (the answer is reflected content)
+CHALLENGE_RE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+WHATSAPP_ATTACHMENTS = ("image", "document", "audio", "video")
+WHATSAPP_IGNORED = ("reaction", "system", "request_welcome", "order")
+MESSENGER_ATTACHMENTS = ("image", "video", "audio", "file")
+
+
+def signature_valid(raw: bytes, header: str, app_secret: bytes) -> bool:
+    """``X-Hub-Signature-256: sha256=<hex>`` against HMAC-SHA256(app secret, raw body), in constant time."""
+    scheme, _, presented = (header or "").partition("=")
+    if scheme.strip().lower() != "sha256" or not presented:
+        return False
+    expected = hmac.new(app_secret, raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(presented.strip().lower().encode("ascii", "replace"), expected.encode("ascii"))
+
+
+class MetaChannel(MessagingChannel):
+    """The webhook both platforms share: handshake, signature, batch, de-duplication."""
+
+    names: Tuple[str, ...] = ()
+    secret_name = verify_name = token_name = ""
+    label = "Meta"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        cls._install_logging()
+        config = channel_config(cls.label, cls.names, min_lengths={cls.verify_name: 32})
+        return cls(config, Guard() if config is not None else None)
+
+    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+        super().__init__(config, guard, dedup)
+        if config is not None:
+            self.app_secret = config[self.secret_name].encode("utf-8")
+            self.verify_token = config[self.verify_name].encode("utf-8")
+            self.api = Api(self.platform, env_url("META_GRAPH_API_URL", GRAPH_API_URL),
+                           {"Authorization": f"Bearer {config[self.token_name]}"})
+
+    def parse(self, body: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
+        raise NotImplementedError
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"{self.name()}_verified_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json({"error": "not found"}, status=404)
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def handshake(request: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json({"error": "not found"}, status=404)
+            mode = request.args.get("hub.mode", "")
+            token = request.args.get("hub.verify_token", "")
+            challenge = request.args.get("hub.challenge", "")
+            if (mode == "subscribe" and hmac.compare_digest(token.encode("utf-8", "replace"), self.verify_token)
+                    and CHALLENGE_RE.fullmatch(challenge)):
+                logger.info("%s webhook verified by the handshake", self.platform)
+                return response.text(challenge)
+            logger.warning("%s webhook handshake refused", self.platform)
+            await self.refused()
+            return response.json({"error": "forbidden"}, status=403)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json({"error": "not found"}, status=404)
+            raw = request.body or b""
+            if not signature_valid(raw, request.headers.get("x-hub-signature-256", ""), self.app_secret):
+                logger.warning("%s webhook refused: missing or wrong X-Hub-Signature-256", self.platform)
+                await self.refused()
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                body = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                return response.json({"error": "the body must be JSON"}, status=400)
+            if not isinstance(body, dict):
+                return response.json({"error": "the body must be a JSON object"}, status=400)
+            await self.accept(on_new_message, self.parse(body))
+            return response.text("EVENT_RECEIVED")
+
+        return webhook
+
+
+def _dicts(value: Any) -> List[Dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+class WhatsAppInput(MetaChannel):
+    platform = "whatsapp"
+    label = "WhatsApp"
+    names = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")
+    secret_name, verify_name, token_name = "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN"
+
+    @classmethod
+    def name(cls) -> Text:
+        return "whatsapp"
+
+    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+        super().__init__(config, guard, dedup)
+        if config is not None:
+            self.phone_number_id = config["WHATSAPP_PHONE_NUMBER_ID"]
+
+    def conversation_id(self, wa_id: str) -> str:
+        assert self.guard is not None
+        return f"wa-{self.guard.client_key(f'whatsapp-conversation:{wa_id}')}"
+
+    def parse(self, body: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
+        if body.get("object") != "whatsapp_business_account":
+            return []
+        events: List[Tuple[str, Inbound]] = []
+        for entry in _dicts(body.get("entry")):
+            for change in _dicts(entry.get("changes")):
+                value = change.get("value") if isinstance(change.get("value"), dict) else {}
+                if change.get("field") != "messages" or not value.get("messages"):
+                    continue  # statuses (sent, delivered, read), other fields
+                if str((value.get("metadata") or {}).get("phone_number_id")) != self.phone_number_id:
+                    logger.info("whatsapp: message for another phone number id ignored")
+                    continue
+                for message in _dicts(value.get("messages")):
+                    event = self._event(message)
+                    if event is not None:
+                        events.append(event)
+        return events
+
+    def _event(self, message: Dict[str, Any]) -> Optional[Tuple[str, Inbound]]:
+        wa_id, message_id, kind = message.get("from"), message.get("id"), message.get("type")
+        if not isinstance(wa_id, str) or not wa_id or not isinstance(message_id, str) or not message_id:
+            return None
+        if kind in WHATSAPP_IGNORED:
+            return None
+        inbound = Inbound(conversation_id=self.conversation_id(wa_id), user_key=f"whatsapp:{wa_id}", reply_to=wa_id,
+                          extra={"message_id": message_id})
+        text: Any = None
+        if kind == "text":
+            text = (message.get("text") or {}).get("body")
+        elif kind == "interactive":
+            interactive = message.get("interactive") or {}
+            reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+            text = reply.get("id")
+        elif kind == "button":  # a quick-reply button of a template message
+            button = message.get("button") or {}
+            text = button.get("payload") or button.get("text")
+        if isinstance(text, str):
+            inbound.text = text
+        elif kind in WHATSAPP_ATTACHMENTS:
+            inbound.kind = "attachment"
+        else:
+            inbound.kind = "unsupported"
+        return f"wa:{message_id}", inbound
+
+    async def typing(self, inbound: Inbound) -> None:
+        await self.api.post(f"{self.phone_number_id}/messages", what="typing", json={
+            "messaging_product": "whatsapp", "status": "read", "message_id": inbound.extra["message_id"],
+            "typing_indicator": {"type": "text"}})
+
+    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+        for method, body in render.whatsapp(inbound.reply_to, messages):
+            await self.api.post(f"{self.phone_number_id}/{method}", json=body)
+
+
+class MessengerInput(MetaChannel):
+    platform = "messenger"
+    label = "Messenger"
+    names = ("MESSENGER_PAGE_ACCESS_TOKEN", "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN")
+    secret_name, verify_name, token_name = "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN", "MESSENGER_PAGE_ACCESS_TOKEN"
+
+    @classmethod
+    def name(cls) -> Text:
+        return "messenger"
+
+    def parse(self, body: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
+        if body.get("object") != "page":
+            return []
+        events: List[Tuple[str, Inbound]] = []
+        for entry in _dicts(body.get("entry")):
+            for messaging in _dicts(entry.get("messaging")):
+                event = self._event(messaging)
+                if event is not None:
+                    events.append(event)
+        return events
+
+    def _event(self, messaging: Dict[str, Any]) -> Optional[Tuple[str, Inbound]]:
+        psid = (messaging.get("sender") or {}).get("id")
+        if not isinstance(psid, str) or not psid.isdigit() or len(psid) > 40:
+            return None
+        inbound = Inbound(conversation_id=f"fb-{psid}", user_key=f"messenger:{psid}", reply_to=psid)
+        message, postback = messaging.get("message"), messaging.get("postback")
+        if isinstance(message, dict):
+            if message.get("is_echo"):
+                return None  # the page's own message
+            mid = message.get("mid")
+            quick_reply = message.get("quick_reply") or {}
+            attachments = _dicts(message.get("attachments"))
+            if isinstance(quick_reply.get("payload"), str):
+                inbound.text = quick_reply["payload"]
+            elif isinstance(message.get("text"), str):
+                inbound.text = message["text"]
+            elif message.get("sticker_id") is None and any(a.get("type") in MESSENGER_ATTACHMENTS
+                                                           for a in attachments):
+                inbound.kind = "attachment"
+            else:
+                inbound.kind = "unsupported"
+        elif isinstance(postback, dict):
+            mid = postback.get("mid") or f"postback:{psid}:{messaging.get('timestamp')}"
+            payload = postback.get("payload")
+            if isinstance(payload, str):
+                inbound.text = payload
+            else:
+                inbound.kind = "unsupported"
+        else:
+            return None  # deliveries, reads, reactions, referrals
+        if not isinstance(mid, str) or not mid:
+            return None
+        return f"fb:{mid}", inbound
+
+    async def typing(self, inbound: Inbound) -> None:
+        await self.api.post("me/messages", what="typing",
+                            json={"recipient": {"id": inbound.reply_to}, "sender_action": "typing_on"})
+
+    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+        for method, body in render.messenger(inbound.reply_to, messages):
+            await self.api.post(method, json=body)

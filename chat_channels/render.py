@@ -1,0 +1,223 @@
+"""The bot's messages as each messaging platform wants them (issue 16). Standard library only: unit-tested without Rasa.
+
+A turn's messages arrive as Rasa's collected dicts (``text``, ``buttons``, ``image``, ``attachment``, ``custom``); each
+function here returns the API calls that send them, in order, as ``(method, json body)``:
+
+==============  ==================  ======================================================================  =========
+platform        function            buttons                                                                 text cut
+==============  ==================  ======================================================================  =========
+Telegram        ``telegram``        inline keyboard, one button a row, on the last piece of the text        4096 (UTF-16)
+WhatsApp Cloud  ``whatsapp``        1-3: reply buttons (title 20 chars); 4-10: a list (row title 24)        4096 (1024 with buttons)
+Messenger       ``messenger``       quick replies (at most 13, title 20 chars) on the last piece            2000
+==============  ==================  ======================================================================  =========
+
+A ``{"decision": {...}}`` payload (``policy_engine.decision.Decision.widget_payload``) becomes one line,
+``decision_summary``: "Case RET-000123: return approved (policy RET-1, RET-6)". Other custom payloads are not shown.
+Texts are cut at a blank line, else a line break, else a space, else anywhere (``split_text``); button labels longer
+than the platform allows are shortened with an ellipsis (``clip``); the payload a button sends back is never cut.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+Call = Tuple[str, Dict[str, Any]]
+
+#: what a customer is told when they send a photo, a document, a voice note or a video (upload storage: issue 15)
+ATTACHMENTS_NOT_YET = (
+    "Sorry, I can't receive photos or files on this channel yet. Please describe it in words (for a receipt, the "
+    "order number is enough); if our team needs a photo, they will tell you how to send it."
+)
+CHOOSE = "Please choose:"
+
+TELEGRAM_TEXT = 4096
+WHATSAPP_TEXT = 4096
+WHATSAPP_INTERACTIVE_BODY = 1024
+WHATSAPP_BUTTON_TITLE = 20
+WHATSAPP_MAX_BUTTONS = 3
+WHATSAPP_LIST_ROWS = 10
+WHATSAPP_ROW_TITLE = 24
+WHATSAPP_ROW_DESCRIPTION = 72
+WHATSAPP_ID = 256
+MESSENGER_TEXT = 2000
+MESSENGER_QUICK_REPLIES = 13
+MESSENGER_QUICK_REPLY_TITLE = 20
+MESSENGER_PAYLOAD = 1000
+
+
+# ---- text ----------------------------------------------------------------------------------------------------------
+
+
+def utf16_units(text: str) -> int:
+    """Telegram counts lengths in UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> List[str]:
+    """``text`` in pieces of at most ``limit`` (by ``measure``), cut at a blank line, else a line break, else a
+    space (in the second half of the piece), else at the limit; no piece is empty, none starts or ends with space."""
+    rest = (text or "").strip()
+    pieces: List[str] = []
+    while rest and measure(rest) > limit:
+        fit = min(len(rest), limit)
+        while fit > 1 and measure(rest[:fit]) > limit:
+            fit -= 1
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            position = rest.rfind(separator, 0, fit + 1)
+            if position >= max(1, fit // 2):
+                cut = position
+                break
+        if cut <= 0:
+            cut = fit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def clip(text: Any, limit: int) -> str:
+    """A label: whitespace collapsed, at most ``limit`` characters, an ellipsis when cut."""
+    label = " ".join(str(text or "").split())
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "\u2026"
+
+
+def decision_summary(custom: Any) -> Optional[str]:
+    """``{"decision": {...}}`` as one short line with the case number; None for any other custom payload."""
+    decision = custom.get("decision") if isinstance(custom, dict) else None
+    if not isinstance(decision, dict):
+        return None
+    topic = str(decision.get("topic") or "request").replace("_", " ")
+    outcome = str(decision.get("outcome") or "").replace("_", " ")
+    clauses = [str(c) for c in decision.get("clauses") or [] if c]
+    case_id = decision.get("case_id")
+    line = (f"Case {case_id}: {topic} {outcome}" if case_id else f"{topic[:1].upper()}{topic[1:]}: {outcome}").strip()
+    if clauses:
+        line += f" (policy {', '.join(clauses)})"
+    return line
+
+
+def texts_of(message: Dict[str, Any]) -> List[str]:
+    """The texts one collected message shows: its text, an attachment's link, a decision's summary."""
+    texts = [str(message["text"]).strip()] if str(message.get("text") or "").strip() else []
+    if message.get("attachment"):
+        texts.append(str(message["attachment"]))
+    summary = decision_summary(message.get("custom"))
+    if summary:
+        texts.append(summary)
+    return texts
+
+
+def buttons_of(message: Dict[str, Any]) -> List[Dict[str, Any]]:
+    buttons = message.get("buttons") or message.get("quick_replies") or []
+    return [b for b in buttons if isinstance(b, dict) and (b.get("payload") or b.get("title") or b.get("url"))]
+
+
+def payload_of(button: Dict[str, Any]) -> str:
+    return str(button.get("payload") or button.get("title") or "")
+
+
+# ---- Telegram ------------------------------------------------------------------------------------------------------
+
+
+def telegram(chat_id: Any, messages: Iterable[Dict[str, Any]],
+             callback_data: Callable[[str], str] = lambda payload: payload) -> List[Call]:
+    """Bot API calls (``sendMessage``, ``sendPhoto``); ``callback_data`` maps a payload to at most 64 bytes."""
+    calls: List[Call] = []
+    for message in messages:
+        if message.get("image"):
+            calls.append(("sendPhoto", {"chat_id": chat_id, "photo": str(message["image"])}))
+        buttons = buttons_of(message)
+        texts = texts_of(message) or ([CHOOSE] if buttons else [])
+        pieces = [piece for text in texts for piece in split_text(text, TELEGRAM_TEXT, utf16_units)]
+        for index, piece in enumerate(pieces):
+            body: Dict[str, Any] = {"chat_id": chat_id, "text": piece}
+            if buttons and index == len(pieces) - 1:
+                rows = []
+                for button in buttons:
+                    title = str(button.get("title") or payload_of(button))
+                    if button.get("url"):
+                        rows.append([{"text": title, "url": str(button["url"])}])
+                    else:
+                        rows.append([{"text": title, "callback_data": callback_data(payload_of(button))}])
+                body["reply_markup"] = {"inline_keyboard": rows}
+            calls.append(("sendMessage", body))
+    return calls
+
+
+# ---- WhatsApp Business Cloud API -----------------------------------------------------------------------------------
+
+
+def _whatsapp(to: str, kind: str, content: Dict[str, Any]) -> Call:
+    return ("messages", {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind,
+                         kind: content})
+
+
+def whatsapp(to: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
+    """Cloud API ``POST /<phone number id>/messages`` bodies: text, image, interactive ``button`` or ``list``."""
+    calls: List[Call] = []
+    for message in messages:
+        if message.get("image"):
+            calls.append(_whatsapp(to, "image", {"link": str(message["image"])}))
+        buttons = [b for b in buttons_of(message) if not b.get("url")]
+        texts = texts_of(message) or ([CHOOSE] if buttons else [])
+        pieces = [piece for text in texts for piece in split_text(text, WHATSAPP_TEXT)]
+        body = None
+        if buttons:
+            last = split_text(pieces.pop(), WHATSAPP_INTERACTIVE_BODY)
+            pieces.extend(last[:-1])
+            body = last[-1]
+        for piece in pieces:
+            calls.append(_whatsapp(to, "text", {"body": piece, "preview_url": False}))
+        if body is None:
+            continue
+        if len(buttons) <= WHATSAPP_MAX_BUTTONS:
+            calls.append(_whatsapp(to, "interactive", {
+                "type": "button",
+                "body": {"text": body},
+                "action": {"buttons": [
+                    {"type": "reply", "reply": {"id": payload_of(b)[:WHATSAPP_ID],
+                                                "title": clip(b.get("title") or payload_of(b), WHATSAPP_BUTTON_TITLE)}}
+                    for b in buttons]},
+            }))
+            continue
+        for start in range(0, len(buttons), WHATSAPP_LIST_ROWS):  # a list holds ten rows; more: another list
+            rows = []
+            for b in buttons[start:start + WHATSAPP_LIST_ROWS]:
+                title = str(b.get("title") or payload_of(b))
+                row = {"id": payload_of(b)[:WHATSAPP_ID], "title": clip(title, WHATSAPP_ROW_TITLE)}
+                if row["title"] != " ".join(title.split()):
+                    row["description"] = clip(title, WHATSAPP_ROW_DESCRIPTION)
+                rows.append(row)
+            calls.append(_whatsapp(to, "interactive", {
+                "type": "list",
+                "body": {"text": body if start == 0 else CHOOSE},
+                "action": {"button": "Choose", "sections": [{"title": "Options", "rows": rows}]},
+            }))
+    return calls
+
+
+# ---- Messenger -----------------------------------------------------------------------------------------------------
+
+
+def _messenger(psid: str, message: Dict[str, Any]) -> Call:
+    return ("me/messages", {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message})
+
+
+def messenger(psid: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
+    """Send API ``POST /me/messages`` bodies: text (quick replies on the last piece), image attachments."""
+    calls: List[Call] = []
+    for message in messages:
+        if message.get("image"):
+            calls.append(_messenger(psid, {"attachment": {"type": "image", "payload": {"url": str(message["image"])}}}))
+        buttons = [b for b in buttons_of(message) if not b.get("url")][:MESSENGER_QUICK_REPLIES]
+        texts = texts_of(message) or ([CHOOSE] if buttons else [])
+        pieces = [piece for text in texts for piece in split_text(text, MESSENGER_TEXT)]
+        for index, piece in enumerate(pieces):
+            body: Dict[str, Any] = {"text": piece}
+            if buttons and index == len(pieces) - 1:
+                body["quick_replies"] = [
+                    {"content_type": "text", "title": clip(b.get("title") or payload_of(b), MESSENGER_QUICK_REPLY_TITLE),
+                     "payload": payload_of(b)[:MESSENGER_PAYLOAD]} for b in buttons]
+            calls.append(_messenger(psid, body))
+    return calls

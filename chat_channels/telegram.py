@@ -1,0 +1,173 @@
+"""The Telegram channel (issue 16): ``POST /webhooks/telegram/webhook``, verified by Telegram's secret token.
+
+Rasa 3.6.21's own ``telegram`` connector checked nothing (anyone who found the URL could post updates as any
+chat), called ``getMe`` on every request and failed on externally triggered messages. This one
+(``chat_channels.telegram.TelegramInput`` in credentials.yml):
+
+* is on only when ``TELEGRAM_BOT_TOKEN`` (from @BotFather) and ``TELEGRAM_WEBHOOK_SECRET`` (32-256 characters of
+  A-Z a-z 0-9 _ -, chosen by you) are both set; one without the other stops Rasa at start; neither: 404;
+* refuses (401, nothing parsed) every request whose ``X-Telegram-Bot-Api-Secret-Token`` header is not the secret
+  (``hmac.compare_digest``); Telegram sends it once the webhook is registered with
+  ``python -m chat_channels.telegram_webhook <public URL>`` (``setWebhook`` with ``secret_token``);
+* handles each ``update_id`` once (``messaging.Deduplicator``), answers 200 at once and runs the turn after;
+* talks only in private chats (groups and channels are ignored: several people would share one conversation);
+  the conversation id is ``tg-<chat id>``, the metadata's client key a keyed hash of ``telegram:<user id>``;
+* renders buttons as an inline keyboard (one button a row) on the last piece of the text; a pressed button
+  (``callback_query``) is answered (``answerCallbackQuery``, the spinner stops) and its ``callback_data`` is handled
+  as the button's payload; texts are cut at 4096 UTF-16 units; a decision payload becomes one summary line with the
+  case number; ``sendChatAction typing`` before each turn; plain text (no parse mode: nothing to escape);
+* answers photos, documents, voice notes and videos with ``messaging.ATTACHMENTS_NOT_YET`` (issue 15), stickers,
+  locations and contacts with "I can only read text messages here".
+
+``TELEGRAM_API_URL`` (default https://api.telegram.org) is where the Bot API calls go (tests: a local stub).
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from .guard import Guard
+from . import render
+from .messaging import Api, ChannelConfigError, Inbound, MessagingChannel, channel_config, env_url
+from .telegram_webhook import DEFAULT_API_URL, SECRET_RE
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_DATA_BYTES = 64
+ATTACHMENT_KEYS = ("photo", "document", "video", "voice", "audio", "animation", "video_note")
+
+
+class TelegramInput(MessagingChannel):
+    platform = "telegram"
+
+    @classmethod
+    def name(cls) -> Text:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        cls._install_logging()
+        config = channel_config("Telegram", ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"))
+        if config is None:
+            return cls(None, None)
+        if not SECRET_RE.fullmatch(config["TELEGRAM_WEBHOOK_SECRET"]):
+            raise ChannelConfigError("TELEGRAM_WEBHOOK_SECRET must be 32-256 characters of A-Z, a-z, 0-9, '_' and "
+                                     "'-' (Telegram's rule for secret_token)")
+        return cls(config, Guard())
+
+    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+        super().__init__(config, guard, dedup)
+        self._long_payloads: "collections.OrderedDict[str, str]" = collections.OrderedDict()
+        if config is not None:
+            token = config["TELEGRAM_BOT_TOKEN"]
+            self.bot_id = token.split(":", 1)[0]
+            self.secret = config["TELEGRAM_WEBHOOK_SECRET"].encode()
+            self.api = Api("telegram", f"{env_url('TELEGRAM_API_URL', DEFAULT_API_URL)}/bot{token}")
+
+    # ---- receiving ------------------------------------------------------------------------------------------------
+    def verified(self, request: Request) -> bool:
+        presented = request.headers.get("x-telegram-bot-api-secret-token", "")
+        return hmac.compare_digest(presented.encode("utf-8", "replace"), self.secret)
+
+    def parse(self, update: Dict[str, Any]) -> List[tuple[str, Inbound]]:
+        update_id = update.get("update_id")
+        if not isinstance(update_id, int):
+            return []
+        key = f"tg:{self.bot_id}:{update_id}"
+        if isinstance(update.get("message"), dict):
+            message = update["message"]
+            chat, sender = message.get("chat") or {}, message.get("from") or {}
+            inbound = self._inbound(chat, sender)
+            if inbound is None:
+                return []
+            text = message.get("text")
+            if isinstance(text, str):
+                inbound.text = text
+            elif any(k in message for k in ATTACHMENT_KEYS):
+                inbound.kind = "attachment"
+            else:
+                inbound.kind = "unsupported"
+            return [(key, inbound)]
+        if isinstance(update.get("callback_query"), dict):
+            query = update["callback_query"]
+            chat = (query.get("message") or {}).get("chat") or {}
+            inbound = self._inbound(chat, query.get("from") or {})
+            if inbound is None:
+                return []
+            data = query.get("data")
+            if isinstance(data, str):
+                inbound.text = self._long_payloads.get(data, data)
+            else:  # a game button or an old message's button without data
+                inbound.kind = "unsupported"
+            inbound.extra["callback_query_id"] = query.get("id")
+            return [(key, inbound)]
+        return []  # edited messages, channel posts, ... (setWebhook's allowed_updates does not ask for them)
+
+    def _inbound(self, chat: Dict[str, Any], sender: Dict[str, Any]) -> Optional[Inbound]:
+        chat_id, user_id = chat.get("id"), sender.get("id")
+        if chat.get("type") != "private" or not isinstance(chat_id, int) or not isinstance(user_id, int):
+            logger.info("telegram: update outside a private chat ignored")
+            return None
+        if sender.get("is_bot"):
+            return None
+        return Inbound(conversation_id=f"tg-{chat_id}", user_key=f"telegram:{user_id}", reply_to=chat_id)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("telegram_verified_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json({"error": "not found"}, status=404)
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json({"error": "not found"}, status=404)
+            if not self.verified(request):
+                logger.warning("telegram webhook refused: missing or wrong secret token")
+                await self.refused()
+                return response.json({"error": "unauthorized"}, status=401)
+            try:
+                update = json.loads(request.body or b"")
+            except (ValueError, UnicodeDecodeError):
+                return response.json({"error": "the body must be a JSON update"}, status=400)
+            if not isinstance(update, dict):
+                return response.json({"error": "the body must be a JSON update"}, status=400)
+            await self.accept(on_new_message, self.parse(update))
+            return response.json({"ok": True})
+
+        return webhook
+
+    # ---- sending --------------------------------------------------------------------------------------------------
+    async def acknowledge(self, inbound: Inbound) -> None:
+        query_id = inbound.extra.get("callback_query_id")
+        if query_id:
+            await self.api.post("answerCallbackQuery", json={"callback_query_id": query_id})
+
+    async def typing(self, inbound: Inbound) -> None:
+        await self.api.post("sendChatAction", json={"chat_id": inbound.reply_to, "action": "typing"})
+
+    def _callback_data(self, payload: str) -> str:
+        if len(payload.encode("utf-8")) <= CALLBACK_DATA_BYTES:
+            return payload
+        key = "#" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+        self._long_payloads[key] = payload
+        self._long_payloads.move_to_end(key)
+        while len(self._long_payloads) > 10_000:
+            self._long_payloads.popitem(last=False)
+        return key
+
+    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+        for method, body in render.telegram(inbound.reply_to, messages, self._callback_data):
+            await self.api.post(method, json=body)

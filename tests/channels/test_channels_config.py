@@ -1,0 +1,64 @@
+"""Each messaging channel is off (404) without its variables and refuses to start with only some of them.
+
+A bare ``rasa run`` (credentials.yml, no model: it comes up in seconds) per case, with the environment of a test
+stack and the channel variables under test; nothing else of the stack is needed to see the channels' state.
+"""
+from __future__ import annotations
+
+import pytest
+import requests
+from channel_support import BareRasa
+from conftest import ROOT, channel_env
+
+import botstack
+
+CHANNEL_VARIABLES = set(channel_env("http://stub"))
+WEBHOOKS = ("telegram", "whatsapp", "messenger")
+
+
+def environment(tmp_path, **channel_vars: str) -> dict[str, str]:
+    settings = botstack.Settings.for_tests(tmp_path).with_secrets()
+    env = {k: v for k, v in settings.child_env().items() if k not in CHANNEL_VARIABLES}
+    env.update(channel_vars)
+    return env
+
+
+def test_without_their_variables_the_channels_are_off_and_answer_404(tmp_path):
+    rasa = BareRasa(ROOT, environment(tmp_path), botstack.free_port(), tmp_path / "rasa.log")
+    try:
+        assert rasa.wait_up(), rasa.log()[-3000:]
+        for name in WEBHOOKS:
+            url = f"{rasa.url}/webhooks/{name}/webhook"
+            assert requests.post(url, json={"update_id": 1}, timeout=10).status_code == 404, name
+            assert requests.get(url, params={"hub.mode": "subscribe", "hub.challenge": "1",
+                                             "hub.verify_token": "x"}, timeout=10).status_code in (404, 405), name
+        log = rasa.log()
+        for label in ("Telegram", "WhatsApp", "Messenger"):
+            assert f"{label} channel off" in log
+    finally:
+        rasa.stop()
+
+
+@pytest.mark.parametrize("channel_vars,named", [
+    ({"TELEGRAM_BOT_TOKEN": "123456789:AAE-token"}, ["TELEGRAM_WEBHOOK_SECRET"]),
+    ({"TELEGRAM_WEBHOOK_SECRET": "s" * 40}, ["TELEGRAM_BOT_TOKEN"]),
+    ({"TELEGRAM_BOT_TOKEN": "123456789:AAE-token", "TELEGRAM_WEBHOOK_SECRET": "short"},
+     ["TELEGRAM_WEBHOOK_SECRET must be 32-256 characters"]),
+    ({"WHATSAPP_ACCESS_TOKEN": "EAA-token", "WHATSAPP_APP_SECRET": "a" * 32, "WHATSAPP_VERIFY_TOKEN": "v" * 32},
+     ["WHATSAPP_PHONE_NUMBER_ID"]),
+    ({"MESSENGER_PAGE_ACCESS_TOKEN": "EAA-token"}, ["MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"]),
+    ({"MESSENGER_PAGE_ACCESS_TOKEN": "EAA-token", "MESSENGER_APP_SECRET": "a" * 32, "MESSENGER_VERIFY_TOKEN": "v"},
+     ["MESSENGER_VERIFY_TOKEN must be at least 32 characters"]),
+], ids=["telegram-no-secret", "telegram-no-token", "telegram-short-secret", "whatsapp-no-phone-id",
+        "messenger-token-only", "messenger-short-verify-token"])
+def test_with_some_but_not_all_variables_rasa_refuses_to_start(tmp_path, channel_vars, named):
+    rasa = BareRasa(ROOT, environment(tmp_path, **channel_vars), botstack.free_port(), tmp_path / "rasa.log")
+    try:
+        assert rasa.wait_exit() != 0
+        log = rasa.log()
+        for text in named:
+            assert text in log, log[-3000:]
+        for value in channel_vars.values():
+            assert len(value) < 8 or value not in log, "no secret in the log"
+    finally:
+        rasa.stop()
