@@ -78,6 +78,7 @@ class TokenRestInput(InputChannel):
             if self.token is None:
                 return _error(404, "not found")
             if not self._authorised(request):
+                await self.guard.refusal_pause()
                 return _error(401, "a valid bearer token is required")
             try:
                 body = json.loads(request.body or b"")
@@ -95,6 +96,7 @@ class TokenRestInput(InputChannel):
             client = self.guard.client_key(self.guard.client_address(request.ip, forwarded))
             verdict = await self.guard.allow_message(sender, client)
             if not verdict.ok:
+                await self.guard.refusal_pause()
                 return _error(429, verdict.reply)
             collector = CollectingOutputChannel()
             try:

@@ -125,6 +125,7 @@ class WebChatInput(SocketIOInput):
             if not self._origin_allowed(request.headers.get("origin")):
                 return response.json({"error": "origin not allowed"}, status=403)
             if not await self.guard.allow_session(self._client(request)):
+                await self.guard.refusal_pause()
                 return response.json({"error": "too many new sessions; try again in a minute"}, status=429)
             issued = self.tokens.issue()
             return response.json({"token": issued["token"], "expires_at": issued["expires_at"]},
@@ -167,6 +168,8 @@ class WebChatInput(SocketIOInput):
                 verdict = await self.guard.allow_message(sender_id, client)
             if not verdict.ok:
                 logger.info("socket.io message refused: %s", verdict.error)
+                if verdict.status == 429:
+                    await self.guard.refusal_pause()
                 await output.send_text_message(sender_id, verdict.reply)
                 return
             message = UserMessage(text, output, sender_id, input_channel=self.name(),

@@ -5,9 +5,10 @@
 Starts a private stack exactly as ``make run`` does (scripts/botstack.py), with the production rate limits and
 ``TRUST_PROXY=1`` (as behind nginx, so the script can play two client addresses). Then, in one run:
 
-1. **baseline**: a customer (one address) asks a policy question every 0.5 s, alone;
-2. **flood**: the same customer's questions while ``--flooders`` threads from one other address post messages
-   as fast as the server answers them, each to a new conversation.
+1. **baseline**: customers ask a policy question every 0.5 s (a new customer, with an address of their own, every
+   5 questions), alone;
+2. **flood**: the same while ``--flooders`` threads from one other address post messages as fast as the server
+   answers them, each to a new conversation.
 
 It prints the customer's p50/p95/max latency in both phases and what the flood got (answered, refused with 429).
 Traffic goes to loopback only, bounded in time and count.
@@ -70,7 +71,7 @@ def run(seconds: float, flooders: int) -> dict:
         lock = threading.Lock()
 
         def flood(index: int) -> None:
-            poster = Poster(settings, "203.0.113.66")
+            poster = Poster(settings, "192.0.2.66")
             n = 0
             while not stop.is_set() and n < MAX_FLOOD_REQUESTS // flooders:
                 status, _ = poster.post(f"flood-{index}-{n}", "hi")
@@ -100,17 +101,21 @@ def run(seconds: float, flooders: int) -> dict:
 
 
 class Asker:
-    """The other customer: a policy question every 0.5 s, a new conversation every 5 questions."""
+    """The other customers: a policy question every 0.5 s; every 5 questions a new customer (conversation and
+    address), so that no one of them reaches a rate limit of their own."""
 
     def __init__(self, settings: botstack.Settings) -> None:
-        self.poster = Poster(settings, "203.0.113.10")
+        self.settings = settings
         self.asked = 0
 
     def run(self, seconds: float) -> list[float]:
         latencies: list[float] = []
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            status, elapsed = self.poster.post(f"customer-{self.asked // 5}", QUESTION)
+            customer = self.asked // 5
+            if self.asked % 5 == 0:
+                self.poster = Poster(self.settings, f"203.0.113.{1 + customer % 60}")
+            status, elapsed = self.poster.post(f"customer-{customer}", QUESTION)
             self.asked += 1
             latencies.append(elapsed if status == 200 else float("inf"))
             time.sleep(max(0.0, 0.5 - elapsed))

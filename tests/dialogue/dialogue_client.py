@@ -156,6 +156,14 @@ class SupportDatabase:
         return self.rows("SELECT * FROM decision_audit WHERE case_id = ? ORDER BY id", case_id)
 
 
+_addresses = (f"198.51.100.{n % 250 + 1}" if n < 250 else f"203.0.113.{n % 250 + 1}" for n in range(500))
+
+
+def new_address() -> str:
+    """A client address no other caller of this function uses (documentation ranges, RFC 5737)."""
+    return next(_addresses)
+
+
 def web_session_token(rasa_url: str, origin: str | None = None) -> str:
     """A signed web chat session token, as the chat page gets one (``POST /webhooks/socketio/session``)."""
     headers = {"Origin": origin} if origin else {}

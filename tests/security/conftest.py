@@ -7,7 +7,6 @@ client address with ``X-Forwarded-For``. An attack that once worked stays here.
 """
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
 
@@ -19,11 +18,8 @@ for folder in (ROOT, ROOT / "scripts", ROOT / "tests" / "dialogue"):
         sys.path.insert(0, str(folder))
 
 import botstack  # noqa: E402
-from dialogue_client import Customer, SupportDatabase  # noqa: E402
+from dialogue_client import Customer, SupportDatabase, new_address  # noqa: E402
 from tests.support.smtp import running_smtp  # noqa: E402
-
-_addresses = (f"198.51.100.{n}" for n in itertools.count(1))
-
 
 @pytest.fixture(scope="session")
 def mailbox():
@@ -48,11 +44,6 @@ def secure_stack(tmp_path_factory, mailbox):
 @pytest.fixture
 def settings(secure_stack) -> botstack.Settings:
     return secure_stack.settings
-
-
-def new_address() -> str:
-    """A client address no other test uses (documentation range, RFC 5737)."""
-    return next(_addresses)
 
 
 @pytest.fixture

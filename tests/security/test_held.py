@@ -11,8 +11,7 @@ import threading
 import time
 
 import botstack
-from dialogue_client import Customer, asked, verify
-from conftest import new_address
+from dialogue_client import Customer, asked, new_address, verify
 
 
 def said_after(customer: Customer, text: str) -> str:
