@@ -9,6 +9,7 @@ platform        function            buttons                                     
 Telegram        ``telegram``        inline keyboard, one button a row, on the last piece of the text        4096 (UTF-16)
 WhatsApp Cloud  ``whatsapp``        1-3: reply buttons (title 20 chars); 4-10: a list (row title 24)        4096 (1024 with buttons)
 Messenger       ``messenger``       quick replies (at most 13, title 20 chars) on the last piece            2000
+Slack           ``slack``           an ``actions`` block of buttons (label 75 chars) under the last piece   3000/block
 ==============  ==================  ======================================================================  =========
 
 A ``{"decision": {...}}`` payload (``policy_engine.decision.Decision.widget_payload``) becomes one line,
@@ -42,6 +43,10 @@ MESSENGER_TEXT = 2000
 MESSENGER_QUICK_REPLIES = 13
 MESSENGER_QUICK_REPLY_TITLE = 20
 MESSENGER_PAYLOAD = 1000
+SLACK_SECTION = 3000
+SLACK_BUTTON_TEXT = 75
+SLACK_BUTTON_VALUE = 2000
+SLACK_BUTTONS_PER_BLOCK = 25
 
 
 # ---- text ----------------------------------------------------------------------------------------------------------
@@ -220,4 +225,39 @@ def messenger(psid: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
                     {"content_type": "text", "title": clip(b.get("title") or payload_of(b), MESSENGER_QUICK_REPLY_TITLE),
                      "payload": payload_of(b)[:MESSENGER_PAYLOAD]} for b in buttons]
             calls.append(_messenger(psid, body))
+    return calls
+
+
+# ---- Slack ---------------------------------------------------------------------------------------------------------
+
+
+def slack(channel: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
+    """Web API ``chat.postMessage`` bodies: one message per piece of text (a plain-text section block, the piece as
+    the notification text), the buttons as ``actions`` blocks under the last one; images as image blocks."""
+    calls: List[Call] = []
+    for message in messages:
+        if message.get("image"):
+            calls.append(("chat.postMessage", {"channel": channel, "text": "image", "blocks": [
+                {"type": "image", "image_url": str(message["image"]), "alt_text": "image"}]}))
+        buttons = buttons_of(message)
+        texts = texts_of(message) or ([CHOOSE] if buttons else [])
+        pieces = [piece for text in texts for piece in split_text(text, SLACK_SECTION)]
+        for index, piece in enumerate(pieces):
+            blocks: List[Dict[str, Any]] = [{"type": "section", "text": {"type": "plain_text", "text": piece,
+                                                                          "emoji": True}}]
+            if buttons and index == len(pieces) - 1:
+                for start in range(0, len(buttons), SLACK_BUTTONS_PER_BLOCK):
+                    elements = []
+                    for number, b in enumerate(buttons[start:start + SLACK_BUTTONS_PER_BLOCK], start):
+                        element: Dict[str, Any] = {
+                            "type": "button", "action_id": f"choice-{number}",
+                            "text": {"type": "plain_text", "text": clip(b.get("title") or payload_of(b),
+                                                                        SLACK_BUTTON_TEXT), "emoji": True}}
+                        if b.get("url"):
+                            element["url"] = str(b["url"])
+                        else:
+                            element["value"] = payload_of(b)[:SLACK_BUTTON_VALUE]
+                        elements.append(element)
+                    blocks.append({"type": "actions", "elements": elements})
+            calls.append(("chat.postMessage", {"channel": channel, "text": piece, "blocks": blocks}))
     return calls

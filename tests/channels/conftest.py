@@ -32,6 +32,8 @@ WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
 MESSENGER_TOKEN = "EAAtest-messenger-page-access-token"
 MESSENGER_APP_SECRET = "fedcba9876543210fedcba9876543210"
 MESSENGER_VERIFY_TOKEN = "messenger-verify-token-of-the-channel-tests"
+SLACK_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+SLACK_SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
 def channel_env(stub_url: str) -> dict[str, str]:
@@ -49,6 +51,9 @@ def channel_env(stub_url: str) -> dict[str, str]:
         "MESSENGER_APP_SECRET": MESSENGER_APP_SECRET,
         "MESSENGER_VERIFY_TOKEN": MESSENGER_VERIFY_TOKEN,
         "META_GRAPH_API_URL": f"{stub_url}/graph/v21.0",
+        "SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+        "SLACK_API_URL": f"{stub_url}/slack/api",
     }
 
 

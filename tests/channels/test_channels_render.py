@@ -141,3 +141,29 @@ def test_messenger_at_most_13_quick_replies():
     many = [{"title": f"Option {i}", "payload": f"/o{i}"} for i in range(20)]
     (call,) = render.messenger("p", [{"text": "Pick", "buttons": many}])
     assert len(call[1]["message"]["quick_replies"]) == 13
+
+
+# ---- Slack ---------------------------------------------------------------------------------------------------------
+
+
+def test_slack_pieces_of_3000_with_the_buttons_under_the_last():
+    text = ("word " * 700).strip()  # 3499 characters
+    calls = render.slack("D024BE91L", [{"text": text, "buttons": BUTTONS[:2]}, {"custom": DECISION}])
+    assert [m for m, _ in calls] == ["chat.postMessage"] * 3
+    first, second, third = (b for _, b in calls)
+    assert [b["type"] for b in first["blocks"]] == ["section"] and len(first["text"]) <= 3000
+    assert [b["type"] for b in second["blocks"]] == ["section", "actions"]
+    assert second["blocks"][1]["elements"][1] == {"type": "button", "action_id": "choice-1", "value": "/p1",
+                                                  "text": {"type": "plain_text", "text": "Cancel an order",
+                                                           "emoji": True}}
+    assert (first["text"] + " " + second["text"]).split() == text.split()
+    assert third["text"] == "Case RET-000042: return approved (policy RET-1, RET-6)"
+    assert all(b["channel"] == "D024BE91L" for _, b in calls)
+
+
+def test_slack_more_than_25_buttons_take_two_action_blocks():
+    many = [{"title": f"Option {i}", "payload": f"/o{i}"} for i in range(30)]
+    (call,) = render.slack("D1", [{"text": "Pick", "buttons": many}])
+    assert [len(b["elements"]) for b in call[1]["blocks"] if b["type"] == "actions"] == [25, 5]
+    ids = [e["action_id"] for b in call[1]["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert len(set(ids)) == 30
