@@ -10,6 +10,7 @@ import yaml
 from policy_engine.policy import IdentityPolicy, PolicyError, load_policy
 from policy_engine.service import NotVerified, SupportService
 from policy_engine.store import make_session_factory
+from tests.support.smtp import RecordingMailer
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "policy" / "policy.yml"
 ORDER, EMAIL = "AK1000003", "emma.twenty@example.com"
@@ -80,7 +81,7 @@ def strict_service(sqlite_service, sqlite_engine, clock):
     """The demo store with other identity figures: 2 failures lock out for 3 minutes, tokens live 2 minutes."""
     policy = replace(sqlite_service.policy, identity=replace(sqlite_service.policy.identity, max_failed_attempts=2,
                                                              lockout_minutes=3, token_lifetime_minutes=2))
-    return SupportService(make_session_factory(sqlite_engine), policy, clock)
+    return SupportService(make_session_factory(sqlite_engine), policy, clock, mailer=RecordingMailer())
 
 
 def test_the_lock_out_uses_the_policy_figures(strict_service, clock):
