@@ -231,10 +231,11 @@ class Api:
                                                   headers=self.headers)
         return self._session
 
-    async def post(self, path: str, json: Any = None, data: Any = None, what: str = "") -> Optional[Any]:
+    async def post(self, path: str, json: Any = None, data: Any = None, what: str = "",
+                   auth: Optional[aiohttp.BasicAuth] = None) -> Optional[Any]:
         url = f"{self.base_url}/{path.lstrip('/')}"
         try:
-            async with self._client().post(url, json=json, data=data) as reply:
+            async with self._client().post(url, json=json, data=data, auth=auth) as reply:
                 body = await reply.text()
                 if reply.status >= 300:
                     # the status and the method only: the URL may hold a token, the body the customer's words

@@ -10,6 +10,8 @@ Telegram        ``telegram``        inline keyboard, one button a row, on the la
 WhatsApp Cloud  ``whatsapp``        1-3: reply buttons (title 20 chars); 4-10: a list (row title 24)        4096 (1024 with buttons)
 Messenger       ``messenger``       quick replies (at most 13, title 20 chars) on the last piece            2000
 Slack           ``slack``           an ``actions`` block of buttons (label 75 chars) under the last piece   3000/block
+Twilio WhatsApp ``twilio``          a numbered list under the text ("Reply with a number"), numbered        1600
+                                    across the turn's messages
 ==============  ==================  ======================================================================  =========
 
 A ``{"decision": {...}}`` payload (``policy_engine.decision.Decision.widget_payload``) becomes one line,
@@ -44,6 +46,8 @@ MESSENGER_QUICK_REPLIES = 13
 MESSENGER_QUICK_REPLY_TITLE = 20
 MESSENGER_PAYLOAD = 1000
 SLACK_SECTION = 3000
+TWILIO_BODY = 1600
+REPLY_WITH_A_NUMBER = "Reply with a number."
 SLACK_BUTTON_TEXT = 75
 SLACK_BUTTON_VALUE = 2000
 SLACK_BUTTONS_PER_BLOCK = 25
@@ -261,3 +265,31 @@ def slack(channel: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
                     blocks.append({"type": "actions", "elements": elements})
             calls.append(("chat.postMessage", {"channel": channel, "text": piece, "blocks": blocks}))
     return calls
+
+
+# ---- Twilio (WhatsApp) ---------------------------------------------------------------------------------------------
+
+
+def twilio(to: str, sender: str, messages: Iterable[Dict[str, Any]]) -> List[Dict[str, str]]:
+    """Messages API form bodies (``From``, ``To``, ``Body`` or ``MediaUrl``). Twilio's WhatsApp buttons need approved
+    Content templates, so buttons become a numbered list, numbered across the turn (the channel reads a reply of
+    that number as the button's payload)."""
+    bodies: List[Dict[str, str]] = []
+    number = 0
+    for message in messages:
+        if message.get("image"):
+            bodies.append({"From": sender, "To": to, "MediaUrl": str(message["image"])})
+        buttons = [b for b in buttons_of(message) if not b.get("url")]
+        texts = texts_of(message)
+        links = [f"{b.get('title') or b['url']}: {b['url']}" for b in buttons_of(message) if b.get("url")]
+        if buttons:
+            lines = []
+            for button in buttons:
+                number += 1
+                lines.append(f"{number}. {' '.join(str(button.get('title') or payload_of(button)).split())}")
+            texts.append("\n".join(lines + [REPLY_WITH_A_NUMBER]))
+        texts.extend(links)
+        text = "\n\n".join(texts)
+        for piece in split_text(text, TWILIO_BODY):
+            bodies.append({"From": sender, "To": to, "Body": piece})
+    return bodies

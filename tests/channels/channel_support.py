@@ -106,6 +106,8 @@ class ApiStub:
                 return {"success": True}
             return {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
                     "messages": [{"id": f"wamid.stub{n}"}]}
+        if call.path.startswith("/twilio/"):
+            return {"sid": f"SM{n:032d}", "status": "queued", "to": call.form.get("To"), "body": call.form.get("Body")}
         return {"ok": True, "ts": f"{time.time():.6f}"}
 
     def record(self, call: Call) -> None:

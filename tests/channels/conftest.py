@@ -34,6 +34,10 @@ MESSENGER_APP_SECRET = "fedcba9876543210fedcba9876543210"
 MESSENGER_VERIFY_TOKEN = "messenger-verify-token-of-the-channel-tests"
 SLACK_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
 SLACK_SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TWILIO_ACCOUNT_SID = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+TWILIO_AUTH_TOKEN = "12345678901234567890123456789012"
+TWILIO_WHATSAPP_NUMBER = "whatsapp:+14155238886"
+TWILIO_WEBHOOK_URL = "https://bot.example.com/webhooks/twilio_whatsapp/webhook"  # the public URL, behind a proxy
 
 
 def channel_env(stub_url: str) -> dict[str, str]:
@@ -54,6 +58,11 @@ def channel_env(stub_url: str) -> dict[str, str]:
         "SLACK_BOT_TOKEN": SLACK_TOKEN,
         "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
         "SLACK_API_URL": f"{stub_url}/slack/api",
+        "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "TWILIO_WHATSAPP_NUMBER": TWILIO_WHATSAPP_NUMBER,
+        "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL,
+        "TWILIO_API_URL": f"{stub_url}/twilio",
     }
 
 

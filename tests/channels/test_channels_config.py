@@ -13,7 +13,7 @@ from conftest import ROOT, channel_env
 import botstack
 
 CHANNEL_VARIABLES = set(channel_env("http://stub"))
-WEBHOOKS = ("telegram", "whatsapp", "messenger", "slack")
+WEBHOOKS = ("telegram", "whatsapp", "messenger", "slack", "twilio_whatsapp")
 
 
 def environment(tmp_path, **channel_vars: str) -> dict[str, str]:
@@ -33,7 +33,7 @@ def test_without_their_variables_the_channels_are_off_and_answer_404(tmp_path):
             assert requests.get(url, params={"hub.mode": "subscribe", "hub.challenge": "1",
                                              "hub.verify_token": "x"}, timeout=10).status_code in (404, 405), name
         log = rasa.log()
-        for label in ("Telegram", "WhatsApp", "Messenger", "Slack"):
+        for label in ("Telegram", "WhatsApp", "Messenger", "Slack", "Twilio WhatsApp"):
             assert f"{label} channel off" in log
     finally:
         rasa.stop()
@@ -50,8 +50,11 @@ def test_without_their_variables_the_channels_are_off_and_answer_404(tmp_path):
     ({"MESSENGER_PAGE_ACCESS_TOKEN": "EAA-token", "MESSENGER_APP_SECRET": "a" * 32, "MESSENGER_VERIFY_TOKEN": "v"},
      ["MESSENGER_VERIFY_TOKEN must be at least 32 characters"]),
     ({"SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}, ["SLACK_BOT_TOKEN"]),
+    ({"TWILIO_ACCOUNT_SID": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "TWILIO_AUTH_TOKEN": "12345678901234567890123456789012",
+      "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886"}, ["TWILIO_WEBHOOK_URL"]),
 ], ids=["telegram-no-secret", "telegram-no-token", "telegram-short-secret", "whatsapp-no-phone-id",
-        "messenger-token-only", "messenger-short-verify-token", "slack-no-token"])
+        "messenger-token-only", "messenger-short-verify-token", "slack-no-token",
+        "twilio-no-webhook-url"])
 def test_with_some_but_not_all_variables_rasa_refuses_to_start(tmp_path, channel_vars, named):
     rasa = BareRasa(ROOT, environment(tmp_path, **channel_vars), botstack.free_port(), tmp_path / "rasa.log")
     try:

@@ -167,3 +167,18 @@ def test_slack_more_than_25_buttons_take_two_action_blocks():
     assert [len(b["elements"]) for b in call[1]["blocks"] if b["type"] == "actions"] == [25, 5]
     ids = [e["action_id"] for b in call[1]["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert len(set(ids)) == 30
+
+
+# ---- Twilio (WhatsApp) ---------------------------------------------------------------------------------------------
+
+
+def test_twilio_numbers_the_buttons_across_the_turn_and_cuts_at_1600():
+    bodies = render.twilio("whatsapp:+15551234567", "whatsapp:+14155238886", [
+        {"text": "Which item?", "buttons": BUTTONS[:2]}, {"text": "Or else", "buttons": BUTTONS[2:3]},
+        {"custom": DECISION}, {"text": ("word " * 400).strip()}])
+    assert bodies[0] == {"From": "whatsapp:+14155238886", "To": "whatsapp:+15551234567",
+                         "Body": "Which item?\n\n1. Return an item\n2. Cancel an order\nReply with a number."}
+    assert bodies[1]["Body"] == "Or else\n\n3. Where is my refund?\nReply with a number."
+    assert bodies[2]["Body"] == "Case RET-000042: return approved (policy RET-1, RET-6)"
+    assert [len(b["Body"]) <= 1600 for b in bodies[3:]] == [True, True]
+    assert len(bodies) == 5

@@ -1,0 +1,181 @@
+"""WhatsApp through Twilio (issue 16): ``POST /webhooks/twilio_whatsapp/webhook``, verified by ``X-Twilio-Signature``.
+
+For stores whose WhatsApp number is on Twilio rather than on Meta's Cloud API (``meta.WhatsAppInput``). Rasa
+3.6.21's ``twilio`` connector checked no signature at all (although the installed twilio library ships
+``RequestValidator``) and its empty-message guard tested the wrong variable. This one
+(``chat_channels.twilio_whatsapp.TwilioWhatsAppInput`` in credentials.yml):
+
+* is on only when ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN``, ``TWILIO_WHATSAPP_NUMBER`` (``whatsapp:+1...``, the
+  sender) and ``TWILIO_WEBHOOK_URL`` (the public URL exactly as configured in Twilio's console: Twilio signs the
+  URL it called, which behind a proxy is not the one Rasa sees) are set; some but not all: Rasa does not start;
+  none: 404;
+* verifies ``X-Twilio-Signature`` with twilio's ``RequestValidator`` over ``TWILIO_WEBHOOK_URL`` and the posted form
+  (the form has to be decoded to compute the signature; nothing else is done with it before the check): 403, a log
+  line without personal data, nothing else, otherwise. Twilio's signature carries no timestamp: a captured request
+  replayed later is caught by its ``MessageSid``, remembered ``CHANNEL_DEDUP_SECONDS`` (24 h);
+* handles each ``MessageSid`` once, answers an empty TwiML ``<Response/>`` at once (so Twilio sends nothing itself)
+  and sends the replies after, through the Messages API (``TWILIO_API_URL``, default https://api.twilio.com) with
+  HTTP basic auth;
+* shares the conversation id with the Cloud API channel: ``wa-<keyed hash of the WhatsApp number>``; metadata
+  ``{"client": <keyed hash of whatsapp:<number>>}``. Messages for another account or number are ignored;
+* WhatsApp buttons need pre-approved Content templates on Twilio, so buttons are rendered as a numbered list
+  ("Reply with a number"): a reply of just that number, or of the button's title, is handled as the button's
+  payload (remembered per conversation until the next reply, in the process: with several Rasa processes a number
+  typed to another process is read as text); a template's quick-reply button (``ButtonPayload``) is handled as its
+  payload; texts are cut at 1600 characters (Twilio's limit for a WhatsApp body);
+* answers media (``NumMedia`` > 0) with ``render.ATTACHMENTS_NOT_YET`` (issue 15); nothing is downloaded.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from urllib.parse import parse_qs
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from . import render
+from .guard import Guard
+from .messaging import Api, ChannelConfigError, Inbound, MessagingChannel, channel_config, env_url
+
+logger = logging.getLogger(__name__)
+
+TWILIO_API_URL = "https://api.twilio.com"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+NUMBER_RE = re.compile(r"whatsapp:\+?(\d{6,20})")
+MAX_REMEMBERED_MENUS = 10_000
+
+
+class _Form(dict):
+    """The posted form as lists of values, in the shape twilio's ``RequestValidator`` reads (``getlist``)."""
+
+    def getlist(self, name: str) -> List[str]:
+        return self[name]
+
+    def first(self, name: str) -> str:
+        values = self.get(name) or [""]
+        return values[0]
+
+
+class TwilioWhatsAppInput(MessagingChannel):
+    platform = "twilio_whatsapp"
+
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio_whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        cls._install_logging()
+        config = channel_config("Twilio WhatsApp", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
+                                                    "TWILIO_WHATSAPP_NUMBER", "TWILIO_WEBHOOK_URL"))
+        if config is None:
+            return cls(None, None)
+        if not NUMBER_RE.fullmatch(config["TWILIO_WHATSAPP_NUMBER"]):
+            raise ChannelConfigError("TWILIO_WHATSAPP_NUMBER must look like whatsapp:+14155238886")
+        if not config["TWILIO_WEBHOOK_URL"].startswith(("https://", "http://")):
+            raise ChannelConfigError("TWILIO_WEBHOOK_URL must be the full public URL Twilio calls "
+                                     "(https://<host>/webhooks/twilio_whatsapp/webhook)")
+        return cls(config, Guard())
+
+    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+        super().__init__(config, guard, dedup)
+        #: conversation id -> the payloads of the numbered buttons last shown there
+        self._menus: "collections.OrderedDict[str, List[Tuple[str, str]]]" = collections.OrderedDict()
+        if config is not None:
+            self.account_sid = config["TWILIO_ACCOUNT_SID"]
+            self.sender = config["TWILIO_WHATSAPP_NUMBER"]
+            self.webhook_url = config["TWILIO_WEBHOOK_URL"]
+            self.validator = RequestValidator(config["TWILIO_AUTH_TOKEN"])
+            self.api = Api("twilio", f"{env_url('TWILIO_API_URL', TWILIO_API_URL)}/2010-04-01/Accounts/"
+                                     f"{self.account_sid}")
+            self._auth = aiohttp.BasicAuth(self.account_sid, config["TWILIO_AUTH_TOKEN"])
+
+    # ---- receiving ------------------------------------------------------------------------------------------------
+    def verified(self, form: _Form, signature: str) -> bool:
+        try:
+            return bool(signature) and self.validator.validate(self.webhook_url, form, signature)
+        except Exception:  # noqa: BLE001 - a malformed request is an unverified one
+            return False
+
+    def parse(self, form: _Form) -> List[Tuple[str, Inbound]]:
+        sid, sender = form.first("MessageSid"), form.first("From")
+        if form.first("AccountSid") != self.account_sid or form.first("To") != self.sender:
+            logger.info("twilio_whatsapp: message for another account or number ignored")
+            return []
+        number = NUMBER_RE.fullmatch(sender)
+        if not sid or number is None:
+            return []
+        digits = number.group(1)
+        assert self.guard is not None
+        conversation = f"wa-{self.guard.client_key(f'whatsapp-conversation:{digits}')}"
+        inbound = Inbound(conversation_id=conversation, user_key=f"whatsapp:{digits}", reply_to=sender)
+        try:
+            media = int(form.first("NumMedia") or 0)
+        except ValueError:
+            media = 0
+        if media > 0:
+            inbound.kind = "attachment"
+        elif form.first("ButtonPayload"):
+            inbound.text = form.first("ButtonPayload")
+        elif "Body" in form:
+            inbound.text = self._menu_choice(conversation, form.first("Body"))
+        else:
+            inbound.kind = "unsupported"
+        return [(f"tw:{sid}", inbound)]
+
+    def _menu_choice(self, conversation: str, body: str) -> str:
+        """A number (or a title) of the buttons last shown in this conversation is that button's payload."""
+        menu = self._menus.get(conversation) or []
+        said = " ".join(body.split()).rstrip(".").lower()
+        for number, (title, payload) in enumerate(menu, 1):
+            if said == str(number) or said == title.lower():
+                return payload
+        return body
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("twilio_whatsapp_verified_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json({"error": "not found"}, status=404)
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json({"error": "not found"}, status=404)
+            try:
+                form = _Form(parse_qs((request.body or b"").decode("utf-8"), keep_blank_values=True))
+            except UnicodeDecodeError:
+                form = _Form()
+            if not self.verified(form, request.headers.get("x-twilio-signature", "")):
+                logger.warning("twilio_whatsapp webhook refused: missing or wrong X-Twilio-Signature")
+                await self.refused()
+                return response.json({"error": "forbidden"}, status=403)
+            await self.accept(on_new_message, self.parse(form))
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        return webhook
+
+    # ---- sending --------------------------------------------------------------------------------------------------
+    def _remember(self, conversation: str, messages: List[Dict[str, Any]]) -> None:
+        shown = [b for m in messages for b in render.buttons_of(m) if not b.get("url")]
+        self._menus.pop(conversation, None)
+        if shown:
+            self._menus[conversation] = [(str(b.get("title") or render.payload_of(b)), render.payload_of(b))
+                                         for b in shown]
+            while len(self._menus) > MAX_REMEMBERED_MENUS:
+                self._menus.popitem(last=False)
+
+    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+        self._remember(inbound.conversation_id, messages)
+        for body in render.twilio(inbound.reply_to, self.sender, messages):
+            await self.api.post("Messages.json", data=body, auth=self._auth)
