@@ -8,11 +8,14 @@ from __future__ import annotations
 import pytest
 import requests
 from channel_support import BareRasa
-from conftest import ROOT, channel_env
+from conftest import ROOT, TELEGRAM_SECRET, channel_env
 
 import botstack
 
 CHANNEL_VARIABLES = set(channel_env("http://stub"))
+SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a moment and try again."
+NO_ANSWER = ("Sorry, something went wrong on our side and I couldn't answer that. Please try again in a minute; "
+             "nothing you told me is lost.")
 WEBHOOKS = ("telegram", "whatsapp", "messenger", "slack", "twilio_whatsapp")
 
 
@@ -64,5 +67,29 @@ def test_with_some_but_not_all_variables_rasa_refuses_to_start(tmp_path, channel
             assert text in log, log[-3000:]
         for value in channel_vars.values():
             assert len(value) < 8 or value not in log, "no secret in the log"
+    finally:
+        rasa.stop()
+
+
+def test_over_the_rate_limit_the_customer_gets_the_polite_reply_on_their_platform(tmp_path, api_stub):
+    """RATE_LIMIT_CONVERSATION=2/minute: the third message in a minute is answered "slow down" and not handled. (A
+    bare Rasa has no model: a handled message gets the "something went wrong" reply, which tells them apart.)"""
+    env = environment(tmp_path, **channel_env(api_stub.url), RATE_LIMIT_CONVERSATION="2/minute")
+    rasa = BareRasa(ROOT, env, botstack.free_port(), tmp_path / "rasa.log")
+    try:
+        assert rasa.wait_up(), rasa.log()[-3000:]
+        chat_id = 5_950_000_001
+        mark = api_stub.mark()
+        for update_id in (91_000_001, 91_000_002, 91_000_003):
+            update = {"update_id": update_id, "message": {  # https://core.telegram.org/bots/api#message
+                "message_id": update_id, "date": 1441645532, "text": "hello",
+                "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": "Test"}}}
+            answer = requests.post(f"{rasa.url}/webhooks/telegram/webhook", json=update, timeout=30,
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+            assert answer.status_code == 200
+        mine = lambda c: (c.json or {}).get("chat_id") == chat_id and c.method == "sendMessage"  # noqa: E731
+        sent = [c.json["text"] for c in api_stub.wait(mark, mine, count=3)]
+        assert sent == [NO_ANSWER, NO_ANSWER, SLOW_DOWN]
     finally:
         rasa.stop()
