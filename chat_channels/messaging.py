@@ -1,7 +1,8 @@
 """What the messaging-app channels share (issue 16): configuration, exactly-once delivery, background turns, rendering.
 
 Every messaging channel (``telegram.TelegramInput``, ``meta.WhatsAppInput``, ``meta.MessengerInput``,
-``slack.SlackInput``, ``twilio_whatsapp.TwilioWhatsAppInput``; docs/channels.md) works the same way; only the verification, the parsing of the platform's update and the rendering of the bot's messages differ:
+``slack.SlackInput``, ``twilio_whatsapp.TwilioWhatsAppInput``; docs/channels.md) works the same way; only the
+verification, the parsing of the platform's update and the rendering of the bot's messages differ:
 
 1. **Off, on, or refused.** ``channel_config`` reads the channel's variables: none set, the channel is off and its
    webhook answers 404; all set, it is on; some set, Rasa refuses to start and the message names what is missing.
@@ -9,9 +10,8 @@ Every messaging channel (``telegram.TelegramInput``, ``meta.WhatsAppInput``, ``m
    anything (each channel's ``blueprint``); a request that fails gets 401/403, a log line without personal data,
    and nothing is parsed, stored or sent.
 3. **Exactly once.** Each update carries an id (Telegram's ``update_id``, the WhatsApp/Messenger message id, Slack's
-   ``event_id``, Twilio's ``MessageSid``);
-   ``Deduplicator.first_time`` remembers it for ``CHANNEL_DEDUP_SECONDS`` (24 h), in a bounded in-process cache, or
-   in Redis (``SET NX EX``) when ``RATE_LIMIT_STORAGE`` is ``redis://...`` so that every Rasa process shares it.
+   ``event_id``, Twilio's ``MessageSid``); ``Deduplicator.first_time`` remembers it for ``CHANNEL_DEDUP_SECONDS``
+   (24 h), in a bounded in-process cache, or in Redis (``SET NX EX``) when ``RATE_LIMIT_STORAGE`` is ``redis://...`` so that every Rasa process shares it.
    A redelivery is acknowledged (200) and dropped. Every event of a batched delivery is handled.
 4. **Fast answer, work after.** The webhook answers 200 as soon as the events are recorded; each event becomes an
    asyncio task (``Background``) that takes the conversation's lock (so one customer's messages are handled in the
@@ -20,8 +20,8 @@ Every messaging channel (``telegram.TelegramInput``, ``meta.WhatsAppInput``, ``m
    acknowledged before it is handled, so if the process dies in between, that message is not answered (the platform
    does not redeliver what it saw acknowledged); the customer writes again.
 5. **Identity.** The conversation id is derived from the platform and its user (``tg-<chat id>``,
-   ``wa-<keyed hash of the phone number>``, ``fb-<page-scoped id>``, ``sl-<team>-<user>``); it never stands in for verification: the
-   action server's order number + email rule applies unchanged. The message metadata is
+   ``wa-<keyed hash of the phone number>``, ``fb-<page-scoped id>``, ``sl-<team>-<user>``); it never stands in for
+   verification: the action server's order number + email rule applies unchanged. The message metadata is
    ``{"client": guard.client_key("<platform>:<user id>")}`` only.
 6. **Rendering.** ``Collector`` gathers a turn's messages (text, buttons, images, custom payloads); each channel
    renders them natively (``render``, standard library only, so that the rendering is unit-tested without Rasa).

@@ -3,16 +3,15 @@
 A turn's messages arrive as Rasa's collected dicts (``text``, ``buttons``, ``image``, ``attachment``, ``custom``); each
 function here returns the API calls that send them, in order, as ``(method, json body)``:
 
-==============  ==================  ======================================================================  =========
-platform        function            buttons                                                                 text cut
-==============  ==================  ======================================================================  =========
-Telegram        ``telegram``        inline keyboard, one button a row, on the last piece of the text        4096 (UTF-16)
-WhatsApp Cloud  ``whatsapp``        1-3: reply buttons (title 20 chars); 4-10: a list (row title 24)        4096 (1024 with buttons)
-Messenger       ``messenger``       quick replies (at most 13, title 20 chars) on the last piece            2000
-Slack           ``slack``           an ``actions`` block of buttons (label 75 chars) under the last piece   3000/block
-Twilio WhatsApp ``twilio``          a numbered list under the text ("Reply with a number"), numbered        1600
-                                    across the turn's messages
-==============  ==================  ======================================================================  =========
+===============  ==============  =================================================================  ===============
+platform         function        buttons                                                            text cut at
+===============  ==============  =================================================================  ===============
+Telegram         ``telegram``    inline keyboard, one button a row, on the last piece of the text   4096 (UTF-16)
+WhatsApp Cloud   ``whatsapp``    1-3: reply buttons (title 20 chars); 4-10: a list (row title 24)   4096; 1024 body
+Messenger        ``messenger``   quick replies (at most 13, title 20 chars) on the last piece       2000
+Slack            ``slack``       an ``actions`` block of buttons (label 75 chars), last piece       3000 per block
+Twilio WhatsApp  ``twilio``      a numbered list ("Reply with a number."), numbered over the turn   1600
+===============  ==============  =================================================================  ===============
 
 A ``{"decision": {...}}`` payload (``policy_engine.decision.Decision.widget_payload``) becomes one line,
 ``decision_summary``: "Case RET-000123: return approved (policy RET-1, RET-6)". Other custom payloads are not shown.
