@@ -12,7 +12,8 @@ verification, the parsing of the platform's update and the rendering of the bot'
 3. **Exactly once.** Each update carries an id (Telegram's ``update_id``, the WhatsApp/Messenger message id, Slack's
    ``event_id``, Twilio's ``MessageSid``); ``Deduplicator.first_time`` remembers it for ``CHANNEL_DEDUP_SECONDS``
    (24 h), in a bounded in-process cache, or in Redis (``SET NX EX``) when ``RATE_LIMIT_STORAGE`` is
-   ``redis://...`` so that every Rasa process shares it. A redelivery is acknowledged (200) and dropped. Every event of a batched delivery is handled.
+   ``redis://...`` so that every Rasa process shares it. A redelivery is acknowledged (200) and dropped. Every event
+   of a batched delivery is handled.
 4. **Fast answer, work after.** The webhook answers 200 as soon as the events are recorded; each event becomes an
    asyncio task (``Background``) that takes the conversation's lock (so one customer's messages are handled in the
    order they arrived), applies the ``guard.Guard`` checks (length, rate limits: a polite reply on refusal), shows
