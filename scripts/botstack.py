@@ -52,6 +52,8 @@ WEBCHAT_BUNDLE = WEB_DIR / "static" / "vendor" / "rasa-webchat.js"
 SECRET_NAMES = ("RASA_API_TOKEN", "REST_CHANNEL_TOKEN", "ACTION_SERVER_TOKEN", "CHAT_SESSION_SECRET")
 #: request bodies Rasa accepts (Sanic answers 413 before reading more); a chat message is at most MAX_MESSAGE_CHARS
 DEFAULT_REQUEST_MAX_SIZE = "65536"
+#: Meta batches many events into one webhook delivery: with WhatsApp Cloud or Messenger on, bodies up to 1 MiB
+META_REQUEST_MAX_SIZE = "1048576"
 CHILD_UMASK = 0o077
 #: the supervisor restarts a crashed server; more than this many restarts within RESTART_WINDOW seconds is a crash loop
 MAX_RESTARTS = 5
@@ -69,6 +71,13 @@ QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "PYTHONUNBUFFERED": "1",
 }
+
+
+def request_max_size(environ: Mapping[str, str]) -> str:
+    """The default body limit of the Rasa server: 64 KB, or 1 MiB when a Meta channel (batched deliveries) is on."""
+    if environ.get("WHATSAPP_APP_SECRET") or environ.get("MESSENGER_APP_SECRET"):
+        return META_REQUEST_MAX_SIZE
+    return DEFAULT_REQUEST_MAX_SIZE
 
 
 class StackError(RuntimeError):
@@ -247,7 +256,7 @@ class Settings:
                 "LOCK_STORE_DB": self.lock_store_db,
                 "DATABASE_URL": self.database_url,
                 "SANIC_HOST": self.host,  # rasa-sdk binds to this interface
-                "SANIC_REQUEST_MAX_SIZE": env.get("SANIC_REQUEST_MAX_SIZE") or DEFAULT_REQUEST_MAX_SIZE,
+                "SANIC_REQUEST_MAX_SIZE": env.get("SANIC_REQUEST_MAX_SIZE") or request_max_size(env),
                 "CHAT_ALLOWED_ORIGINS": ",".join(self.origins),
                 # without SMTP_HOST the one-time codes are written here (policy_engine/mail.py)
                 "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(self.var_dir / "outbox"),
