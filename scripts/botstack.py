@@ -256,7 +256,6 @@ class Settings:
                 "LOCK_STORE_DB": self.lock_store_db,
                 "DATABASE_URL": self.database_url,
                 "SANIC_HOST": self.host,  # rasa-sdk binds to this interface
-                "SANIC_REQUEST_MAX_SIZE": env.get("SANIC_REQUEST_MAX_SIZE") or request_max_size(env),
                 "CHAT_ALLOWED_ORIGINS": ",".join(self.origins),
                 # without SMTP_HOST the one-time codes are written here (policy_engine/mail.py)
                 "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(self.var_dir / "outbox"),
@@ -264,6 +263,7 @@ class Settings:
         )
         env.update(self.secrets)
         env.update(self.extra_env)
+        env["SANIC_REQUEST_MAX_SIZE"] = env.get("SANIC_REQUEST_MAX_SIZE") or request_max_size(env)
         return env
 
 
