@@ -48,6 +48,10 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Opti
 import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
 from . import privacy
 from .guard import NO_ANSWER, NOT_TEXT, Guard
 from .render import ATTACHMENTS_NOT_YET
@@ -254,6 +258,11 @@ class Api:
             return None
 
 
+def channel_off() -> HTTPResponse:
+    """What a channel whose variables are not set answers to everything."""
+    return response.json({"error": "not found"}, status=404)
+
+
 class MessagingChannel(InputChannel):
     """The shared half of a messaging channel: guard checks, background turns, de-duplication, replies."""
 
@@ -286,6 +295,16 @@ class MessagingChannel(InputChannel):
         """Platform-specific acknowledgement of a button press (Telegram's answerCallbackQuery)."""
 
     # -- shared
+    def webhook_blueprint(self) -> Blueprint:
+        """The channel's blueprint with its health route (``channel_off`` while the channel is off)."""
+        webhook = Blueprint(f"{self.name()}_verified_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"}) if self.enabled else channel_off()
+
+        return webhook
+
     async def refused(self) -> None:
         """Before answering a request that failed verification: the guard's refusal pause, where it has one (a
         flooding caller then gets one answer per connection per pause; see guard.py)."""

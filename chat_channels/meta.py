@@ -41,7 +41,7 @@ from sanic.response import HTTPResponse
 
 from . import render
 from .guard import Guard
-from .messaging import Api, Inbound, MessagingChannel, channel_config, env_url
+from .messaging import Api, Inbound, MessagingChannel, channel_config, channel_off, env_url
 
 logger = logging.getLogger(__name__)
 
@@ -87,18 +87,12 @@ class MetaChannel(MessagingChannel):
         raise NotImplementedError
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint(f"{self.name()}_verified_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
-            return response.json({"status": "ok"})
+        webhook = self.webhook_blueprint()
 
         @webhook.route("/webhook", methods=["GET"])
         async def handshake(request: Request) -> HTTPResponse:
             if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
+                return channel_off()
             mode = request.args.get("hub.mode", "")
             token = request.args.get("hub.verify_token", "")
             challenge = request.args.get("hub.challenge", "")
@@ -113,7 +107,7 @@ class MetaChannel(MessagingChannel):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
+                return channel_off()
             raw = request.body or b""
             if not signature_valid(raw, request.headers.get("x-hub-signature-256", ""), self.app_secret):
                 logger.warning("%s webhook refused: missing or wrong X-Hub-Signature-256", self.platform)
@@ -212,7 +206,8 @@ class MessengerInput(MetaChannel):
     platform = "messenger"
     label = "Messenger"
     names = ("MESSENGER_PAGE_ACCESS_TOKEN", "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN")
-    secret_name, verify_name, token_name = "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN", "MESSENGER_PAGE_ACCESS_TOKEN"
+    secret_name, verify_name = "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"
+    token_name = "MESSENGER_PAGE_ACCESS_TOKEN"
 
     @classmethod
     def name(cls) -> Text:

@@ -1,10 +1,10 @@
 """No personal data in log lines (issue 12, finding 12): emails, order numbers, serials, tokens and message text.
 
-``install()`` routes Python warnings into logging and puts ``MaskingFilter`` on every handler of the root logger, so it sees every record that any logger
-propagates there: Rasa's own (its "Failed to parse arguments in line '<message>'" warning, the REST channel's
-error log with the raw text, structlog's events, which Rasa routes through the standard library), Sanic's, the
-action server's and ours. Called when a channel is built (inside Rasa) and when the action server starts; never at
-import time. Standard library only, so both environments can use it.
+``install()`` routes Python warnings into logging and puts ``MaskingFilter`` on every handler of the root logger,
+so it sees every record that any logger propagates there: Rasa's own (its "Failed to parse arguments in line
+'<message>'" warning, the REST channel's error log with the raw text, structlog's events, which Rasa routes through
+the standard library), Sanic's, the action server's and ours. Called when a channel is built (inside Rasa) and when
+the action server starts; never at import time. Standard library only, so both environments can use it.
 """
 from __future__ import annotations
 

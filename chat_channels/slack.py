@@ -41,7 +41,7 @@ from sanic.response import HTTPResponse
 
 from . import render
 from .guard import Guard
-from .messaging import Api, Inbound, MessagingChannel, channel_config, env_url
+from .messaging import Api, Inbound, MessagingChannel, channel_config, channel_off, env_url
 
 logger = logging.getLogger(__name__)
 
@@ -136,18 +136,12 @@ class SlackInput(MessagingChannel):
         return events
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("slack_verified_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
-            return response.json({"status": "ok"})
+        webhook = self.webhook_blueprint()
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
+                return channel_off()
             raw = request.body or b""
             if not signature_valid(raw, request.headers.get("x-slack-request-timestamp", ""),
                                    request.headers.get("x-slack-signature", ""), self.secret):

@@ -37,7 +37,7 @@ from sanic.response import HTTPResponse
 
 from .guard import Guard
 from . import render
-from .messaging import Api, ChannelConfigError, Inbound, MessagingChannel, channel_config, env_url
+from .messaging import Api, ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
 from .telegram_webhook import DEFAULT_API_URL, SECRET_RE
 
 logger = logging.getLogger(__name__)
@@ -122,18 +122,12 @@ class TelegramInput(MessagingChannel):
         return Inbound(conversation_id=f"tg-{chat_id}", user_key=f"telegram:{user_id}", reply_to=chat_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("telegram_verified_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
-            return response.json({"status": "ok"})
+        webhook = self.webhook_blueprint()
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
+                return channel_off()
             if not self.verified(request):
                 logger.warning("telegram webhook refused: missing or wrong secret token")
                 await self.refused()

@@ -42,7 +42,7 @@ from twilio.request_validator import RequestValidator
 
 from . import render
 from .guard import Guard
-from .messaging import Api, ChannelConfigError, Inbound, MessagingChannel, channel_config, env_url
+from .messaging import Api, ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
 
 logger = logging.getLogger(__name__)
 
@@ -140,18 +140,12 @@ class TwilioWhatsAppInput(MessagingChannel):
         return body
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("twilio_whatsapp_verified_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
-            return response.json({"status": "ok"})
+        webhook = self.webhook_blueprint()
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.enabled:
-                return response.json({"error": "not found"}, status=404)
+                return channel_off()
             try:
                 form = _Form(parse_qs((request.body or b"").decode("utf-8"), keep_blank_values=True))
             except UnicodeDecodeError:
