@@ -132,7 +132,7 @@ def run_setup(setup: Setup, scripts: Sequence[Script], plan: LoadPlan, work: Pat
         rasa = botstack.Child(
             "rasa",
             [
-                str(paths.RASA_BIN), "run", "--enable-api", "--auth-token", settings.secrets["RASA_API_TOKEN"],
+                str(paths.RASA_BIN), "run", "--enable-api", f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
                 "--interface", settings.host, "--port", str(settings.rasa_port),
                 "--model", str(setup.model), "--endpoints", str(endpoints), "--credentials", str(credentials),
             ],

@@ -412,6 +412,21 @@ def _http_get_json(url: str, timeout: float = 2.0) -> tuple[int, object]:
         return 0, None
 
 
+def rasa_run_argv(settings: Settings) -> list[str]:
+    """``rasa run`` as the stack starts it: the HTTP API only with the token, CORS only for the chat page's origins.
+    The token goes in the ``--auth-token=`` form: a generated one may start with "-", which argparse would take for
+    an option (and Rasa would not start)."""
+    return [
+        str(RASA_BIN), "run",
+        "--enable-api", f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
+        "--cors", *settings.origins,
+        "--interface", settings.host, "--port", str(settings.rasa_port),
+        "--model", str(settings.models),
+        "--endpoints", str(ROOT / "endpoints.yml"),
+        "--credentials", str(ROOT / "credentials.yml"),
+    ]
+
+
 def private_files(settings: Settings) -> None:
     """Owner-only modes on the SQLite files and logs an earlier version may have created world-readable."""
     for url in (settings.database_url, settings.tracker_store_url):
@@ -588,16 +603,7 @@ class Stack:
             self.children.append(
                 Child(
                     "rasa",
-                    [
-                        str(RASA_BIN), "run",
-                        # the HTTP API answers only with the token; CORS only for the chat page's origins
-                        "--enable-api", "--auth-token", s.secrets["RASA_API_TOKEN"],
-                        "--cors", *s.origins,
-                        "--interface", s.host, "--port", str(s.rasa_port),
-                        "--model", str(s.models),
-                        "--endpoints", str(ROOT / "endpoints.yml"),
-                        "--credentials", str(ROOT / "credentials.yml"),
-                    ],
+                    rasa_run_argv(s),
                     env,
                     self.log_dir / "rasa.log",
                     self.echo,
