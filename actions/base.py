@@ -25,6 +25,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from policy_engine import formats
+
 from .identity import CODE_SLOT, IdentityState, awaiting_code, is_verified, verify_identity
 from .replies import BackendUnavailable, call_service, reset_topic_events
 from .service import get_service
@@ -32,12 +34,11 @@ from .service import get_service
 MAX_FAILURES = 3
 IDENTITY_ASK_ORDER = ("order_number", "email")
 
-ORDER_NUMBER_RE = re.compile(r"AK\s*-?\s*(\d{7})(?!\d)", re.IGNORECASE)
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-# 16 upper-case letters/digits starting with a letter, at least 4 digits (docs/architecture.md)
-# the one-time code of the step-up (RET-4): 6 digits, maybe split 3+3 by a space or a dash
-VERIFICATION_CODE_RE = re.compile(r"(?<![\dA-Za-z])(\d{3})[\s-]?(\d{3})(?![\d])")
-SERIAL_RE = re.compile(r"\b[A-Z][A-Z0-9]{15}\b")
+# the formats live in policy_engine/formats.py (the "in text" forms: an identifier inside a customer's sentence)
+ORDER_NUMBER_RE = formats.ORDER_NUMBER_IN_TEXT
+EMAIL_RE = formats.EMAIL_IN_TEXT
+VERIFICATION_CODE_RE = formats.VERIFICATION_CODE_IN_TEXT
+SERIAL_RE = formats.SERIAL_IN_TEXT
 QUANTITY_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 UNKNOWN = "unknown"

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from policy_engine.errors import NotVerified
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -156,7 +158,7 @@ def call_service(dispatcher: CollectingDispatcher, func: Callable[..., T], *args
     try:
         return func(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - nothing from the backend reaches the customer
-        if type(error).__name__ == "NotVerified":
+        if isinstance(error, NotVerified):
             logger.info("service call %s refused: not verified", getattr(func, "__name__", func))
             dispatcher.utter_message(response="utter_identity_required")
             raise BackendUnavailable(identity_lost=True) from error

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from policy_engine import formats
 from policy_engine.warranty import CAUSES, WarrantyRequest
 
 from .base import SERIAL_RE, UNKNOWN, SupportFormValidation, as_bool, choose
@@ -32,7 +33,7 @@ class ValidateWarrantyForm(SupportFormValidation):
         if value == UNKNOWN:  # "I can't find it": WAR-7 accepts clear visual evidence instead
             return self.accept("serial_number", UNKNOWN)
         for candidate in SERIAL_RE.findall(str(value or "").upper()):
-            if sum(ch.isdigit() for ch in candidate) >= 4:
+            if sum(ch.isdigit() for ch in candidate) >= formats.SERIAL_MIN_DIGITS:
                 return self.accept("serial_number", candidate)
         if NO_SERIAL_RE.search(str(value or "")):
             return self.accept("serial_number", UNKNOWN)
@@ -41,7 +42,7 @@ class ValidateWarrantyForm(SupportFormValidation):
     def validate_defect(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: DomainDict) -> Dict[Text, Any]:
         text = " ".join(str(value or "").split())
-        if not 3 <= len(text) <= 500:
+        if not formats.DEFECT_MIN_CHARS <= len(text) <= formats.TEXT_MAX_CHARS:
             return self.reject(dispatcher, tracker, "defect")
         return self.accept("defect", text)
 

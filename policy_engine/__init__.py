@@ -31,7 +31,8 @@ from .facts import (
     Product,
     RefundRecord,
 )
-from .policy import InvalidRequest, Policy, PolicyError, load_policy, normalise_channel, policy_figures
+from .errors import InvalidRequest, PolicyError
+from .policy import Policy, load_policy, normalise_channel, policy_figures
 from .refunds import decide_refund_status
 from .returns import ReturnRequest, decide_return, decide_return_requirements
 from .transit import TransitRequest, decide_transit

@@ -8,7 +8,8 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 from datetime import date, timedelta
 
-from .policy import CalendarPolicy, InvalidRequest, Policy
+from .errors import InvalidRequest
+from .policy import CalendarPolicy, Policy
 
 __all__ = ["is_business_day", "add_business_days", "business_day_range", "add_months", "days_between"]
 

@@ -35,7 +35,8 @@ from .facts import (
     Product,
     RefundRecord,
 )
-from .policy import DEFAULT_POLICY_PATH, InvalidRequest, Policy, PolicyError, load_policy
+from .errors import InvalidRequest, PolicyError
+from .policy import DEFAULT_POLICY_PATH, Policy, load_policy
 from .returns import ReturnRequest
 from .service import decide_topic, utc_now
 from .store.db import make_engine, make_session_factory, unit_of_work

@@ -17,7 +17,8 @@ from typing import Iterable
 from .calendar import add_months
 from .decision import Decision, NextStep, Outcome, Reason
 from .facts import WEB_STORE, Customer, LedgerEntry, LedgerKind, Order, OrderStatus
-from .policy import InvalidRequest, Policy
+from .errors import InvalidRequest
+from .policy import Policy
 
 TOPIC = "credits"
 

@@ -6,7 +6,7 @@ A bad file raises ``PolicyError`` naming the file and the key, e.g.
 the caller keeps the value and passes it to the decision functions.
 
 ``InvalidRequest`` is the error every decision function raises for request facts that cannot be decided
-(unknown order line, quantity out of range, naive datetime...).  It changes nothing.
+(unknown order line, quantity out of range, naive datetime...).  It changes nothing.  Both live in ``errors.py``.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+
+from .errors import InvalidRequest, PolicyError  # defined in errors.py; re-exported here (old import path)
 
 __all__ = [
     "PolicyError",
@@ -55,14 +57,6 @@ MAX_IDENTITY_MINUTES = 7 * 24 * 60
 MAX_CODE_MINUTES = 60
 MAX_CODE_ATTEMPTS = 10
 MAX_CODE_SENDS_PER_HOUR = 20
-
-
-class PolicyError(ValueError):
-    """The policy file is missing, unreadable or has a bad value; the message names the key."""
-
-
-class InvalidRequest(ValueError):
-    """Request facts that cannot be decided (bad line, quantity, naive time...). Nothing is changed."""
 
 
 # --------------------------------------------------------------------------------------------------- sections

@@ -10,7 +10,8 @@ from datetime import datetime
 from .calendar import business_day_range
 from .decision import Decision, NextStep, Outcome, Reason
 from .facts import Order, OrderStatus, RefundRecord
-from .policy import InvalidRequest, Policy
+from .errors import InvalidRequest
+from .policy import Policy
 
 TOPIC = "refund"
 

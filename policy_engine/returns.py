@@ -9,7 +9,8 @@ from .calendar import add_business_days, business_day_range
 from .credits import earned_points
 from .decision import Decision, NextStep, Outcome, Reason
 from .facts import WEB_STORE, Campaign, Order, OrderLine, OrderStatus
-from .policy import InvalidRequest, Policy, normalise_channel
+from .errors import InvalidRequest
+from .policy import Policy, normalise_channel
 
 CONDITIONS = ("unopened", "undamaged", "damaged")
 

@@ -7,7 +7,8 @@ in the store decide races: the loser of a concurrent duplicate gets the winner's
 
 Errors:
 * ``NotVerified``: this conversation holds no unexpired verification grant for the order (nothing is disclosed);
-* ``InvalidRequest`` (from ``policy_engine.policy``): request facts that cannot be decided; nothing is written.
+* ``InvalidRequest``: request facts that cannot be decided; nothing is written.
+Both are defined in ``policy_engine/errors.py`` (and re-exported here).
 """
 from __future__ import annotations
 
@@ -28,15 +29,16 @@ from .cancellation import decide_cancellation
 from .contacts import contact_info
 from .credits import credits_summary, decide_credits_reversal, qualifying_amount
 from .decision import Decision, Outcome, to_jsonable
+from .formats import SHORT_TEXT_MAX_CHARS, TEXT_MAX_CHARS
 from .facts import LedgerEntry, Order, OrderStatus, RefundRecord
-from .policy import DEFAULT_POLICY_PATH, InvalidRequest, Policy, load_policy
+from .errors import InvalidRequest, NotVerified
+from .policy import DEFAULT_POLICY_PATH, Policy, load_policy
 from .refunds import INSPECTION_FINDINGS, decide_refund_status
 from .returns import ReturnRequest, decide_return
 from .store.db import make_engine, make_session_factory, unit_of_work
 from .mail import MailError, Mailer, code_message, mailer_from_env
 from .store.identity import (
     CodeToSend,
-    NotVerified,
     Verification,
     authorise,
     normalise_order_number,
@@ -75,8 +77,8 @@ logger = logging.getLogger(__name__)
 
 #: outcomes that open a case a person or the warehouse acts on; other outcomes are only audited
 CASE_OUTCOMES = (Outcome.APPROVED, Outcome.NEEDS_REVIEW)
-MAX_TEXT = 500          # free text the customer types (defect description)
-MAX_SHORT_TEXT = 64     # serial numbers, country names typed by the customer
+MAX_TEXT = TEXT_MAX_CHARS              # free text the customer types (defect description); formats.py
+MAX_SHORT_TEXT = SHORT_TEXT_MAX_CHARS  # serial numbers, country names typed by the customer; formats.py
 _WRITE_ATTEMPTS = 3
 #: ``decision_audit.conversation_id`` of the staff operations (warehouse / support desk, no conversation)
 STAFF_CONVERSATION = "staff"

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from .decision import Decision, NextStep, Outcome, Reason
 from .facts import Order, OrderStatus
-from .policy import InvalidRequest, Policy
+from .errors import InvalidRequest
+from .policy import Policy
 
 TOPIC = "transit"
 

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from . import formats
 from .calendar import add_months
 from .decision import Decision, NextStep, Outcome, Reason
 from .facts import WEB_STORE, Order, OrderLine, Product
-from .policy import InvalidRequest, Policy, normalise_channel
+from .errors import InvalidRequest
+from .policy import Policy, normalise_channel
 
 CAUSES = (None, "quality", "wear", "lost_or_stolen", "third_party_repair", "external_damage", "misuse", "non_quality")
 
@@ -104,7 +105,7 @@ CAUSE_EXCLUSIONS = {
 
 REMEDY_PREFERENCES = (None, "replacement", "refurbished", "new", "partial_refund")
 
-SERIAL_NUMBER = re.compile(r"^(?=(?:[A-Z]*\d){4})[A-Z][A-Z0-9]{15}$")
+SERIAL_NUMBER = formats.SERIAL_NUMBER  # WAR-7 (formats.py)
 
 _COUNTRY_ALIASES = {
     "USA": "US", "UNITED STATES": "US", "UNITED STATES OF AMERICA": "US", "AMERICA": "US",

@@ -42,7 +42,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from ..policy import IdentityPolicy, InvalidRequest
+from .. import formats
+from ..errors import InvalidRequest, NotVerified  # NotVerified re-exported here (old import path)
+from ..policy import IdentityPolicy
 from .models import (
     CLIENT_LEN,
     CONVERSATION_LEN,
@@ -56,13 +58,9 @@ from .queries import order_for_grant
 
 logger = logging.getLogger(__name__)
 
-ORDER_NUMBER_RE = re.compile(r"AK\d{7}")
-EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+ORDER_NUMBER_RE = formats.ORDER_NUMBER  # the formats live in policy_engine/formats.py
+EMAIL_RE = formats.EMAIL
 _DUMMY_EMAIL = "nobody@invalid.example"
-
-
-class NotVerified(Exception):
-    """No unexpired verification grant of this conversation covers this order. Nothing is disclosed."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ class CodeToSend:
         return "CodeToSend(<redacted>)"
 
 
-CODE_RE = re.compile(r"\d{6}")
+CODE_RE = formats.VERIFICATION_CODE
 CLIENT_RE = re.compile(r"[0-9A-Za-z_-]{1,%d}" % CLIENT_LEN)
 
 

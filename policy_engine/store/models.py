@@ -30,10 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .. import formats
 from .types import Money, UTCDateTime
 
 #: column sizes, also enforced by the import schema and the service's input checks
-EMAIL_LEN = 254
+EMAIL_LEN = formats.EMAIL_LEN
 ORDER_NUMBER_LEN = 9
 SKU_LEN = 32
 SERIAL_LEN = 16
@@ -131,7 +132,7 @@ class OrderLineRow(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "line_no", name="uq_order_lines_order_line_no"),
         CheckConstraint("quantity > 0", name="ck_order_lines_quantity"),
-        CheckConstraint("extended_warranty_years BETWEEN 0 AND 3", name="ck_order_lines_ext_warranty"),
+        CheckConstraint(formats.extended_warranty_check(), name="ck_order_lines_ext_warranty")  # WAR-21, see formats,
     )
 
 
@@ -193,7 +194,7 @@ class WarrantyClaimRow(Base):
     line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(SHORT_LEN), default="open")  # open | closed
     serial_number: Mapped[str | None] = mapped_column(String(SERIAL_LEN), nullable=True)
-    defect: Mapped[str] = mapped_column(String(500))
+    defect: Mapped[str] = mapped_column(String(formats.TEXT_MAX_CHARS))
     cause: Mapped[str | None] = mapped_column(String(SHORT_LEN), nullable=True)
     outcome: Mapped[str] = mapped_column(String(SHORT_LEN))
     claim_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)  # WAR-10
