@@ -17,7 +17,6 @@ import os
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from functools import lru_cache
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -33,7 +32,16 @@ from .formats import SHORT_TEXT_MAX_CHARS, TEXT_MAX_CHARS
 from .facts import LedgerEntry, Order, OrderStatus, RefundRecord
 from .errors import InvalidRequest, NotVerified
 from .policy import DEFAULT_POLICY_PATH, Policy, load_policy
-from .refunds import INSPECTION_FINDINGS, decide_refund_status
+from .refunds import (
+    AWAITING_ITEM,
+    check_inspection,
+    decide_refund_status,
+    inspection_changes,
+    inspection_record,
+    issue_changes,
+    issue_record,
+    refunded_so_far,
+)
 from .returns import ReturnRequest, decide_return
 from .store.db import make_engine, make_session_factory, unit_of_work
 from .mail import MailError, Mailer, code_message, mailer_from_env
@@ -425,7 +433,7 @@ class SupportService:
             if decision.outcome is Outcome.APPROVED:  # RET-6 / REF-1: the refund waits for the item
                 session.execute(_insert(RefundRow.__table__), dict(
                     order_id=order.id, return_case_id=case.id, amount=decision.values["refund_amount"],
-                    payment_method=order.payment_method, status="awaiting_item", created_at=now))
+                    payment_method=order.payment_method, status=AWAITING_ITEM, created_at=now))
             return decision
 
         return self._write_case(
@@ -586,12 +594,7 @@ class SupportService:
         damage at the buyer's risk, RET-12 personal item).  Answers the refund status decision with
         ``values["repeated"]``; the same inspection again changes nothing (``repeated=True``), a different one is
         refused.  ``line_id`` picks the refund when several of the order's returns await inspection."""
-        if not isinstance(passed, bool):
-            raise InvalidRequest(f"passed must be true or false, got {passed!r}")
-        if finding is not None and finding not in INSPECTION_FINDINGS:
-            raise InvalidRequest(f"finding must be one of {sorted(INSPECTION_FINDINGS)}, got {finding!r}")
-        if passed and finding is not None:
-            raise InvalidRequest(f"a passed inspection has no finding (got {finding!r}): a finding refuses the refund")
+        check_inspection(passed, finding)
         number = _staff_order_number(order_number)
         line_id = _optional_line_id(line_id)
         inputs = {"operation": "record_inspection", "order_number": number, "passed": passed, "finding": finding,
@@ -601,26 +604,11 @@ class SupportService:
             session = uow.session
             order = _staff_order(session, number)
             refunds = _order_refunds(session, order, line_id)
-            pending = [r for r in refunds if r.inspected_at is None and r.issued_at is None]
-            if len(pending) > 1:
-                raise InvalidRequest(f"{len(pending)} refunds of order {number} await inspection: give line_id")
-            if not pending:
-                done = [r for r in refunds if r.inspected_at is not None]
-                if not done:
-                    raise InvalidRequest(f"order {number} has no refund awaiting inspection")
-                latest = done[-1]
-                if (latest.inspection_passed, latest.inspection_finding) != (passed, finding):
-                    raise InvalidRequest(
-                        f"the inspection of order {number} is already recorded (passed={latest.inspection_passed}, "
-                        f"finding={latest.inspection_finding!r}); it is not changed here")
-                return _with_values(self._refund_status(order, latest, now), repeated=True)
-            refund = pending[0]
-            if refund.item_received_at is None:
-                refund.item_received_at = now
-            refund.inspected_at = now
-            refund.inspection_passed = passed
-            refund.inspection_finding = finding
-            refund.status = "inspected" if passed else "rejected"
+            refund, repeated = inspection_record(refunds, passed, finding, number)
+            if repeated:
+                return _with_values(self._refund_status(order, refund, now), repeated=True)
+            for column, value in inspection_changes(refund, passed, finding, now).items():
+                setattr(refund, column, value)
             decision = _with_values(self._refund_status(order, refund, now), repeated=False, refund_id=refund.id)
             self._audit(session, decision, conversation_id=STAFF_CONVERSATION, order_number=number, inputs=inputs,
                         now=now)
@@ -645,25 +633,12 @@ class SupportService:
             session = uow.session
             order = _staff_order(session, number)
             refunds = _order_refunds(session, order, line_id)
-            open_refunds = [r for r in refunds if r.issued_at is None and r.status != "rejected"]
-            if len(open_refunds) > 1:
-                raise InvalidRequest(f"{len(open_refunds)} refunds of order {number} are not issued yet: give line_id")
-            if not open_refunds:
-                issued = [r for r in refunds if r.issued_at is not None]
-                if issued:  # REF-4: answered from the record, nothing is paid or reversed again
-                    latest = issued[-1]
-                    return _with_values(self._refund_status(order, latest, now), repeated=True,
-                                        credits_reversed=_reversed_for(session, order, latest))
-                if refunds:
-                    raise InvalidRequest(f"the refund of order {number} failed inspection "
-                                         f"({refunds[-1].inspection_finding or 'no finding'}): nothing to issue (REF-1)")
-                raise InvalidRequest(f"order {number} has no refund record")
-            refund = open_refunds[0]
-            if refund.item_received_at is None or refund.inspected_at is None or refund.inspection_passed is not True:
-                stage = "the item has not arrived" if refund.item_received_at is None else "inspection is pending"
-                raise InvalidRequest(f"the refund of order {number} cannot be issued yet: {stage} (REF-1)")
-            refund.issued_at = now
-            refund.status = "issued"
+            refund, repeated = issue_record(refunds, number)
+            if repeated:  # REF-4: answered from the record, nothing is paid or reversed again
+                return _with_values(self._refund_status(order, refund, now), repeated=True,
+                                    credits_reversed=_reversed_for(session, order, refund))
+            for column, value in issue_changes(now).items():
+                setattr(refund, column, value)
             decision = self._refund_status(order, refund, now)
             points, reasons = self._reverse_refunded_credits(session, order, refund, refunds, now)
             decision = replace(decision, reasons=(*decision.reasons, *reasons))
@@ -680,7 +655,7 @@ class SupportService:
                                   refunds: list[RefundRow], now: datetime) -> tuple[int, tuple]:
         """CRD-11 for an issued return refund: a ledger ``reversal`` of the credits the refunded lines earned."""
         facts = order_fact(order)
-        refunded = sum((r.amount for r in refunds if r.issued_at is not None), Decimal("0"))
+        refunded = refunded_so_far(refunds)
         whole_order = refunded >= qualifying_amount(facts)
         ledger = [ledger_fact(r, r.order.order_number if r.order else None)
                   for r in ledger_for_customer(session, order.customer_id)]

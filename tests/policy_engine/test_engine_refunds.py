@@ -1,10 +1,23 @@
-"""Refund status: REF-1..4 and the inspection findings (RET-6, RET-8, RET-9, RET-12)."""
+"""Refund status: REF-1..4 and the inspection findings (RET-6, RET-8, RET-9, RET-12); the refund record's transitions."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 
 from policy_engine import InvalidRequest, OrderStatus, Outcome, decide_refund_status
-from policy_engine.refunds import INSPECTION_FINDINGS, REASON_CODES
+from policy_engine.refunds import (
+    INSPECTION_FINDINGS,
+    REASON_CODES,
+    check_inspection,
+    inspection_changes,
+    inspection_record,
+    issue_changes,
+    issue_record,
+    refunded_so_far,
+)
 
 
 def test_no_refund_record_means_nothing_in_progress_REF_1(policy, make_order, at):
@@ -86,3 +99,71 @@ def test_inspection_failed_cites_the_finding_RET_8_RET_9_RET_12(policy, make_ord
 def test_refund_for_another_order_is_an_error(policy, make_order, make_refund, at):
     with pytest.raises(InvalidRequest):
         decide_refund_status(make_order(), make_refund(order_number="AK7654321"), policy, at("2024-03-11 10:00"))
+
+
+# ------------------------------------------------------------------------ the refund record's transitions (pure)
+
+_NOW = datetime(2024, 3, 10, 10, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class _Record:
+    amount: Decimal = Decimal("10.00")
+    status: str = "awaiting_item"
+    item_received_at: datetime | None = None
+    inspected_at: datetime | None = None
+    inspection_passed: bool | None = None
+    inspection_finding: str | None = None
+    issued_at: datetime | None = None
+
+
+def _apply(record, changes):
+    for column, value in changes.items():
+        setattr(record, column, value)
+    return record
+
+
+def test_inspection_moves_awaiting_to_inspected_or_rejected_RET_6():
+    passed = _apply(_Record(), inspection_changes(_Record(), True, None, _NOW))
+    assert (passed.status, passed.inspected_at, passed.item_received_at) == ("inspected", _NOW, _NOW)
+    failed = _apply(_Record(), inspection_changes(_Record(), False, "altered_label", _NOW))
+    assert (failed.status, failed.inspection_passed, failed.inspection_finding) == ("rejected", False, "altered_label")
+    arrived = _Record(item_received_at=datetime(2024, 3, 1, tzinfo=timezone.utc))
+    assert "item_received_at" not in inspection_changes(arrived, True, None, _NOW)
+
+
+def test_inspection_arguments_are_checked():
+    for passed, finding in ((None, None), (True, "altered_label"), (False, "unheard_of")):
+        with pytest.raises(InvalidRequest):
+            check_inspection(passed, finding)
+    check_inspection(False, None)
+
+
+def test_inspection_record_picks_the_pending_one_or_answers_a_repeat():
+    pending = _Record()
+    assert inspection_record([pending], True, None, "AK1000001") == (pending, False)
+    done = _apply(_Record(), inspection_changes(_Record(), True, None, _NOW))
+    assert inspection_record([done], True, None, "AK1000001") == (done, True)
+    with pytest.raises(InvalidRequest, match="already recorded"):
+        inspection_record([done], False, "damaged", "AK1000001")
+    with pytest.raises(InvalidRequest, match="give line_id"):
+        inspection_record([_Record(), _Record()], True, None, "AK1000001")
+    with pytest.raises(InvalidRequest, match="no refund awaiting inspection"):
+        inspection_record([], True, None, "AK1000001")
+
+
+def test_a_refund_is_issued_only_after_a_passed_inspection_REF_1_and_once_REF_4():
+    with pytest.raises(InvalidRequest, match="the item has not arrived"):
+        issue_record([_Record()], "AK1000001")
+    with pytest.raises(InvalidRequest, match="inspection is pending"):
+        issue_record([_Record(item_received_at=_NOW)], "AK1000001")
+    rejected = _apply(_Record(), inspection_changes(_Record(), False, "empty_package", _NOW))
+    with pytest.raises(InvalidRequest, match=r"failed inspection \(empty_package\).*REF-1"):
+        issue_record([rejected], "AK1000001")
+    with pytest.raises(InvalidRequest, match="no refund record"):
+        issue_record([], "AK1000001")
+    inspected = _apply(_Record(), inspection_changes(_Record(), True, None, _NOW))
+    assert issue_record([inspected], "AK1000001") == (inspected, False)
+    _apply(inspected, issue_changes(_NOW))
+    assert inspected.status == "issued" and issue_record([inspected], "AK1000001") == (inspected, True)
+    assert refunded_so_far([inspected, _Record(amount=Decimal("5"))]) == Decimal("10.00")
