@@ -1,11 +1,12 @@
 """Cancelling an order (CAN-1..3), with the refund (REF-2) and credits reversal (CRD-11) next steps."""
 from __future__ import annotations
 
+from functools import partial
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .credits import earned_points
-from .decision import Decision, NextStep, Outcome, Reason
+from .decision import Decision, NextStep, Outcome, Reason, make_decision
 from .facts import Order, OrderStatus
 from .policy import Policy
 
@@ -22,8 +23,7 @@ REASON_CODES = (
 SHIPPED_STATUSES = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
-def _decision(outcome: Outcome, reasons, policy: Policy, **kw) -> Decision:
-    return Decision(topic=TOPIC, outcome=outcome, reasons=tuple(reasons), policy_version=policy.version, **kw)
+_decision = partial(make_decision, TOPIC)
 
 
 def self_cancel_deadline(order: Order, policy: Policy) -> datetime:

@@ -9,13 +9,14 @@ the start of day D + ``unlock_days`` ("day 30 unlocks") and expire at the start 
 """
 from __future__ import annotations
 
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Iterable
 
 from .calendar import add_months
-from .decision import Decision, NextStep, Outcome, Reason
+from .decision import Decision, NextStep, Outcome, Reason, make_decision
 from .facts import WEB_STORE, Customer, LedgerEntry, LedgerKind, Order, OrderStatus
 from .errors import InvalidRequest
 from .policy import Policy
@@ -77,8 +78,7 @@ EARNING_KINDS = frozenset({LedgerKind.SIGNUP, LedgerKind.PROFILE, LedgerKind.PUR
 SPENDING_KINDS = frozenset({LedgerKind.REVERSAL, LedgerKind.REDEMPTION, LedgerKind.EXPIRY})
 
 
-def _decision(outcome: Outcome, reasons, policy: Policy, **kw) -> Decision:
-    return Decision(topic=TOPIC, outcome=outcome, reasons=tuple(reasons), policy_version=policy.version, **kw)
+_decision = partial(make_decision, TOPIC)
 
 
 # --------------------------------------------------------------------------------------------- dates and amounts

@@ -163,3 +163,9 @@ def unique_clauses(decisions: Iterable[Decision]) -> tuple[str, ...]:
         for c in d.clauses:
             seen.setdefault(c, None)
     return tuple(seen)
+
+
+def make_decision(topic: str, outcome: Outcome, reasons: Iterable["Reason"], policy: Any, **kw: Any) -> "Decision":
+    """A ``topic`` decision taken under ``policy`` (its version is recorded).  Each topic module binds its topic once:
+    ``_decision = partial(make_decision, TOPIC)``."""
+    return Decision(topic=topic, outcome=outcome, reasons=tuple(reasons), policy_version=policy.version, **kw)

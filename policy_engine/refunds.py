@@ -11,12 +11,13 @@ timezone), skipping weekends and the policy's holidays: inspected on a Friday ->
 """
 from __future__ import annotations
 
+from functools import partial
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, Sequence, TypeVar
 
 from .calendar import business_day_range
-from .decision import Decision, NextStep, Outcome, Reason
+from .decision import Decision, NextStep, Outcome, Reason, make_decision
 from .facts import Order, OrderStatus, RefundRecord
 from .errors import InvalidRequest
 from .policy import Policy
@@ -53,8 +54,7 @@ REJECTED = "rejected"
 ISSUED = "issued"
 
 
-def _decision(outcome: Outcome, reasons, policy: Policy, **kw) -> Decision:
-    return Decision(topic=TOPIC, outcome=outcome, reasons=tuple(reasons), policy_version=policy.version, **kw)
+_decision = partial(make_decision, TOPIC)
 
 
 def expected_refund_dates(inspected_at: datetime, policy: Policy):

@@ -1,13 +1,14 @@
 """Returns (RET-1..12), with the refund next steps (REF-1..3) and the credits reversal note (CRD-11)."""
 from __future__ import annotations
 
+from functools import partial
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from .calendar import add_business_days, business_day_range
 from .credits import earned_points
-from .decision import Decision, NextStep, Outcome, Reason
+from .decision import Decision, NextStep, Outcome, Reason, make_decision
 from .facts import WEB_STORE, Campaign, Order, OrderLine, OrderStatus
 from .errors import InvalidRequest
 from .policy import Policy, normalise_channel
@@ -53,8 +54,7 @@ REASON_CODES = (
 )
 
 
-def _decision(outcome: Outcome, reasons, policy: Policy, **kw) -> Decision:
-    return Decision(topic=TOPIC, outcome=outcome, reasons=tuple(reasons), policy_version=policy.version, **kw)
+_decision = partial(make_decision, TOPIC)
 
 
 def validate_return_request(order: Order, request: ReturnRequest) -> OrderLine:

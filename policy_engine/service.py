@@ -31,7 +31,7 @@ from .decision import Decision, Outcome, to_jsonable
 from .formats import SHORT_TEXT_MAX_CHARS, TEXT_MAX_CHARS
 from .facts import LedgerEntry, Order, OrderStatus, RefundRecord
 from .errors import InvalidRequest, NotVerified
-from .policy import DEFAULT_POLICY_PATH, Policy, load_policy
+from .policy import DEFAULT_POLICY_PATH, Policy, load_policy, policy_figures
 from .refunds import (
     AWAITING_ITEM,
     check_inspection,
@@ -671,42 +671,8 @@ class SupportService:
     # ------------------------------------------------------------------------------------------------ no auth
 
     def policy_values(self) -> dict[str, str]:
-        """Figures the FAQ answers quote, as strings (template variables)."""
-        p = self.policy
-        months = p.warranty.category_months
-        values: dict[str, Any] = {
-            "policy_version": p.version,
-            "return_window_days": p.returns.return_window_days,
-            "bulk_threshold_units": p.returns.bulk_threshold_units,
-            "redeemed_damage_report_days": p.returns.redeemed_damage_report_days,
-            "self_cancel_minutes": p.cancellation.self_cancel_minutes,
-            "refund_business_days_min": p.refunds.processing_business_days_min,
-            "refund_business_days_max": p.refunds.processing_business_days_max,
-            "warranty_default_months": p.warranty.default_months,
-            "warranty_months_power_station": months.get("power_station", p.warranty.default_months),
-            "warranty_months_charger": months.get("charger", p.warranty.default_months),
-            "warranty_months_power_bank": months.get("power_bank", p.warranty.default_months),
-            "extended_warranty_max_years": p.warranty.extended_warranty_max_years,
-            "claim_window_days": p.warranty.claim_window_days,
-            "non_quality_report_days": p.warranty.non_quality_report_days,
-            "replacement_warranty_days": p.warranty.replacement_warranty_days,
-            "smart_help_center_url": p.warranty.smart_help_center_url,
-            "signup_reward": p.credits.signup_reward,
-            "profile_reward": p.credits.profile_reward,
-            "earn_points_per_currency_unit": p.credits.earn_points_per_currency_unit,
-            "credits_unlock_days": p.credits.unlock_days,
-            "credits_expiry_days": p.credits.expiry_days,
-            "minimum_age_eu": p.credits.minimum_age_for("EU"),
-            "minimum_age_us": p.credits.minimum_age_for("US"),
-            "support_email": p.contacts.email,
-            "support_phone_us": p.contacts.phone_us,
-            "phone_open": p.contacts.phone_hours.to_dict()["open"],
-            "phone_close": p.contacts.phone_hours.to_dict()["close"],
-            "chat_open": p.contacts.live_chat_hours.to_dict()["open"],
-            "chat_close": p.contacts.live_chat_hours.to_dict()["close"],
-            "hours_timezone": p.contacts.hours_timezone,
-        }
-        return {k: str(v) for k, v in values.items()}
+        """Figures the FAQ answers quote, as strings (template variables): ``policy.policy_figures``."""
+        return policy_figures(self.policy)
 
     def contacts(self) -> Decision:
         """CON-1, for handoff."""

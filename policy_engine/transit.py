@@ -1,10 +1,11 @@
 """Parcels lost, damaged or delayed in transit: Worry-Free Purchase insurance (INS-1, INS-2, REF-4)."""
 from __future__ import annotations
 
+from functools import partial
 from dataclasses import dataclass
 from datetime import datetime
 
-from .decision import Decision, NextStep, Outcome, Reason
+from .decision import Decision, NextStep, Outcome, Reason, make_decision
 from .facts import Order, OrderStatus
 from .errors import InvalidRequest
 from .policy import Policy
@@ -31,8 +32,7 @@ class TransitRequest:
     already_compensated: bool = False    # REF-4: a refund or reshipment was already made for this parcel
 
 
-def _decision(outcome: Outcome, reasons, policy: Policy, **kw) -> Decision:
-    return Decision(topic=TOPIC, outcome=outcome, reasons=tuple(reasons), policy_version=policy.version, **kw)
+_decision = partial(make_decision, TOPIC)
 
 
 def decide_transit(order: Order, request: TransitRequest, policy: Policy, now: datetime) -> Decision:

@@ -1,6 +1,7 @@
 """Warranty claims (WAR-1..22)."""
 from __future__ import annotations
 
+from functools import partial
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -8,7 +9,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from . import formats
 from .calendar import add_months
-from .decision import Decision, NextStep, Outcome, Reason
+from .decision import Decision, NextStep, Outcome, Reason, make_decision
 from .facts import WEB_STORE, Order, OrderLine, Product
 from .errors import InvalidRequest
 from .policy import Policy, normalise_channel
@@ -123,8 +124,7 @@ def normalise_country(country: str | None) -> str | None:
     return _COUNTRY_ALIASES.get(key, key)
 
 
-def _decision(outcome: Outcome, reasons, policy: Policy, **kw) -> Decision:
-    return Decision(topic=TOPIC, outcome=outcome, reasons=tuple(reasons), policy_version=policy.version, **kw)
+_decision = partial(make_decision, TOPIC)
 
 
 # ------------------------------------------------------------------------------------------------ figures

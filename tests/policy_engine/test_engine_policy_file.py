@@ -154,3 +154,14 @@ def test_policy_figures_are_strings(policy):
     assert figures["return_window_days"] == "30"
     assert figures["minimum_age_eu"] == "13" and figures["minimum_age_us"] == "14"
     assert all(isinstance(v, str) for v in figures.values())
+
+
+def test_policy_figures_carry_every_faq_template_variable(policy):
+    """One source for the FAQ's figures: every FAQ response's variables are keys of ``policy_figures``."""
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    figures = policy_figures(policy)
+    for name, variants in domain["responses"].items():
+        if "/" not in name:
+            continue
+        for variant in variants:
+            assert set(re.findall(r"{(\w+)}", variant.get("text", ""))) <= set(figures), name
