@@ -419,7 +419,7 @@ def rasa_run_argv(settings: Settings) -> list[str]:
     return [
         str(RASA_BIN), "run",
         "--enable-api", f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
-        "--cors", *settings.origins,
+        *(["--cors"] + list(settings.origins)),  # never "*"
         "--interface", settings.host, "--port", str(settings.rasa_port),
         "--model", str(settings.models),
         "--endpoints", str(ROOT / "endpoints.yml"),
