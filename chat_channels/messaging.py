@@ -266,7 +266,11 @@ def channel_off() -> HTTPResponse:
 class MessagingChannel(InputChannel):
     """The shared half of a messaging channel: guard checks, background turns, de-duplication, replies."""
 
-    platform = "messaging"  # shown in logs
+    platform = "messaging"  # the channel's name: its webhook path (/webhooks/<platform>/) and its logs
+
+    @classmethod
+    def name(cls) -> Text:
+        return cls.platform
 
     def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard],
                  dedup: Optional[Deduplicator] = None) -> None:

@@ -135,10 +135,6 @@ class WhatsAppInput(MetaChannel):
     names = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")
     secret_name, verify_name, token_name = "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN"
 
-    @classmethod
-    def name(cls) -> Text:
-        return "whatsapp"
-
     def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
         super().__init__(config, guard, dedup)
         if config is not None:
@@ -208,10 +204,6 @@ class MessengerInput(MetaChannel):
     names = ("MESSENGER_PAGE_ACCESS_TOKEN", "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN")
     secret_name, verify_name = "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"
     token_name = "MESSENGER_PAGE_ACCESS_TOKEN"
-
-    @classmethod
-    def name(cls) -> Text:
-        return "messenger"
 
     def parse(self, body: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
         if body.get("object") != "page":

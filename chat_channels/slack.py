@@ -69,10 +69,6 @@ class SlackInput(MessagingChannel):
     platform = "slack"
 
     @classmethod
-    def name(cls) -> Text:
-        return "slack"
-
-    @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         cls._install_logging()
         config = channel_config("Slack", ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"))

@@ -50,10 +50,6 @@ class TelegramInput(MessagingChannel):
     platform = "telegram"
 
     @classmethod
-    def name(cls) -> Text:
-        return "telegram"
-
-    @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         cls._install_logging()
         config = channel_config("Telegram", ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"))

@@ -67,10 +67,6 @@ class TwilioWhatsAppInput(MessagingChannel):
     platform = "twilio_whatsapp"
 
     @classmethod
-    def name(cls) -> Text:
-        return "twilio_whatsapp"
-
-    @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         cls._install_logging()
         config = channel_config("Twilio WhatsApp", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",

@@ -156,7 +156,7 @@ class BareRasa:
         self._log = open(log_path, "w", encoding="utf-8")
         self.process = subprocess.Popen(
             # --enable-api: without it and without a model, `rasa run` gives up at once
-            [str(root / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api", "--auth-token", env["RASA_API_TOKEN"],
+            [str(root / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api", f"--auth-token={env['RASA_API_TOKEN']}",
              "--interface", "127.0.0.1", "--port", str(port),
              "--model", str(empty), "--credentials", str(root / "credentials.yml"),
              "--endpoints", str(root / "endpoints.yml")],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 from channel_support import BareRasa
-from conftest import ROOT, TELEGRAM_SECRET, channel_env
+from channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
 
 import botstack
 

@@ -21,7 +21,7 @@ import time
 import pytest
 import requests
 import yaml
-from conftest import (CLIENT_HASH_KEY, MESSENGER_APP_SECRET, MESSENGER_TOKEN, MESSENGER_VERIFY_TOKEN, ROOT,
+from channel_credentials import (CLIENT_HASH_KEY, MESSENGER_APP_SECRET, MESSENGER_TOKEN, MESSENGER_VERIFY_TOKEN, ROOT,
                       WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN, WHATSAPP_VERIFY_TOKEN)
 from dialogue_client import Customer, asked
 

@@ -11,7 +11,7 @@ import itertools
 import pytest
 import requests
 from channel_support import BareRasa
-from conftest import ROOT, TELEGRAM_SECRET, channel_env
+from channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
 from test_channels_config import environment
 
 import botstack

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 import yaml
-from conftest import CLIENT_HASH_KEY, ROOT, SLACK_SIGNING_SECRET, SLACK_TOKEN
+from channel_credentials import CLIENT_HASH_KEY, ROOT, SLACK_SIGNING_SECRET, SLACK_TOKEN
 from dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

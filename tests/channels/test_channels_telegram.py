@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 import yaml
-from conftest import CLIENT_HASH_KEY, ROOT, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from channel_credentials import CLIENT_HASH_KEY, ROOT, TELEGRAM_SECRET, TELEGRAM_TOKEN
 from dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 import yaml
-from conftest import (CLIENT_HASH_KEY, ROOT, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL,
+from channel_credentials import (CLIENT_HASH_KEY, ROOT, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL,
                       TWILIO_WHATSAPP_NUMBER)
 from dialogue_client import Customer, asked
 
