@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from policy_engine import formats
+from policy_engine.core import formats
 
 from .identity import CODE_SLOT, IdentityState, awaiting_code, is_verified, verify_identity
 from .replies import BackendUnavailable, call_service, reset_topic_events
@@ -34,7 +34,7 @@ from .service import get_service
 MAX_FAILURES = 3
 IDENTITY_ASK_ORDER = ("order_number", "email")
 
-# the formats live in policy_engine/formats.py (the "in text" forms: an identifier inside a customer's sentence)
+# the formats live in policy_engine/core/formats.py (the "in text" forms: an identifier inside a customer's sentence)
 ORDER_NUMBER_RE = formats.ORDER_NUMBER_IN_TEXT
 EMAIL_RE = formats.EMAIL_IN_TEXT
 VERIFICATION_CODE_RE = formats.VERIFICATION_CODE_IN_TEXT

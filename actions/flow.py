@@ -18,7 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from policy_engine.decision import Outcome
+from policy_engine.core.decision import Outcome
 
 from .identity import is_verified
 from .replies import (

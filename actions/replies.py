@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from policy_engine.errors import NotVerified
+from policy_engine.core.errors import NotVerified
 
 logger = logging.getLogger(__name__)
 

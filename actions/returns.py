@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from policy_engine.returns import CONDITIONS, ReturnRequest
+from policy_engine.core.returns import CONDITIONS, ReturnRequest
 
 from .base import SupportFormValidation, as_bool, choose
 from .flow import CommitAction, PreviewAction, slot_int

@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from policy_engine.transit import PROBLEMS, TransitRequest
+from policy_engine.core.transit import PROBLEMS, TransitRequest
 
 from .base import SupportFormValidation, choose
 from .flow import CommitAction

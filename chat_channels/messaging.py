@@ -26,7 +26,7 @@ verification, the parsing of the platform's update and the rendering of the bot'
    ``{"client": guard.client_key("<platform>:<user id>")}`` only.
 6. **Rendering.** ``Collector`` gathers a turn's messages (text, buttons, images, custom payloads); each channel
    renders them natively (``render``, standard library only, so that the rendering is unit-tested without Rasa).
-   ``render.decision_summary`` turns the ``{"decision": {...}}`` payload (policy_engine/decision.py,
+   ``render.decision_summary`` turns the ``{"decision": {...}}`` payload (policy_engine/core/decision.py,
    ``widget_payload``) into one short line with the case number; ``split_text`` cuts long texts at the platform's
    limit (paragraph, then line, then word boundaries).
 7. **Attachments.** The upload storage does not exist yet (issue 15): a photo, file, voice note or video gets

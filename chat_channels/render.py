@@ -13,7 +13,7 @@ Slack            ``slack``       an ``actions`` block of buttons (label 75 chars
 Twilio WhatsApp  ``twilio``      a numbered list ("Reply with a number."), numbered over the turn   1600
 ===============  ==============  =================================================================  ===============
 
-A ``{"decision": {...}}`` payload (``policy_engine.decision.Decision.widget_payload``) becomes one line,
+A ``{"decision": {...}}`` payload (``policy_engine.core.decision.Decision.widget_payload``) becomes one line,
 ``decision_summary``: "Case RET-000123: return approved (policy RET-1, RET-6)". Other custom payloads are not shown.
 Texts are cut at a blank line, else a line break, else a space, else anywhere (``split_text``); button labels longer
 than the platform allows are shortened with an ellipsis (``clip``); the payload a button sends back is never cut.

@@ -4,9 +4,9 @@ Every ``decide_*`` function takes facts, the ``Policy`` and the current time (``
 a ``Decision``; none reads the clock, the database or the environment.  Bad facts raise ``InvalidRequest``; a bad
 policy file raises ``PolicyError``.
 """
-from .cancellation import decide_cancellation
-from .contacts import contact_info
-from .credits import (
+from .core.cancellation import decide_cancellation
+from .core.contacts import contact_info
+from .core.credits import (
     CreditsSummary,
     credits_faq,
     credits_for_order,
@@ -18,8 +18,8 @@ from .credits import (
     summarise_ledger,
     validate_ledger_entry,
 )
-from .decision import Decision, NextStep, Outcome, Reason
-from .facts import (
+from .core.decision import Decision, NextStep, Outcome, Reason
+from .core.facts import (
     WEB_STORE,
     Campaign,
     Customer,
@@ -31,12 +31,12 @@ from .facts import (
     Product,
     RefundRecord,
 )
-from .errors import InvalidRequest, PolicyError
-from .policy import Policy, load_policy, normalise_channel, policy_figures
-from .refunds import decide_refund_status
-from .returns import ReturnRequest, decide_return, decide_return_requirements
-from .transit import TransitRequest, decide_transit
-from .warranty import ProofOfPurchase, Purchase, WarrantyRequest, decide_warranty
+from .core.errors import InvalidRequest, PolicyError
+from .core.policy import Policy, load_policy, normalise_channel, policy_figures
+from .core.refunds import decide_refund_status
+from .core.returns import ReturnRequest, decide_return, decide_return_requirements
+from .core.transit import TransitRequest, decide_transit
+from .core.warranty import ProofOfPurchase, Purchase, WarrantyRequest, decide_warranty
 
 __all__ = [
     "Campaign", "CreditsSummary", "Customer", "Decision", "InvalidRequest", "LedgerEntry", "LedgerKind",

@@ -1,6 +1,6 @@
-"""``python -m policy_engine``: see ``policy_engine.cli``."""
+"""``python -m policy_engine``: see ``policy_engine.entrypoints.cli``."""
 import sys
 
-from .cli import main
+from .entrypoints.cli import main
 
 sys.exit(main())

@@ -257,7 +257,7 @@ class Settings:
                 "DATABASE_URL": self.database_url,
                 "SANIC_HOST": self.host,  # rasa-sdk binds to this interface
                 "CHAT_ALLOWED_ORIGINS": ",".join(self.origins),
-                # without SMTP_HOST the one-time codes are written here (policy_engine/mail.py)
+                # without SMTP_HOST the one-time codes are written here (policy_engine/store/mail.py)
                 "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(self.var_dir / "outbox"),
             }
         )

@@ -42,9 +42,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from .. import formats
-from ..errors import InvalidRequest, NotVerified  # NotVerified re-exported here (old import path)
-from ..policy import IdentityPolicy
+from ..core import formats
+from ..core.errors import InvalidRequest, NotVerified
+from ..core.policy import IdentityPolicy
 from .models import (
     CLIENT_LEN,
     CONVERSATION_LEN,
@@ -58,7 +58,7 @@ from .queries import order_for_grant
 
 logger = logging.getLogger(__name__)
 
-ORDER_NUMBER_RE = formats.ORDER_NUMBER  # the formats live in policy_engine/formats.py
+ORDER_NUMBER_RE = formats.ORDER_NUMBER  # the formats live in policy_engine/core/formats.py
 EMAIL_RE = formats.EMAIL
 _DUMMY_EMAIL = "nobody@invalid.example"
 

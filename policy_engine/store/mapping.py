@@ -1,11 +1,11 @@
-"""Rows -> the frozen facts of ``policy_engine.facts`` (and stored decision dicts -> ``Decision``)."""
+"""Rows -> the frozen facts of ``policy_engine.core.facts`` (and stored decision dicts -> ``Decision``)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from ..decision import Decision, NextStep, Outcome, Reason
-from ..facts import (
+from ..core.decision import Decision, NextStep, Outcome, Reason
+from ..core.facts import (
     Campaign,
     Customer,
     LedgerEntry,

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .. import formats
+from ..core import formats
 from .types import Money, UTCDateTime
 
 #: column sizes, also enforced by the import schema and the service's input checks

@@ -22,7 +22,7 @@ TOPIC_MODULES = ["returns", "cancellation", "refunds", "warranty", "transit", "c
 
 def reason_codes():
     for name in TOPIC_MODULES:
-        module = importlib.import_module(f"policy_engine.{name}")
+        module = importlib.import_module(f"policy_engine.core.{name}")
         for code in module.REASON_CODES:
             yield module.TOPIC, code
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from actions.cancellation import ActionPreviewCancellation, ValidateCancelForm
 from actions.returns import ValidateReturnForm
 from actions.service import reset_service, set_service
-from policy_engine.mail import SmtpMailer
+from policy_engine.store.mail import SmtpMailer
 from policy_engine.store import make_session_factory, unit_of_work
 from policy_engine.store.models import VerificationAttemptRow
 from tests.support.smtp import smtp_server  # noqa: F401 - the fixture

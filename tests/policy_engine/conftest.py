@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policy_engine.facts import (
+from policy_engine.core.facts import (
     Customer,
     LedgerEntry,
     LedgerKind,
@@ -25,7 +25,7 @@ from policy_engine.facts import (
     Product,
     RefundRecord,
 )
-from policy_engine.policy import Policy, load_policy
+from policy_engine.core.policy import Policy, load_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POLICY_FILE = REPO_ROOT / "policy" / "policy.yml"

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from policy_engine.calendar import add_business_days, add_months, business_day_range, is_business_day
-from policy_engine.policy import InvalidRequest
+from policy_engine.core.calendar import add_business_days, add_months, business_day_range, is_business_day
+from policy_engine.core.errors import InvalidRequest
 
 
 def test_friday_plus_one_business_day_is_monday_REF_3(policy):

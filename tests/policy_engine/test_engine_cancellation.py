@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from policy_engine import OrderStatus, Outcome, decide_cancellation
-from policy_engine.cancellation import REASON_CODES
+from policy_engine.core.cancellation import REASON_CODES
 
 
 def placed(make_order, **kw):

@@ -19,7 +19,7 @@ from policy_engine import (
     summarise_ledger,
     validate_ledger_entry,
 )
-from policy_engine.credits import FAQ_KEYS, REASON_CODES
+from policy_engine.core.credits import FAQ_KEYS, REASON_CODES
 
 P, S, PR = LedgerKind.PURCHASE, LedgerKind.SIGNUP, LedgerKind.PROFILE
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policy_engine.policy import PolicyError, load_policy, policy_figures, policy_from_mapping
+from policy_engine.core.errors import PolicyError
+from policy_engine.core.policy import load_policy, policy_figures, policy_from_mapping
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "policy" / "policy.yml"
 

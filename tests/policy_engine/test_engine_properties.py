@@ -34,9 +34,9 @@ from policy_engine import (
     decide_warranty,
     summarise_ledger,
 )
-from policy_engine.credits import FAQ_KEYS, credits_faq
-from policy_engine.returns import refund_amount_for
-from policy_engine.warranty import CAUSES, partial_refund_amount
+from policy_engine.core.credits import FAQ_KEYS, credits_faq
+from policy_engine.core.returns import refund_amount_for
+from policy_engine.core.warranty import CAUSES, partial_refund_amount
 
 TZ = ZoneInfo("America/Los_Angeles")
 START = datetime(2023, 7, 1, tzinfo=TZ)
@@ -52,7 +52,7 @@ money = st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2,
 
 @lru_cache(maxsize=1)
 def _policy():
-    from policy_engine.policy import load_policy
+    from policy_engine.core.policy import load_policy
 
     return load_policy()
 
@@ -224,12 +224,12 @@ def test_every_clause_cited_by_any_decision_exists_in_clauses_md(policy, clauses
     """Every clause a decision cites (reasons and next steps) is a clause ID in clauses.md; every reason code is
     declared in its module's REASON_CODES; every decision serialises.  Each decision function runs on its own, so a
     refusal (only for a documented reason) skips nothing else."""
-    import policy_engine.cancellation as can
-    import policy_engine.credits as crd
-    import policy_engine.refunds as ref
-    import policy_engine.returns as ret
-    import policy_engine.transit as ins
-    import policy_engine.warranty as war
+    import policy_engine.core.cancellation as can
+    import policy_engine.core.credits as crd
+    import policy_engine.core.refunds as ref
+    import policy_engine.core.returns as ret
+    import policy_engine.core.transit as ins
+    import policy_engine.core.warranty as war
 
     declared = {"return": ret.REASON_CODES, "cancellation": can.REASON_CODES, "refund": ref.REASON_CODES,
                 "warranty": war.REASON_CODES, "transit": ins.REASON_CODES, "credits": crd.REASON_CODES}

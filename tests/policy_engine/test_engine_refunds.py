@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from policy_engine import InvalidRequest, OrderStatus, Outcome, decide_refund_status
-from policy_engine.refunds import (
+from policy_engine.core.refunds import (
     INSPECTION_FINDINGS,
     REASON_CODES,
     check_inspection,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from policy_engine import Campaign, InvalidRequest, OrderStatus, Outcome, ReturnRequest, decide_return
-from policy_engine.returns import REASON_CODES, decide_return_requirements, refund_amount_for
+from policy_engine.core.returns import REASON_CODES, decide_return_requirements, refund_amount_for
 
 
 def req(**kw) -> ReturnRequest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from policy_engine import InvalidRequest, OrderStatus, Outcome, TransitRequest, decide_transit
-from policy_engine.transit import REASON_CODES
+from policy_engine.core.transit import REASON_CODES
 
 
 @pytest.mark.parametrize("problem,status", [("lost", OrderStatus.SHIPPED), ("delayed", OrderStatus.SHIPPED),

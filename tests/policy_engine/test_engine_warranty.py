@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from policy_engine import InvalidRequest, Outcome, ProofOfPurchase, Purchase, WarrantyRequest, decide_warranty
-from policy_engine.warranty import (
+from policy_engine.core.warranty import (
     REASON_CODES,
     claim_deadline,
     partial_refund_amount,

@@ -26,7 +26,7 @@ TOKEN_HEADER = "X-Action-Token"
 RASA_VERSION = "3.6.21"
 DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
-#: demo customers (policy_engine/demo.py, dated from the moment ``load-demo`` runs)
+#: demo customers (policy_engine/store/demo.py, dated from the moment ``load-demo`` runs)
 OLIVIA = {"order_number": "AK1000001", "email": "olivia.fresh@example.com"}   # cancellable within the hour
 
 

@@ -4,9 +4,9 @@ from datetime import date, timedelta
 import pytest
 
 from policy_engine import Product, ReturnRequest, TransitRequest, WarrantyRequest
-from policy_engine.policy import InvalidRequest
+from policy_engine.core.errors import InvalidRequest
 from policy_engine.service import NotVerified
-from policy_engine.warranty import ProofOfPurchase, Purchase
+from policy_engine.core.warranty import ProofOfPurchase, Purchase
 from tests.support.store import row_counts
 
 ORDER, EMAIL = "AK1000003", "emma.twenty@example.com"
@@ -89,7 +89,7 @@ def test_reseller_purchase_with_receipt_is_decided_without_the_store(sqlite_serv
 def test_naive_clock_is_refused(sqlite_engine):
     from datetime import datetime
 
-    from policy_engine.policy import load_policy
+    from policy_engine.core.policy import load_policy
     from policy_engine.service import SupportService
     from policy_engine.store import make_session_factory
 

@@ -1,6 +1,6 @@
 """`python -m policy_engine`: JSON on stdout, errors on stderr with exit status 1, nothing half-written.
 
-Most tests call ``policy_engine.cli.main`` in-process (``cli`` fixture: same argv, environment, working directory
+Most tests call ``policy_engine.entrypoints.cli.main`` in-process (``cli`` fixture: same argv, environment, working directory
 and stdin, stdout/stderr captured, an exception escaping ``main`` fails the test); a subprocess adds only start-up
 time there.  The ``run`` tests keep real subprocesses for what only a process shows: the ``-m`` entry point, the exit
 status, stderr without a traceback, nothing printed to stdout on failure.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_engine.cli import main as cli_main
+from policy_engine.entrypoints.cli import main as cli_main
 from tests.support.store import build_demo
 
 ROOT = Path(__file__).resolve().parents[2]

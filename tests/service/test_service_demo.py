@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from policy_engine import Outcome, ReturnRequest, TransitRequest, WarrantyRequest
-from policy_engine.demo import DEMO_LOGINS, demo_document, load_demo
+from policy_engine.store.demo import DEMO_LOGINS, demo_document, load_demo
 from policy_engine.store import make_session_factory, unit_of_work
 from tests.support.store import row_counts
 

@@ -120,7 +120,7 @@ def test_no_secret_is_handed_out_or_stored(sqlite_service, sqlite_engine):
 
 
 def test_conversation_id_must_be_sane(sqlite_service):
-    from policy_engine.policy import InvalidRequest
+    from policy_engine.core.errors import InvalidRequest
 
     for bad in ("", None, "c" * 500):
         with pytest.raises(InvalidRequest):

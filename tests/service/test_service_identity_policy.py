@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policy_engine.policy import IdentityPolicy, PolicyError, load_policy
+from policy_engine.core.errors import PolicyError
+from policy_engine.core.policy import IdentityPolicy, load_policy
 from policy_engine.service import NotVerified, SupportService
 from policy_engine.store import make_session_factory
 from tests.support.smtp import RecordingMailer

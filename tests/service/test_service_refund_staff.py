@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from policy_engine import Outcome, ReturnRequest
-from policy_engine.policy import InvalidRequest
+from policy_engine.core.errors import InvalidRequest
 from policy_engine.service import STAFF_CONVERSATION
 from policy_engine.store import make_session_factory, unit_of_work
 from policy_engine.store.models import CreditLedgerRow, DecisionAuditRow, OrderRow, RefundRow

@@ -14,7 +14,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from policy_engine.mail import OutboxMailer, SmtpMailer, mailer_from_env
+from policy_engine.store.mail import OutboxMailer, SmtpMailer, mailer_from_env
 from policy_engine.service import NotVerified, SupportService
 from policy_engine.store import make_session_factory, unit_of_work
 from policy_engine.store.models import VerificationAttemptRow, VerificationCodeRow
@@ -199,7 +199,7 @@ def test_a_failed_delivery_changes_nothing_in_the_answer(sqlite_service, caplog)
         sender = "x@y.z"
 
         def send(self, message):
-            from policy_engine.mail import MailError
+            from policy_engine.store.mail import MailError
             raise MailError("down")
 
     _flood_order(sqlite_service)
@@ -222,8 +222,8 @@ def test_step_up_on_postgres_too(service, clock):
 def test_without_smtp_host_the_code_is_written_to_the_outbox_0600(tmp_path, caplog):
     mailer = mailer_from_env({"MAIL_OUTBOX_DIR": str(tmp_path / "outbox")})
     assert isinstance(mailer, OutboxMailer)
-    from policy_engine.mail import code_message
-    with caplog.at_level(logging.INFO, logger="policy_engine.mail"):
+    from policy_engine.store.mail import code_message
+    with caplog.at_level(logging.INFO, logger="policy_engine.store.mail"):
         mailer.send(code_message(mailer.sender, EMAIL, "123456", 10))
     [written] = list((tmp_path / "outbox").glob("*.eml"))
     assert written.stat().st_mode & 0o777 == 0o600
@@ -243,7 +243,7 @@ def test_smtp_settings_come_from_the_environment():
 
 
 def test_the_smtp_mailer_delivers_to_a_real_server(smtp_server):
-    from policy_engine.mail import code_message
+    from policy_engine.store.mail import code_message
     mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, sender="support@anker.test")
     mailer.send(code_message(mailer.sender, EMAIL, "654321", 10))
     assert smtp_server.code_for(EMAIL) == "654321"

@@ -81,8 +81,8 @@ def test_importing_the_package_creates_no_engine(tmp_path):
     import subprocess
     import sys
 
-    code = ("import policy_engine, policy_engine.service, policy_engine.store, policy_engine.cli, "
-            "policy_engine.demo; import os; print(os.path.exists('var'))")
+    code = ("import policy_engine, policy_engine.service, policy_engine.store, policy_engine.entrypoints.cli, "
+            "policy_engine.store.demo; import os; print(os.path.exists('var'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          env={"PYTHONPATH": str(__import__('pathlib').Path(__file__).resolve().parents[2])})
     assert out.returncode == 0, out.stderr

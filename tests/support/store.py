@@ -15,8 +15,8 @@ from typing import Callable, Iterator
 
 from sqlalchemy import Engine, func, select
 
-from policy_engine.demo import load_demo
-from policy_engine.policy import Policy, load_policy
+from policy_engine.store.demo import load_demo
+from policy_engine.core.policy import Policy, load_policy
 from policy_engine.service import SupportService
 from policy_engine.store import make_engine, make_session_factory, unit_of_work, upgrade
 from policy_engine.store.models import Base

@@ -1,5 +1,5 @@
 // Renders the decision payloads the bot attaches to its replies ({"custom": {"decision": {...}}}, see
-// policy_engine/decision.py Decision.widget_payload) as a list beside the chat: outcome, reason codes, clause IDs,
+// policy_engine/core/decision.py Decision.widget_payload) as a list beside the chat: outcome, reason codes, clause IDs,
 // case number, next steps with due dates, policy version. Plain DOM, no framework; text only (no innerHTML).
 (function () {
   "use strict";

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .errors import InvalidRequest, PolicyError  # defined in errors.py; re-exported here (old import path)
+from .errors import InvalidRequest, PolicyError
 
 __all__ = [
     "PolicyError",
@@ -43,7 +43,7 @@ __all__ = [
     "policy_figures",
 ]
 
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policy" / "policy.yml"
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "policy" / "policy.yml"
 
 #: weekday keys used in the policy file, Monday first (``date.weekday()`` order)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .store.importer import ImportSummary, import_data
+from .importer import ImportSummary, import_data
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from typing import Any, Mapping, Sequence
 import jsonschema
 from sqlalchemy.exc import SQLAlchemyError
 
-from .decision import to_jsonable
-from .facts import (
+from ..core.decision import to_jsonable
+from ..core.facts import (
     Campaign,
     LedgerEntry,
     LedgerKind,
@@ -35,20 +35,20 @@ from .facts import (
     Product,
     RefundRecord,
 )
-from .errors import InvalidRequest, PolicyError
-from .policy import DEFAULT_POLICY_PATH, Policy, load_policy
-from .returns import ReturnRequest
-from .service import decide_topic, utc_now
-from .store.db import make_engine, make_session_factory, unit_of_work
-from .store.identity import normalise_order_number
-from .store.importer import ImportRejected, _validator, import_data, parse_timestamp
-from .store.mapping import ledger_fact, order_fact, product_fact, refund_fact
-from .store.migrate import current_revision, head_revision, upgrade
-from .store.models import ProductRow
-from .store.types import to_money
-from .store.queries import ledger_for_customer, order_by_number, refunds_for_order
-from .transit import TransitRequest
-from .warranty import WarrantyRequest
+from ..core.errors import InvalidRequest, PolicyError
+from ..core.policy import DEFAULT_POLICY_PATH, Policy, load_policy
+from ..core.returns import ReturnRequest
+from ..service.support import decide_topic, utc_now
+from ..store.db import make_engine, make_session_factory, unit_of_work
+from ..store.identity import normalise_order_number
+from ..store.importer import ImportRejected, _validator, import_data, parse_timestamp
+from ..store.mapping import ledger_fact, order_fact, product_fact, refund_fact
+from ..store.migrate import current_revision, head_revision, upgrade
+from ..store.models import ProductRow
+from ..store.types import to_money
+from ..store.queries import ledger_for_customer, order_by_number, refunds_for_order
+from ..core.transit import TransitRequest
+from ..core.warranty import WarrantyRequest
 
 TOPICS = ("return", "cancellation", "refund", "warranty", "transit", "credits")
 MAX_STDIN_BYTES = 1_000_000
@@ -104,7 +104,7 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_load_demo(args) -> int:
-    from .demo import load_demo
+    from ..store.demo import load_demo
 
     now = _now(args.now)
     engine = _engine(args)
@@ -367,7 +367,7 @@ def _facts_from_db(args, raw_number: Any):
 
 
 def _staff_service(args, engine):
-    from .service import SupportService
+    from ..service.support import SupportService
 
     now = _now(args.now)
     return SupportService(make_session_factory(engine), _policy(args), lambda: now)
@@ -400,7 +400,7 @@ def cmd_refund_issued(args) -> int:
 
 def cmd_forget(args) -> int:
     """Issue 12, item 9: erase the customer's personal data and conversations; idempotent; counts as JSON."""
-    from .store.forget import ForgetError, forget_all, tracker_engine
+    from ..store.forget import ForgetError, forget_all, tracker_engine
 
     engine = _engine(args)
     tracker = None
@@ -469,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _findings():
-    from .refunds import INSPECTION_FINDINGS
+    from ..core.refunds import INSPECTION_FINDINGS
 
     return INSPECTION_FINDINGS
 

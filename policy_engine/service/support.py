@@ -8,7 +8,7 @@ in the store decide races: the loser of a concurrent duplicate gets the winner's
 Errors:
 * ``NotVerified``: this conversation holds no unexpired verification grant for the order (nothing is disclosed);
 * ``InvalidRequest``: request facts that cannot be decided; nothing is written.
-Both are defined in ``policy_engine/errors.py`` (and re-exported here).
+Both are defined in ``policy_engine/core/errors.py`` (and re-exported here).
 """
 from __future__ import annotations
 
@@ -24,15 +24,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .cancellation import decide_cancellation
-from .contacts import contact_info
-from .credits import credits_summary, decide_credits_reversal, qualifying_amount
-from .decision import Decision, Outcome, to_jsonable
-from .formats import SHORT_TEXT_MAX_CHARS, TEXT_MAX_CHARS
-from .facts import LedgerEntry, Order, OrderStatus, RefundRecord
-from .errors import InvalidRequest, NotVerified
-from .policy import DEFAULT_POLICY_PATH, Policy, load_policy, policy_figures
-from .refunds import (
+from ..core.cancellation import decide_cancellation
+from ..core.contacts import contact_info
+from ..core.credits import credits_summary, decide_credits_reversal, qualifying_amount
+from ..core.decision import Decision, Outcome, to_jsonable
+from ..core.formats import SHORT_TEXT_MAX_CHARS, TEXT_MAX_CHARS
+from ..core.facts import LedgerEntry, Order, OrderStatus, RefundRecord
+from ..core.errors import InvalidRequest, NotVerified
+from ..core.policy import DEFAULT_POLICY_PATH, Policy, load_policy, policy_figures
+from ..core.refunds import (
     AWAITING_ITEM,
     check_inspection,
     decide_refund_status,
@@ -42,10 +42,10 @@ from .refunds import (
     issue_record,
     refunded_so_far,
 )
-from .returns import ReturnRequest, decide_return
-from .store.db import make_engine, make_session_factory, unit_of_work
-from .mail import MailError, Mailer, code_message, mailer_from_env
-from .store.identity import (
+from ..core.returns import ReturnRequest, decide_return
+from ..store.db import make_engine, make_session_factory, unit_of_work
+from ..store.mail import MailError, Mailer, code_message, mailer_from_env
+from ..store.identity import (
     CodeToSend,
     Verification,
     authorise,
@@ -53,8 +53,8 @@ from .store.identity import (
     verify,
     verify_code,
 )
-from .store.mapping import decision_from_dict, ledger_fact, order_fact, refund_fact
-from .store.models import (
+from ..store.mapping import decision_from_dict, ledger_fact, order_fact, refund_fact
+from ..store.models import (
     CancellationRow,
     CreditLedgerRow,
     DecisionAuditRow,
@@ -65,9 +65,9 @@ from .store.models import (
     WarrantyClaimRow,
     case_id_for,
 )
-from .store.queries import ledger_for_customer, line_row, order_by_number, refunds_for_order
-from .transit import TransitRequest, decide_transit
-from .warranty import SERIAL_NUMBER, Purchase, WarrantyRequest, decide_warranty
+from ..store.queries import ledger_for_customer, line_row, order_by_number, refunds_for_order
+from ..core.transit import TransitRequest, decide_transit
+from ..core.warranty import SERIAL_NUMBER, Purchase, WarrantyRequest, decide_warranty
 
 __all__ = [
     "SupportService",

@@ -5,9 +5,7 @@
   service's input checks, the refund transitions in ``refunds.py``).
 * ``NotVerified`` (RET-4): this conversation holds no unexpired verification grant for the order; nothing is disclosed.
 
-The actions catch them by type (``actions/replies.py``).  The old import paths stay valid: ``policy_engine.policy``
-re-exports ``PolicyError`` and ``InvalidRequest``, ``policy_engine.store.identity`` and ``policy_engine.service``
-re-export ``NotVerified``.
+The actions catch them by type (``actions/replies.py``), imported from here or from ``policy_engine.service``.
 """
 from __future__ import annotations
 
