@@ -38,15 +38,16 @@ from ..core.facts import (
 from ..core.errors import InvalidRequest, PolicyError
 from ..core.policy import DEFAULT_POLICY_PATH, Policy, load_policy
 from ..core.returns import ReturnRequest
-from ..service.support import decide_topic, utc_now
+from ..core.topics import decide_topic
+from ..service.base import utc_now
 from ..store.db import make_engine, make_session_factory, unit_of_work
 from ..store.identity import normalise_order_number
-from ..store.importer import ImportRejected, _validator, import_data, parse_timestamp
+from ..store.importer import ImportRejected, import_data, schema_validator, parse_timestamp
 from ..store.mapping import ledger_fact, order_fact, product_fact, refund_fact
 from ..store.migrate import current_revision, head_revision, upgrade
 from ..store.models import ProductRow
 from ..store.types import to_money
-from ..store.queries import ledger_for_customer, order_by_number, refunds_for_order
+from ..store.queries import customer_ledger, order_by_number, refunds_for_order
 from ..core.transit import TransitRequest
 from ..core.warranty import WarrantyRequest
 
@@ -164,7 +165,7 @@ def policy_as_dict(value: Any) -> Any:
 
 
 def _order_validator() -> jsonschema.Draft202012Validator:
-    schema = _validator().schema
+    schema = schema_validator().schema
     return jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/order"})
 
 
@@ -243,7 +244,7 @@ def _inline_products(items: Any) -> dict[str, Product]:
     if items is None:
         return {}
     _expect(items, list, "products")
-    schema = _validator().schema
+    schema = schema_validator().schema
     validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/product"})
     out = {}
     for i, p in enumerate(items):
@@ -356,8 +357,7 @@ def _facts_from_db(args, raw_number: Any):
                 raise CliError(f"order {number} is not in the database")
             refunds = refunds_for_order(uow.session, row.id)
             latest = max(refunds, key=lambda r: (r.created_at, r.id)) if refunds else None
-            ledger = [ledger_fact(r, r.order.order_number if r.order else None)
-                      for r in ledger_for_customer(uow.session, row.customer_id)]
+            ledger = customer_ledger(uow.session, row.customer_id)
             return order_fact(row), (refund_fact(latest, number) if latest else None), ledger
     finally:
         engine.dispose()
@@ -367,7 +367,7 @@ def _facts_from_db(args, raw_number: Any):
 
 
 def _staff_service(args, engine):
-    from ..service.support import SupportService
+    from ..service import SupportService
 
     now = _now(args.now)
     return SupportService(make_session_factory(engine), _policy(args), lambda: now)

@@ -57,7 +57,7 @@ class ImportSummary:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
+def schema_validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 
@@ -70,7 +70,7 @@ def _path(parts: Iterable[Any]) -> str:
 
 
 def schema_errors(data: Any) -> list[str]:
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(schema_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     return [f"{_path(e.absolute_path)}: {_short(e.message)}" for e in errors]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from ..core.facts import LedgerEntry
+from .mapping import ledger_fact
 from .models import CreditLedgerRow, OrderLineRow, OrderRow, RefundRow, VerificationTokenRow
 
 _ORDER_GRAPH = (
@@ -67,6 +69,11 @@ def ledger_for_customer(session: Session, customer_id: int) -> list[CreditLedger
         .order_by(CreditLedgerRow.created_at, CreditLedgerRow.id)
     )
     return list(session.scalars(stmt))
+
+
+def customer_ledger(session: Session, customer_id: int) -> list[LedgerEntry]:
+    """The customer's AnkerCredits ledger as facts, oldest first (the one way every caller loads it)."""
+    return [ledger_fact(r, r.order.order_number if r.order else None) for r in ledger_for_customer(session, customer_id)]
 
 
 def line_row(order: OrderRow, line_no: int) -> OrderLineRow | None:
