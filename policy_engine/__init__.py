@@ -7,17 +7,15 @@ policy file raises ``PolicyError``.
 from .core.cancellation import decide_cancellation
 from .core.contacts import contact_info
 from .core.credits import (
-    CreditsSummary,
-    credits_faq,
     credits_for_order,
     credits_summary,
     decide_credits_eligibility,
     decide_credits_redemption,
     decide_credits_reversal,
     decide_one_time_reward,
-    summarise_ledger,
-    validate_ledger_entry,
 )
+from .core.credits_faq import credits_faq
+from .core.credits_ledger import CreditsSummary, summarise_ledger, validate_ledger_entry
 from .core.decision import Decision, NextStep, Outcome, Reason
 from .core.facts import (
     WEB_STORE,
@@ -32,7 +30,9 @@ from .core.facts import (
     RefundRecord,
 )
 from .core.errors import InvalidRequest, PolicyError
-from .core.policy import Policy, load_policy, normalise_channel, policy_figures
+from .core.figures import policy_figures
+from .core.policy import Policy, normalise_channel
+from .core.policy_file import load_policy
 from .core.refunds import decide_refund_status
 from .core.returns import ReturnRequest, decide_return, decide_return_requirements
 from .core.transit import TransitRequest, decide_transit

@@ -1,4 +1,7 @@
-"""AnkerCredits (CRD-1..14): earning, the balance split, eligibility, one-time rewards, reversal and redemption.
+"""AnkerCredits (CRD-1..14): earning, the balance, eligibility, one-time rewards, reversal and redemption.
+
+The ledger replay lives in ``credits_ledger.py``, the programme's fixed rules as answers in ``credits_faq.py``;
+``REASON_CODES`` here covers the three modules.
 
 Points are integers.  The ledger is a tuple of signed ``LedgerEntry`` rows; ``summarise_ledger`` replays it
 chronologically as *lots* (one per earning) so the balance splits into locked / available / expiring soon, and
@@ -10,15 +13,14 @@ the start of day D + ``unlock_days`` ("day 30 unlocks") and expire at the start 
 from __future__ import annotations
 
 from functools import partial
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Iterable
 
-from .calendar import add_months
 from .decision import Decision, NextStep, Outcome, Reason, make_decision
 from .facts import WEB_STORE, Customer, LedgerEntry, LedgerKind, Order, OrderStatus
 from .errors import InvalidRequest
+from .credits_ledger import expiry_for_unlock, summarise_ledger, unlock_and_expiry
 from .policy import Policy
 
 TOPIC = "credits"
@@ -73,26 +75,10 @@ REASON_CODES = (
     "no_credits_before_launch",
 )
 
-#: kinds that add points / take points away; ADJUSTMENT may go either way (a manual correction or CRD-11 deduction)
-EARNING_KINDS = frozenset({LedgerKind.SIGNUP, LedgerKind.PROFILE, LedgerKind.PURCHASE})
-SPENDING_KINDS = frozenset({LedgerKind.REVERSAL, LedgerKind.REDEMPTION, LedgerKind.EXPIRY})
-
-
 _decision = partial(make_decision, TOPIC)
 
 
 # --------------------------------------------------------------------------------------------- dates and amounts
-
-
-def unlock_and_expiry(paid_at: datetime, policy: Policy) -> tuple[datetime, datetime]:
-    """CRD-6: unlock at the start of day (payment date + unlock_days); CRD-7: expire ``expiry_months`` later."""
-    unlock_day = policy.local_date(paid_at) + timedelta(days=policy.credits.unlock_days)
-    return policy.start_of_day(unlock_day), policy.start_of_day(add_months(unlock_day, policy.credits.expiry_months))
-
-
-def expiry_for_unlock(unlock_at: datetime, policy: Policy) -> datetime:
-    """CRD-7: the start of the unlock date's anniversary (``expiry_months`` later; 29 Feb -> 28 Feb)."""
-    return policy.start_of_day(add_months(policy.local_date(unlock_at), policy.credits.expiry_months))
 
 
 def qualifying_amount(order: Order) -> Decimal:
@@ -161,143 +147,6 @@ def credits_for_order(order: Order, policy: Policy) -> Decision:
         next_steps=steps,
         values=values,
     )
-
-
-# ----------------------------------------------------------------------------------------------------- the ledger
-
-
-@dataclass
-class _Lot:
-    entry_id: int
-    remaining: int
-    unlock_at: datetime
-    expires_at: datetime
-    order_number: str | None
-
-
-@dataclass(frozen=True)
-class CreditsSummary:
-    """The balance at ``as_of``: ``balance == locked + available``; ``expiring_soon`` is part of ``available``.
-
-    ``pending_expiry`` are expired points not yet written off by an EXPIRY entry (CRD-7); so
-    ``sum(entry.points) == balance + pending_expiry``.
-    """
-
-    as_of: datetime
-    balance: int
-    locked: int
-    available: int
-    expiring_soon: int
-    pending_expiry: int
-    next_unlock_at: datetime | None = None
-    next_unlock_points: int = 0
-    next_expiry_at: datetime | None = None
-    next_expiry_points: int = 0
-    lots: tuple[dict, ...] = field(default_factory=tuple)
-
-
-def _check_entry(entry: LedgerEntry) -> None:
-    if isinstance(entry.points, bool) or not isinstance(entry.points, int):
-        raise InvalidRequest(f"ledger entry {entry.entry_id}: points must be an integer, got {entry.points!r}")
-    if entry.kind in EARNING_KINDS and entry.points < 0:
-        raise InvalidRequest(f"ledger entry {entry.entry_id}: {entry.kind.value} points must be >= 0")
-    if entry.kind in SPENDING_KINDS and entry.points > 0:
-        raise InvalidRequest(f"ledger entry {entry.entry_id}: {entry.kind.value} points must be <= 0")
-    if entry.created_at.tzinfo is None:
-        raise InvalidRequest(f"ledger entry {entry.entry_id}: created_at must be timezone-aware")
-
-
-def _lot_for(entry: LedgerEntry, policy: Policy) -> _Lot:
-    if entry.unlock_at is not None:
-        unlock_at = entry.unlock_at
-    elif entry.kind is LedgerKind.PURCHASE:
-        unlock_at = unlock_and_expiry(entry.created_at, policy)[0]
-    else:
-        unlock_at = entry.created_at  # one-time rewards and manual credits are available at once
-    expires_at = entry.expires_at or expiry_for_unlock(unlock_at, policy)
-    return _Lot(entry.entry_id, entry.points, unlock_at, expires_at, entry.order_number)
-
-
-def _consume(lots: Iterable[_Lot], points: int) -> int:
-    """Take ``points`` from ``lots`` in the given order; return what could not be taken."""
-    for lot in lots:
-        if points == 0:
-            break
-        take = min(lot.remaining, points)
-        lot.remaining -= take
-        points -= take
-    return points
-
-
-def _replay(ledger: Iterable[LedgerEntry], policy: Policy) -> list[_Lot]:
-    entries = sorted(ledger, key=lambda e: (e.created_at, e.entry_id))
-    lots: list[_Lot] = []
-    for e in entries:
-        _check_entry(e)
-        if e.points >= 0:
-            if e.points:
-                lots.append(_lot_for(e, policy))
-            continue
-        t, owed = e.created_at, -e.points
-        live = [l for l in lots if l.remaining and l.expires_at > t]
-        by_expiry = sorted(live, key=lambda l: (l.expires_at, l.entry_id))
-        if e.kind is LedgerKind.REDEMPTION:
-            # CRD-12: only unlocked, unexpired credits can be redeemed; the earliest-expiring go first
-            short = _consume([l for l in by_expiry if l.unlock_at <= t], owed)
-        elif e.kind is LedgerKind.EXPIRY:
-            # CRD-7: writes off expired lots, the earliest first
-            expired = sorted((l for l in lots if l.remaining and l.expires_at <= t),
-                             key=lambda l: (l.expires_at, l.entry_id))
-            short = _consume(expired, owed)
-        else:
-            # CRD-11 reversal / price-adjustment deduction: that order's credits first, then available, then locked
-            own = [l for l in by_expiry if e.order_number and l.order_number == e.order_number]
-            others = [l for l in by_expiry if l not in own]
-            others.sort(key=lambda l: (l.unlock_at > t, l.expires_at, l.entry_id))
-            short = _consume(own + others, owed)
-        if short:
-            raise InvalidRequest(
-                f"ledger entry {e.entry_id} ({e.kind.value}, {e.points}) would make the credits balance negative"
-            )
-    return lots
-
-
-def summarise_ledger(ledger: Iterable[LedgerEntry], policy: Policy, now: datetime) -> CreditsSummary:
-    """Replay the ledger and split the balance at ``now`` (CRD-6 locked, CRD-7 expiring/expired)."""
-    policy.local_date(now)  # rejects a naive clock
-    lots = [l for l in _replay(ledger, policy) if l.remaining > 0]
-    soon = now + timedelta(days=policy.credits.expiring_soon_days)
-    locked = sum(l.remaining for l in lots if l.unlock_at > now and l.expires_at > now)
-    live = [l for l in lots if l.unlock_at <= now < l.expires_at]
-    available = sum(l.remaining for l in live)
-    expiring_soon = sum(l.remaining for l in live if l.expires_at <= soon)
-    pending = sum(l.remaining for l in lots if l.expires_at <= now)
-    upcoming_unlocks = sorted((l for l in lots if l.unlock_at > now), key=lambda l: l.unlock_at)
-    next_unlock = upcoming_unlocks[0].unlock_at if upcoming_unlocks else None
-    next_expiry = min((l.expires_at for l in live), default=None)
-    return CreditsSummary(
-        as_of=now,
-        balance=locked + available,
-        locked=locked,
-        available=available,
-        expiring_soon=expiring_soon,
-        pending_expiry=pending,
-        next_unlock_at=next_unlock,
-        next_unlock_points=sum(l.remaining for l in upcoming_unlocks if l.unlock_at == next_unlock),
-        next_expiry_at=next_expiry,
-        next_expiry_points=sum(l.remaining for l in live if l.expires_at == next_expiry),
-        lots=tuple(
-            {"entry_id": l.entry_id, "points": l.remaining, "unlock_at": l.unlock_at, "expires_at": l.expires_at,
-             "order_number": l.order_number}
-            for l in lots
-        ),
-    )
-
-
-def validate_ledger_entry(ledger: Iterable[LedgerEntry], entry: LedgerEntry, policy: Policy) -> None:
-    """Raise ``InvalidRequest`` if appending ``entry`` would make the ledger invalid or negative (call before
-    writing it)."""
-    _replay([*ledger, entry], policy)
 
 
 def credits_summary(ledger: Iterable[LedgerEntry], policy: Policy, now: datetime) -> Decision:
@@ -481,43 +330,3 @@ def decide_credits_redemption(ledger: Iterable[LedgerEntry], points: int, policy
                      values={"days": days, "email": policy.contacts.email}),
         ],
     )
-
-
-# ------------------------------------------------------------------------------------------- rules as answers
-
-FAQ_KEYS = ("how_to_earn", "when_credited", "expiry", "redeem", "reversed", "eligibility", "cash_value",
-            "merge_accounts", "transfer", "third_party_purchase", "gift_card_anker", "gift_card_third_party",
-            "join_fee", "previous_transactions")
-
-
-def credits_faq(key: str, policy: Policy) -> Decision:
-    """The programme's fixed rules as an answered decision with the figures from the policy (CRD-1..14)."""
-    c = policy.credits
-    table = {
-        "how_to_earn": [Reason("how_to_earn", "CRD-9", {"signup_reward": c.signup_reward,
-                                                        "profile_reward": c.profile_reward,
-                                                        "rate": c.earn_points_per_currency_unit}),
-                        Reason("earned_on_web_store_only", "CRD-1"),
-                        Reason("shipping_tax_discounts_excluded", "CRD-10")],
-        "when_credited": [Reason("when_credited", "CRD-6", {"unlock_days": c.unlock_days}),
-                          Reason("not_logged_in_at_purchase", "CRD-5")],
-        "expiry": [Reason("expiry", "CRD-7", {"expiry_months": c.expiry_months})],
-        "redeem": [Reason("how_to_redeem", "CRD-12"),
-                   Reason("redeemed_not_returnable", "CRD-13",
-                          {"damage_report_days": policy.returns.redeemed_damage_report_days})],
-        "reversed": [Reason("reversed_on_return", "CRD-11")],
-        "eligibility": [Reason("eligibility", "CRD-2", {"minimum_age": dict(c.minimum_age)}),
-                        Reason("free_to_join", "CRD-3")],
-        "cash_value": [Reason("no_cash_value", "CRD-4")],
-        "transfer": [Reason("not_transferable", "CRD-4")],
-        "merge_accounts": [Reason("accounts_cannot_merge", "CRD-4")],
-        "third_party_purchase": [Reason("earned_on_web_store_only", "CRD-1")],
-        "gift_card_anker": [Reason("gift_card_anker_customer_service", "CRD-14", {"email": policy.contacts.email})],
-        "gift_card_third_party": [Reason("gift_card_third_party_provider", "CRD-14")],
-        "join_fee": [Reason("free_to_join", "CRD-3")],
-        "previous_transactions": [Reason("no_credits_before_launch", "CRD-8",
-                                         {"programme_launch": c.programme_launch})],
-    }
-    if key not in table:
-        raise InvalidRequest(f"unknown credits question {key!r}; one of {FAQ_KEYS}")
-    return _decision(Outcome.ANSWERED, table[key], policy, values={"question": key})

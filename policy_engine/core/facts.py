@@ -7,7 +7,7 @@ timezone-aware ``datetime`` (UTC), and nothing here reads the clock or the datab
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 

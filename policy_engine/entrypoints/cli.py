@@ -36,14 +36,15 @@ from ..core.facts import (
     RefundRecord,
 )
 from ..core.errors import InvalidRequest, PolicyError
-from ..core.policy import DEFAULT_POLICY_PATH, Policy, load_policy
+from ..core.policy import DEFAULT_POLICY_PATH, Policy
+from ..core.policy_file import load_policy
 from ..core.returns import ReturnRequest
 from ..core.topics import decide_topic
 from ..service.base import utc_now
 from ..store.db import make_engine, make_session_factory, unit_of_work
 from ..store.identity import normalise_order_number
 from ..store.importer import ImportRejected, import_data, schema_validator, parse_timestamp
-from ..store.mapping import ledger_fact, order_fact, product_fact, refund_fact
+from ..store.mapping import order_fact, product_fact, refund_fact
 from ..store.migrate import current_revision, head_revision, upgrade
 from ..store.models import ProductRow
 from ..store.types import to_money

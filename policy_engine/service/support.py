@@ -17,7 +17,9 @@ from pathlib import Path
 
 from ..core.contacts import contact_info
 from ..core.decision import Decision
-from ..core.policy import DEFAULT_POLICY_PATH, load_policy, policy_figures
+from ..core.figures import policy_figures
+from ..core.policy import DEFAULT_POLICY_PATH
+from ..core.policy_file import load_policy
 from ..store.db import make_engine, make_session_factory
 from ..store.mail import mailer_from_env
 from .base import utc_now

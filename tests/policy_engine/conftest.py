@@ -25,7 +25,8 @@ from policy_engine.core.facts import (
     Product,
     RefundRecord,
 )
-from policy_engine.core.policy import Policy, load_policy
+from policy_engine.core.policy import Policy
+from policy_engine.core.policy_file import load_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POLICY_FILE = REPO_ROOT / "policy" / "policy.yml"

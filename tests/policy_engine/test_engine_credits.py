@@ -19,7 +19,8 @@ from policy_engine import (
     summarise_ledger,
     validate_ledger_entry,
 )
-from policy_engine.core.credits import FAQ_KEYS, REASON_CODES
+from policy_engine.core.credits import REASON_CODES
+from policy_engine.core.credits_faq import FAQ_KEYS
 
 P, S, PR = LedgerKind.PURCHASE, LedgerKind.SIGNUP, LedgerKind.PROFILE
 

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from policy_engine.core.errors import PolicyError
-from policy_engine.core.policy import load_policy, policy_figures, policy_from_mapping
+from policy_engine.core.figures import policy_figures
+from policy_engine.core.policy_file import load_policy, policy_from_mapping
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "policy" / "policy.yml"
 

@@ -34,7 +34,7 @@ from policy_engine import (
     decide_warranty,
     summarise_ledger,
 )
-from policy_engine.core.credits import FAQ_KEYS, credits_faq
+from policy_engine.core.credits_faq import FAQ_KEYS, credits_faq
 from policy_engine.core.returns import refund_amount_for
 from policy_engine.core.warranty import CAUSES, partial_refund_amount
 
@@ -52,7 +52,7 @@ money = st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2,
 
 @lru_cache(maxsize=1)
 def _policy():
-    from policy_engine.core.policy import load_policy
+    from policy_engine.core.policy_file import load_policy
 
     return load_policy()
 

@@ -89,7 +89,7 @@ def test_reseller_purchase_with_receipt_is_decided_without_the_store(sqlite_serv
 def test_naive_clock_is_refused(sqlite_engine):
     from datetime import datetime
 
-    from policy_engine.core.policy import load_policy
+    from policy_engine.core.policy_file import load_policy
     from policy_engine.service import SupportService
     from policy_engine.store import make_session_factory
 

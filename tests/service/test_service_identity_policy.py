@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from policy_engine.core.errors import PolicyError
-from policy_engine.core.policy import IdentityPolicy, load_policy
+from policy_engine.core.policy import IdentityPolicy
+from policy_engine.core.policy_file import load_policy
 from policy_engine.service import NotVerified, SupportService
 from policy_engine.store import make_session_factory
 from tests.support.smtp import RecordingMailer

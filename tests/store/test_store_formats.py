@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from policy_engine.core import formats
-from policy_engine.core.policy import load_policy
+from policy_engine.core.policy_file import load_policy
 from policy_engine.store.models import OrderLineRow, WarrantyClaimRow
 
 MIGRATION = Path(__file__).resolve().parents[2] / "policy_engine" / "store" / "migrations" / "versions" / "0001_initial_schema.py"

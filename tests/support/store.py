@@ -16,7 +16,8 @@ from typing import Callable, Iterator
 from sqlalchemy import Engine, func, select
 
 from policy_engine.store.demo import load_demo
-from policy_engine.core.policy import Policy, load_policy
+from policy_engine.core.policy import Policy
+from policy_engine.core.policy_file import load_policy
 from policy_engine.service import SupportService
 from policy_engine.store import make_engine, make_session_factory, unit_of_work, upgrade
 from policy_engine.store.models import Base
