@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from .db import database_url
 from .identity import normalise_email
+from .identity_models import VerificationAttemptRow, VerificationCodeRow, VerificationTokenRow
 from .models import (
     CancellationRow,
     CustomerRow,
@@ -41,9 +42,6 @@ from .models import (
     OrderRow,
     ReturnCaseRow,
     TransitClaimRow,
-    VerificationAttemptRow,
-    VerificationCodeRow,
-    VerificationTokenRow,
     WarrantyClaimRow,
 )
 

@@ -45,14 +45,11 @@ from sqlalchemy.orm import Session
 from ..core import formats
 from ..core.errors import InvalidRequest, NotVerified
 from ..core.policy import IdentityPolicy
+from .identity_models import CLIENT_LEN, VerificationAttemptRow, VerificationCodeRow, VerificationTokenRow
 from .models import (
-    CLIENT_LEN,
     CONVERSATION_LEN,
     EMAIL_LEN,
     OrderRow,
-    VerificationAttemptRow,
-    VerificationCodeRow,
-    VerificationTokenRow,
 )
 from .queries import order_for_grant
 

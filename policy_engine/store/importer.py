@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .identity import normalise_email
+from .identity_models import VerificationAttemptRow
 from .models import (
     CreditLedgerRow,
     CustomerRow,
@@ -28,7 +29,6 @@ from .models import (
     ProductRow,
     RefundRow,
     SerialNumberRow,
-    VerificationAttemptRow,
 )
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "import.schema.json"

@@ -145,21 +145,28 @@ class SerialNumberRow(Base):
     line: Mapped[OrderLineRow] = relationship(back_populates="serials")
 
 
-class ReturnCaseRow(Base):
-    __tablename__ = "return_cases"
+class CaseColumns:
+    """The columns every case table has: its key, its case ID (``RET-``, ``CAN-``, ``WAR-``, ``INS-`` + key), the
+    decision's outcome and the decision itself (as stored, with clause IDs and policy version), the conversation
+    that opened it, and when."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[str | None] = mapped_column(String(CASE_ID_LEN), unique=True, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(SHORT_LEN))
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReturnCaseRow(CaseColumns, Base):
+    __tablename__ = "return_cases"
+
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(SHORT_LEN), default="open")  # open | closed
     quantity: Mapped[int] = mapped_column(Integer)
     condition: Mapped[str] = mapped_column(String(SHORT_LEN))
     quality_issue: Mapped[bool] = mapped_column(Boolean, default=False)
-    outcome: Mapped[str] = mapped_column(String(SHORT_LEN))
-    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
-    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index(
@@ -172,35 +179,23 @@ class ReturnCaseRow(Base):
     )
 
 
-class CancellationRow(Base):
+class CancellationRow(CaseColumns, Base):
     __tablename__ = "cancellations"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[str | None] = mapped_column(String(CASE_ID_LEN), unique=True, nullable=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
-    outcome: Mapped[str] = mapped_column(String(SHORT_LEN))
     reversed_points: Mapped[int] = mapped_column(Integer, default=0)  # CRD-11
-    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
-    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class WarrantyClaimRow(Base):
+class WarrantyClaimRow(CaseColumns, Base):
     __tablename__ = "warranty_claims"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[str | None] = mapped_column(String(CASE_ID_LEN), unique=True, nullable=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(SHORT_LEN), default="open")  # open | closed
     serial_number: Mapped[str | None] = mapped_column(String(SERIAL_LEN), nullable=True)
     defect: Mapped[str] = mapped_column(String(formats.TEXT_MAX_CHARS))
     cause: Mapped[str | None] = mapped_column(String(SHORT_LEN), nullable=True)
-    outcome: Mapped[str] = mapped_column(String(SHORT_LEN))
     claim_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)  # WAR-10
-    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
-    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index(
@@ -213,17 +208,11 @@ class WarrantyClaimRow(Base):
     )
 
 
-class TransitClaimRow(Base):
+class TransitClaimRow(CaseColumns, Base):
     __tablename__ = "transit_claims"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[str | None] = mapped_column(String(CASE_ID_LEN), unique=True, nullable=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)  # INS-2 / REF-4
     problem: Mapped[str] = mapped_column(String(SHORT_LEN))
-    outcome: Mapped[str] = mapped_column(String(SHORT_LEN))
-    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
-    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RefundRow(Base):
@@ -267,72 +256,6 @@ class CreditLedgerRow(Base):
     order: Mapped[OrderRow | None] = relationship()
 
 
-#: ``verification_attempts.client``: the channel's keyed hash of the caller's address (32 hex characters)
-CLIENT_LEN = 64
-
-
-class VerificationAttemptRow(Base):
-    """Every identity check (RET-4), successful or not; the lock-out counts the failures per conversation, per client
-    and per order number.  ``code``: verified | not_verified | locked_out | invalid_input | code_sent (a step-up
-    request) | code_invalid (a wrong one-time code) | code_verified."""
-
-    __tablename__ = "verification_attempts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN))
-    order_number: Mapped[str] = mapped_column(String(64))  # as normalised, whether or not it exists
-    code: Mapped[str] = mapped_column(String(SHORT_LEN))
-    counts_as_failure: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    client: Mapped[str | None] = mapped_column(String(CLIENT_LEN), nullable=True)
-
-    __table_args__ = (
-        Index("ix_verification_attempts_conversation", "conversation_id", "created_at"),
-        Index("ix_verification_attempts_order", "order_number", "created_at"),
-        Index("ix_verification_attempts_client", "client", "created_at"),
-    )
-
-
-class VerificationTokenRow(Base):
-    """A verification grant: this conversation proved it knows this order's purchase email (or got its one-time code)
-    and may read and act on the order until ``expires_at``.  Bound server-side to the conversation id; nothing
-    secret is handed out (RET-4)."""
-
-    __tablename__ = "verification_tokens"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    order: Mapped[OrderRow] = relationship()
-
-    __table_args__ = (Index("ix_verification_tokens_conversation", "conversation_id", "order_id"),)
-
-
-class VerificationCodeRow(Base):
-    """A one-time code sent to an order's purchase email for a conversation in step-up (RET-4).  Only an HMAC of the
-    code (keyed with a random per-row salt) is stored; ``tries`` wrong entries void it, ``used_at`` spends it."""
-
-    __tablename__ = "verification_codes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    salt: Mapped[str] = mapped_column(String(32))
-    code_hash: Mapped[str] = mapped_column(String(64))
-    tries: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-    __table_args__ = (
-        Index("ix_verification_codes_conversation", "conversation_id", "created_at"),
-        Index("ix_verification_codes_order", "order_id", "created_at"),
-    )
-
-
 class DecisionAuditRow(Base):
     """What was decided, on which inputs, under which policy version, when, and for which case."""
 
@@ -361,3 +284,8 @@ CASE_TABLES = {
 def case_id_for(prefix: str, row_id: int) -> str:
     """Human-friendly, unique case IDs: ``RET-000123`` (the row's own key, so no collision is possible)."""
     return f"{prefix}-{row_id:06d}"
+
+
+# the verification tables live in identity_models.py; importing it registers them on Base.metadata, so every user of
+# ``Base`` (Alembic, create_all in tests) sees the whole schema
+from . import identity_models  # noqa: E402,F401

@@ -10,8 +10,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..core.facts import LedgerEntry
+from .identity_models import VerificationTokenRow
 from .mapping import ledger_fact
-from .models import CreditLedgerRow, OrderLineRow, OrderRow, RefundRow, VerificationTokenRow
+from .models import CreditLedgerRow, OrderLineRow, OrderRow, RefundRow
 
 _ORDER_GRAPH = (
     joinedload(OrderRow.lines).joinedload(OrderLineRow.product, innerjoin=True),

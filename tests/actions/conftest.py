@@ -18,16 +18,14 @@ from typing import Any, Dict, List, Optional
 import pytest
 import yaml
 
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.service import reset_service, set_service
+from policy_engine.store import make_engine
+from tests.support.store import make_service, migrated_engine, row_counts, sqlite_url
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # so ``tests.support`` and ``actions`` import however pytest is started
-    sys.path.insert(0, str(ROOT))
-
-from rasa_sdk import Tracker  # noqa: E402
-from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
-
-from actions.service import reset_service, set_service  # noqa: E402
-from policy_engine.store import make_engine  # noqa: E402
-from tests.support.store import make_service, migrated_engine, row_counts, sqlite_url  # noqa: E402
 
 DOMAIN_FILE = ROOT / "domain.yml"
 PLACEHOLDER = re.compile(r"(?<!\{)\{([^\n{}]+?)\}(?!\})")

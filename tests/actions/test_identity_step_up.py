@@ -11,7 +11,7 @@ from actions.returns import ValidateReturnForm
 from actions.service import reset_service, set_service
 from policy_engine.store.mail import SmtpMailer
 from policy_engine.store import make_session_factory, unit_of_work
-from policy_engine.store.models import VerificationAttemptRow
+from policy_engine.store.identity_models import VerificationAttemptRow
 from tests.support.smtp import smtp_server  # noqa: F401 - the fixture
 from tests.support.store import make_service, repository_policy
 

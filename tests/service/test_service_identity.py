@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from policy_engine.service import NotVerified
 from policy_engine.store import make_session_factory, unit_of_work
-from policy_engine.store.models import VerificationAttemptRow, VerificationTokenRow
+from policy_engine.store.identity_models import VerificationAttemptRow, VerificationTokenRow
 from tests.support.store import repository_policy
 
 ORDER, EMAIL = "AK1000003", "emma.twenty@example.com"

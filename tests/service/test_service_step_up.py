@@ -17,7 +17,7 @@ from sqlalchemy import select
 from policy_engine.store.mail import OutboxMailer, SmtpMailer, mailer_from_env
 from policy_engine.service import NotVerified, SupportService
 from policy_engine.store import make_session_factory, unit_of_work
-from policy_engine.store.models import VerificationAttemptRow, VerificationCodeRow
+from policy_engine.store.identity_models import VerificationAttemptRow, VerificationCodeRow
 from tests.support.smtp import code_in
 from tests.support.store import repository_policy
 

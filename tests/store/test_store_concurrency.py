@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from policy_engine import ReturnRequest, TransitRequest, WarrantyRequest
 from policy_engine.store import make_session_factory, unit_of_work
+from policy_engine.store.identity_models import VerificationAttemptRow
 from policy_engine.store.models import (
     CancellationRow,
     CreditLedgerRow,
@@ -15,7 +16,6 @@ from policy_engine.store.models import (
     RefundRow,
     ReturnCaseRow,
     TransitClaimRow,
-    VerificationAttemptRow,
     WarrantyClaimRow,
 )
 

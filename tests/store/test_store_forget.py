@@ -15,14 +15,12 @@ from sqlalchemy import create_engine, func, select, text
 from policy_engine.entrypoints.cli import main as cli_main
 from policy_engine.core.returns import ReturnRequest
 from policy_engine.store import make_session_factory, unit_of_work
+from policy_engine.store.identity_models import VerificationAttemptRow, VerificationCodeRow, VerificationTokenRow
 from policy_engine.store.models import (
     CustomerRow,
     DecisionAuditRow,
     OrderRow,
     ReturnCaseRow,
-    VerificationAttemptRow,
-    VerificationCodeRow,
-    VerificationTokenRow,
 )
 from tests.support.postgres import fresh_database, require_postgres_url
 
