@@ -25,7 +25,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # custom NLU components of the project
 
 
 def full_intent(parse: dict) -> str:

@@ -1,7 +1,7 @@
 """Item 3 of the benchmark: serving under rising load, with custom actions and the database in the loop.
 
 A *setup* is a trained model plus how it is served. For each setup this module starts, on loopback ports of its own:
-a fresh SQLite support database with the demo data and the rasa-sdk action server (``scripts/botstack.py``, the same
+a fresh SQLite support database with the demo data and the rasa-sdk action server (``botstack``, the same
 code ``make run`` uses), a private ``redis-server`` when the setup uses Redis, and the Rasa server with an endpoints
 file generated for the bench (``SANIC_WORKERS`` Rasa workers; Redis tracker and lock stores when there is more than
 one worker, as Rasa requires). It then drives ``bench/load.py`` at rising load and stops everything it started.
@@ -22,9 +22,7 @@ import yaml
 from bench import paths
 from bench.load import LoadGenerator, Script, rising_load, sustained
 from bench.procmon import ProcessMonitor
-
-sys.path.insert(0, str(paths.ROOT / "scripts"))
-import botstack  # noqa: E402
+import botstack
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Item 1 of the benchmark: intent and entity understanding of two trained models on the same held-out sets.
 
-The held-out sets are Rasa NLU YAML files (read with ``scripts/nlu_yaml.py``, the project's one parser):
+The held-out sets are Rasa NLU YAML files (read with ``nlu_tools/nlu_yaml.py``, the project's one parser):
 ``nlu_eval/own_heldout.yml`` (the project's own held-out utterances) and ``nlu_eval/bitext_heldout.yml`` (Bitext
 utterances mapped to the bot's intents by ``nlu_eval/bitext_intent_map.yml``, out-of-scope intents included). The
-Bitext linguistic flags are looked up in the Bitext CSV by normalised utterance (``scripts/nlu_yaml.normalize``).
+Bitext linguistic flags are looked up in the Bitext CSV by normalised utterance (``nlu_tools.nlu_yaml.normalize``).
 Predictions come from ``bench/rasa_eval.py`` run in ``.venv-rasa``, which also runs the test stories (item 2) while
 each model is loaded.
 """
@@ -19,9 +19,7 @@ from typing import Callable, Mapping, Sequence
 
 from bench import paths
 from bench.metrics import BENCH_ENTITY_TYPES, Scored, Span, by_flag, entity_report, evaluate
-
-sys.path.insert(0, str(paths.ROOT / "scripts"))
-from nlu_yaml import normalize, read_examples  # noqa: E402
+from nlu_tools.nlu_yaml import normalize, read_examples
 
 # Bitext's flag legend (../shared/data/bitext/README.txt).
 FLAG_LEGEND = {

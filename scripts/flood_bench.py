@@ -2,7 +2,7 @@
 
     .venv-engine/bin/python scripts/flood_bench.py [--seconds 30] [--flooders 16] [--json reports/flood.json]
 
-Starts a private stack exactly as ``make run`` does (scripts/botstack.py), with the production rate limits and
+Starts a private stack exactly as ``make run`` does (botstack/), with the production rate limits and
 ``TRUST_PROXY=1`` (as behind nginx, so the script can play two client addresses). Then, in one run:
 
 1. **baseline**: customers ask a policy question every 0.5 s (a new customer, with an address of their own, every
@@ -24,11 +24,8 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import botstack  # noqa: E402
-from bench.metrics import percentile  # noqa: E402
+import botstack
+from bench.metrics import percentile
 
 QUESTION = "how long does a refund take?"
 PATH = "/webhooks/rest/webhook"

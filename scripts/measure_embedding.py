@@ -34,13 +34,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from nlu_tools import nlu_yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import numpy as np  # noqa: E402
-
-import nlu_yaml  # noqa: E402
 
 EVAL_SETS = [ROOT / "nlu_eval" / name for name in ("own_heldout.yml", "own_heldout_2.yml", "own_dev.yml",
                                                    "bitext_heldout.yml", "bitext_dev.yml")]

@@ -2,7 +2,7 @@
 
     .venv-engine/bin/python scripts/measure_latency.py [--rounds 3] [--url http://127.0.0.1:5005] [--json out.json]
 
-Without ``--url`` it starts a private stack exactly as ``make run`` does (scripts/botstack.py: action server, Rasa,
+Without ``--url`` it starts a private stack exactly as ``make run`` does (botstack/: action server, Rasa,
 a fresh SQLite database with the demo data) on free loopback ports and stops it afterwards; with ``--url`` it talks
 to a running server (its database must hold the demo data: ``make run`` loads it).
 
@@ -26,11 +26,8 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import botstack  # noqa: E402
-from bench.metrics import percentile  # noqa: E402  (one definition: linear interpolation, as in `make bench`)
+import botstack
+from bench.metrics import percentile  # (one definition: linear interpolation, as in `make bench`)
 
 # (name, messages): the demo logins of docs/demo-data.md. Repeating a write returns the same case (idempotent), so
 # every round walks the same path.

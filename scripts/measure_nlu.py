@@ -27,13 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench import paths
+from bench.metrics import BENCH_ENTITY_TYPES, evaluate
+from bench.rasa_eval import slim
+from bench.understanding import load_heldout, score
 
-from bench import paths  # noqa: E402
-from bench.metrics import BENCH_ENTITY_TYPES, evaluate  # noqa: E402
-from bench.rasa_eval import slim  # noqa: E402
-from bench.understanding import load_heldout, score  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SETS = {"own": paths.OWN_HELDOUT, "own-2": paths.OWN_HELDOUT_2, "dev": paths.OWN_DEV, "bitext": paths.BITEXT_HELDOUT,
         "bitext-dev": paths.BITEXT_DEV}

@@ -19,12 +19,9 @@ import argparse
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import botstack  # noqa: E402
-from botstack import ROOT, Settings, Stack, StackError  # noqa: E402
+import botstack
+from botstack import ROOT, Settings, Stack, StackError
 
 
 class _Stop(Exception):

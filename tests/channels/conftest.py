@@ -7,20 +7,12 @@ set and their API URLs pointing at ``ApiStub``. Updates are posted to the webhoo
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "scripts", ROOT / "tests" / "dialogue", Path(__file__).resolve().parent):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-import botstack  # noqa: E402
-from channel_credentials import channel_env  # noqa: E402
-from channel_support import ApiStub  # noqa: E402
-from dialogue_client import SupportDatabase  # noqa: E402
+import botstack
+from tests.channels.channel_credentials import channel_env
+from tests.channels.channel_support import ApiStub
+from tests.dialogue.dialogue_client import SupportDatabase
 
 @pytest.fixture(scope="session")
 def api_stub():

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from channel_support import BareRasa
-from channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
+from tests.channels.channel_support import BareRasa
+from tests.channels.channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
 
 import botstack
 

@@ -21,9 +21,9 @@ import time
 import pytest
 import requests
 import yaml
-from channel_credentials import (CLIENT_HASH_KEY, MESSENGER_APP_SECRET, MESSENGER_TOKEN, MESSENGER_VERIFY_TOKEN, ROOT,
+from tests.channels.channel_credentials import (CLIENT_HASH_KEY, MESSENGER_APP_SECRET, MESSENGER_TOKEN, MESSENGER_VERIFY_TOKEN, ROOT,
                       WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN, WHATSAPP_VERIFY_TOKEN)
-from dialogue_client import Customer, asked
+from tests.dialogue.dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 ATTACHMENTS_NOT_YET = "Sorry, I can't receive photos or files on this channel yet."

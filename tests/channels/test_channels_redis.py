@@ -10,9 +10,9 @@ import itertools
 
 import pytest
 import requests
-from channel_support import BareRasa
-from channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
-from test_channels_config import environment
+from tests.channels.channel_support import BareRasa
+from tests.channels.channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
+from tests.channels.test_channels_config import environment
 
 import botstack
 from tests.support.redis import redis_server

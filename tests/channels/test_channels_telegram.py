@@ -18,8 +18,8 @@ import time
 import pytest
 import requests
 import yaml
-from channel_credentials import CLIENT_HASH_KEY, ROOT, TELEGRAM_SECRET, TELEGRAM_TOKEN
-from dialogue_client import Customer, asked
+from tests.channels.channel_credentials import CLIENT_HASH_KEY, ROOT, TELEGRAM_SECRET, TELEGRAM_TOKEN
+from tests.dialogue.dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 ATTACHMENTS_NOT_YET = "Sorry, I can't receive photos or files on this channel yet."

@@ -20,9 +20,9 @@ from urllib.parse import urlencode
 import pytest
 import requests
 import yaml
-from channel_credentials import (CLIENT_HASH_KEY, ROOT, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL,
+from tests.channels.channel_credentials import (CLIENT_HASH_KEY, ROOT, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL,
                       TWILIO_WHATSAPP_NUMBER)
-from dialogue_client import Customer, asked
+from tests.dialogue.dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 ATTACHMENTS_NOT_YET = "Sorry, I can't receive photos or files on this channel yet."

@@ -1,23 +1,16 @@
 """Full conversations against the trained model, the real action server and a real SQLite support database.
 
-One private stack per test session (scripts/botstack.py, shared with tests/e2e): free loopback ports, databases in a
+One private stack per test session (botstack, shared with tests/e2e): free loopback ports, databases in a
 temporary directory, the demo data loaded fresh at start (docs/demo-data.md). Trains only if no model exists at all
 (``make test`` trains once before the suites). Each test talks as its own customer (unique sender id) and uses demo
 orders no other test changes.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import botstack  # noqa: E402
-from dialogue_client import Customer, SupportDatabase  # noqa: E402
+import botstack
+from tests.dialogue.dialogue_client import Customer, SupportDatabase
 
 
 @pytest.fixture(scope="session")

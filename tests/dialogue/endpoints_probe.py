@@ -12,8 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # chat_channels, as `rasa run` from the repository root finds it
+ROOT = Path(__file__).resolve().parents[2]  # chat_channels comes from the project installed in .venv-rasa
 
 
 async def probe(env: dict) -> dict:

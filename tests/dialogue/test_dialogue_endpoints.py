@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tests.support.postgres import admin_url, fresh_database
+from tests.support.redis import redis_server
 
-from tests.support.postgres import admin_url, fresh_database  # noqa: E402
-from tests.support.redis import redis_server  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 PROBE = Path(__file__).with_name("endpoints_probe.py")
@@ -37,7 +35,7 @@ def _free_port() -> int:
 
 
 def _default_env(tmp_path: Path) -> dict[str, str]:
-    """What scripts/botstack.py exports for ``make run`` (Rasa has no defaults in endpoints.yml)."""
+    """What botstack exports for ``make run`` (Rasa has no defaults in endpoints.yml)."""
     return {
         "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
         "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",

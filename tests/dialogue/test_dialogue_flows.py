@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from dialogue_client import asked, verify
+from tests.dialogue.dialogue_client import asked, verify
 
 CASE_ID = {
     "return": re.compile(r"^RET-\d{6}$"),

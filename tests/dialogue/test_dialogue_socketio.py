@@ -10,7 +10,7 @@ import queue
 import uuid
 
 import socketio
-from dialogue_client import web_session_token
+from tests.dialogue.dialogue_client import web_session_token
 
 WAIT = 60.0
 

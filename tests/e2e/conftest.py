@@ -1,5 +1,5 @@
 """A real headless Chromium (selenium + the system chromedriver) on the web chat page served by the same processes
-``make run`` starts (scripts/botstack.py), on free loopback ports. The browser is kept offline: every host name but
+``make run`` starts (botstack), on free loopback ports. The browser is kept offline: every host name but
 the loopback one resolves to nothing, so the widget's web-font request fails at once instead of leaving the machine.
 """
 from __future__ import annotations
@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
+import botstack
 
-import botstack  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
+from nlu_tools import nlu_yaml
 
-import nlu_yaml  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 NLU_DIR = ROOT / "data" / "nlu"
 OWN_HELDOUT = ROOT / "nlu_eval" / "own_heldout.yml"

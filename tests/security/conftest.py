@@ -1,25 +1,17 @@
 """The attack suite (issue 12): every finding replayed against real servers on loopback.
 
-``secure_stack`` is a private stack started exactly as ``make run`` starts it (scripts/botstack.py: the action
+``secure_stack`` is a private stack started exactly as ``make run`` starts it (botstack: the action
 server, Rasa with its API token and channels, the chat page), with the production rate limits rather than the
 generous ones of the dialogue tests, and ``TRUST_PROXY=1`` as behind nginx, so that each test can play a different
 client address with ``X-Forwarded-For``. An attack that once worked stays here.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "scripts", ROOT / "tests" / "dialogue"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-import botstack  # noqa: E402
-from dialogue_client import Customer, SupportDatabase, new_address  # noqa: E402
-from tests.support.smtp import running_smtp  # noqa: E402
+import botstack
+from tests.dialogue.dialogue_client import Customer, SupportDatabase, new_address
+from tests.support.smtp import running_smtp
 
 @pytest.fixture(scope="session")
 def mailbox():

@@ -13,7 +13,7 @@ import zlib
 
 import pytest
 
-from action_server_support import (
+from tests.security.action_server_support import (
     OLIVIA, ROOT, ActionServer, Conversation, action_call, copy_database, faq_call, prepare_database,
     row_counts,
 )

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from action_server_support import OLIVIA, ActionServer, Conversation, copy_database, faq_call, prepare_database, \
+from tests.security.action_server_support import OLIVIA, ActionServer, Conversation, copy_database, faq_call, prepare_database, \
     row_counts
 
 BACKEND_ERROR = "utter_backend_error"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from dialogue_client import verify
+from tests.dialogue.dialogue_client import verify
 
 EVIL_ORIGIN = "http://evil.example"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from dialogue_client import Customer, new_address
+from tests.dialogue.dialogue_client import Customer, new_address
 
 MB = 1024 * 1024
 

@@ -13,7 +13,7 @@ import time
 import jwt
 import requests
 import socketio
-from dialogue_client import verify, web_session_token
+from tests.dialogue.dialogue_client import verify, web_session_token
 
 WAIT = 60.0
 

@@ -11,7 +11,7 @@ import threading
 import time
 
 import botstack
-from dialogue_client import Customer, asked, new_address, verify
+from tests.dialogue.dialogue_client import Customer, asked, new_address, verify
 
 
 def said_after(customer: Customer, text: str) -> str:

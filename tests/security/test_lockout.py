@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import yaml
-from dialogue_client import Customer, asked, new_address, verify
+from tests.dialogue.dialogue_client import Customer, asked, new_address, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER, EMAIL = "AK1000010", "ava.solix@example.com"

@@ -13,7 +13,7 @@ import threading
 import time
 
 import botstack
-from dialogue_client import asked
+from tests.dialogue.dialogue_client import asked
 
 NO_ANSWER_START = "Sorry, something went wrong on our side"
 

@@ -7,15 +7,12 @@ the databases, the generated secrets and the logs are readable by their owner on
 from __future__ import annotations
 
 import stat
-import sys
 from pathlib import Path
 
-from dialogue_client import verify
+from chat_channels.privacy import mask
+from tests.dialogue.dialogue_client import verify
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from chat_channels.privacy import mask  # noqa: E402
 
 SECRET_WORDS = ("emma.twenty", "AK1000003", "secret.person@example.org", "AK7654321", "QWERTY1234567890",
                 "kept private")

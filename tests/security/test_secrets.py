@@ -11,10 +11,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
+import botstack
 
-import botstack  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 PARSE = """
 import json, sys

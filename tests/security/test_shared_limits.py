@@ -18,9 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 SCRIPT = """
 import asyncio, json, sys
-sys.path.insert(0, sys.argv[1])
 from chat_channels.guard import Guard
-env = {"CHAT_SESSION_SECRET": "s" * 40, "RATE_LIMIT_STORAGE": sys.argv[2],
+env = {"CHAT_SESSION_SECRET": "s" * 40, "RATE_LIMIT_STORAGE": sys.argv[1],
        "RATE_LIMIT_CLIENT": "5/minute", "RATE_LIMIT_CONVERSATION": "100/minute"}
 first, second = Guard(env), Guard(env)   # two processes' guards
 async def main():
@@ -42,7 +41,7 @@ def test_two_processes_share_the_limits_through_redis(tmp_path):
             pytest.fail("redis-server is missing: scripts/install-system-deps.sh installs it")
         pytest.skip("redis-server is missing")
     with redis_server(tmp_path) as port:
-        done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT, str(ROOT), f"redis://127.0.0.1:{port}/3"],
+        done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT, f"redis://127.0.0.1:{port}/3"],
                               capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
