@@ -78,7 +78,7 @@ class TopicAction(Action, ABC):
         return reset_topic_events() + (reset_identity_events() if identity_lost else [])
 
     def timeout_events(self, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        """The action ran out of time (``actions/server.py`` told ``utter_backend_error``): as a backend error."""
+        """The action ran out of time (``actions/executor.py`` told ``utter_backend_error``): as a backend error."""
         return self.backend_error_events(identity_lost=False)
 
 

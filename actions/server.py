@@ -11,49 +11,40 @@ Start it with ``.venv-engine/bin/python -m actions.server --port 5055`` (host fr
   conversation since the session started plus the domain, about 50 KB + 6-9 KB per turn) is answered 413 by Sanic
   before anything is parsed; a body that is not a JSON object with ``next_action`` and ``tracker`` gets 400 with a
   JSON error; no response ever carries a traceback or echoes the request.  ``/health`` says only ``{"status":"ok"}``.
-* **Actions run off the event loop, with a time limit.** ``GuardedExecutor`` runs each action call in a worker
-  thread (a bounded pool, ``ACTION_THREADS``, default 8) with an event loop of its own, and waits at most
-  ``ACTION_TIMEOUT_SECONDS`` (default 8 s; Rasa itself waits 300 s for an action).  So a slow or locked database
-  delays only the conversations that need it.  On timeout the customer gets ``utter_backend_error`` and the
-  action's ``timeout_events(tracker, domain)`` (if it has one; no I/O) keep the conversation state consistent;
-  the abandoned call may still finish in its thread (its result is discarded; writes are idempotent by natural key,
-  so the customer's retry finds the case instead of opening a second one).
+* **Actions run off the event loop, with a time limit.** ``actions/executor.py``'s ``GuardedExecutor`` runs each
+  action call in a worker thread and waits at most ``ACTION_TIMEOUT_SECONDS``; past it the customer gets
+  ``utter_backend_error`` and the conversation state stays consistent.
 
 Nothing here does I/O at import time (``actions`` imports this module when rasa-sdk registers the package).
 """
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
 import os
 import sys
-import threading
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from rasa_sdk import endpoint as sdk_endpoint
 from rasa_sdk import utils as sdk_utils
-from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
-from rasa_sdk.interfaces import ActionNotFoundException, Tracker
 from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
+
+from actions.executor import DEFAULT_THREADS, DEFAULT_TIMEOUT_S, GuardedExecutor
 
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 TOKEN_HEADER = "X-Action-Token"
 MIN_TOKEN_LENGTH = 32
-TIMEOUT_ENV, DEFAULT_TIMEOUT_S = "ACTION_TIMEOUT_SECONDS", 8.0
-THREADS_ENV, DEFAULT_THREADS = "ACTION_THREADS", 8
+TIMEOUT_ENV = "ACTION_TIMEOUT_SECONDS"
+THREADS_ENV = "ACTION_THREADS"
 MAX_BODY_ENV, DEFAULT_MAX_BODY = "ACTION_MAX_BODY_BYTES", 4 * 1024 * 1024
 DEFAULT_HOST = "127.0.0.1"
-#: the generic "try again" of domain.yml, told when an action ran out of time
-BACKEND_ERROR_RESPONSE = "utter_backend_error"
 #: how long a client may take to send its request (Sanic's default is 60 s)
 REQUEST_TIMEOUT_S = 15
 
@@ -100,71 +91,6 @@ def _number(env, name: str, default, kind, *, minimum):
     if not value >= minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
     return value
-
-
-# ---------------------------------------------------------------------------------------------------- the executor
-
-class GuardedExecutor(ActionExecutor):
-    """rasa-sdk's executor, but every action call runs in a worker thread (with an event loop of its own, reused by
-    that thread) and is given at most ``timeout`` seconds.  Nothing an action does can block the server's loop."""
-
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT_S, threads: int = DEFAULT_THREADS) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.threads = threads
-        self._pool: Optional[ThreadPoolExecutor] = None
-        self._pool_lock = threading.Lock()
-        self._local = threading.local()
-
-    def _executor(self) -> ThreadPoolExecutor:
-        # built on first use, so that nothing is started at import time or before Sanic forks its workers
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="action")
-            return self._pool
-
-    def shutdown(self) -> None:
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
-
-    def _run_in_thread(self, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        loop = getattr(self._local, "loop", None)
-        if loop is None or loop.is_closed():
-            loop = self._local.loop = asyncio.new_event_loop()
-        return loop.run_until_complete(ActionExecutor.run(self, action_call))
-
-    async def run(self, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        name = action_call.get("next_action")
-        if not name:
-            return await super().run(action_call)  # rasa-sdk's answer to a call without an action (None)
-        if name not in self.actions:
-            raise ActionNotFoundException(name)
-        future = asyncio.get_running_loop().run_in_executor(self._executor(), self._run_in_thread, action_call)
-        try:
-            # on timeout wait_for cancels the future: a call still queued for a thread never starts
-            return await asyncio.wait_for(future, self.timeout)
-        except asyncio.TimeoutError:
-            logger.error("action %s did not finish within %.1f s; the customer is asked to try again", name,
-                         self.timeout)
-            return self.timed_out(name, action_call)
-
-    def timed_out(self, name: str, action_call: Dict[str, Any]) -> Dict[str, Any]:
-        """The answer for an action that ran out of time: ``utter_backend_error`` and the action's own
-        ``timeout_events(tracker, domain)`` (computed from a fresh tracker: the thread may still be using its own)."""
-        dispatcher = CollectingDispatcher()
-        dispatcher.utter_message(response=BACKEND_ERROR_RESPONSE)
-        events: List[Dict[str, Any]] = []
-        hook = getattr(getattr(self.actions.get(name), "__self__", None), "timeout_events", None)
-        if callable(hook):
-            try:
-                tracker = Tracker.from_dict(action_call["tracker"])
-                events = list(hook(tracker, action_call.get("domain") or {}) or [])
-            except Exception:  # noqa: BLE001 - the customer has been told; keep the state as it was
-                logger.exception("timeout_events of %s failed", name)
-                events = []
-        return self._create_api_response(self.validate_events(events, name), dispatcher.messages)
 
 
 # ---------------------------------------------------------------------------------------------------- the app

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from policy_engine.core import formats
-from policy_engine.core.warranty import CAUSES, WarrantyRequest
+from policy_engine.core.warranty_request import CAUSES, WarrantyRequest
 
 from .base import SERIAL_RE, UNKNOWN, SupportFormValidation, as_bool, choose
 from .flow import CommitAction, PreviewAction, slot_int

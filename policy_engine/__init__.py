@@ -17,6 +17,7 @@ from .core.credits import (
 from .core.credits_faq import credits_faq
 from .core.credits_ledger import CreditsSummary, summarise_ledger, validate_ledger_entry
 from .core.decision import Decision, NextStep, Outcome, Reason
+from .core.errors import InvalidRequest, PolicyError
 from .core.facts import (
     WEB_STORE,
     Campaign,
@@ -29,14 +30,14 @@ from .core.facts import (
     Product,
     RefundRecord,
 )
-from .core.errors import InvalidRequest, PolicyError
 from .core.figures import policy_figures
 from .core.policy import Policy, normalise_channel
 from .core.policy_file import load_policy
 from .core.refunds import decide_refund_status
 from .core.returns import ReturnRequest, decide_return, decide_return_requirements
 from .core.transit import TransitRequest, decide_transit
-from .core.warranty import ProofOfPurchase, Purchase, WarrantyRequest, decide_warranty
+from .core.warranty import decide_warranty
+from .core.warranty_request import ProofOfPurchase, Purchase, WarrantyRequest
 
 __all__ = [
     "Campaign", "CreditsSummary", "Customer", "Decision", "InvalidRequest", "LedgerEntry", "LedgerKind",

@@ -1,9 +1,9 @@
 """Cancelling an order (CAN-1..3), with the refund (REF-2) and credits reversal (CRD-11) next steps."""
 from __future__ import annotations
 
-from functools import partial
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from .credits import earned_points
 from .decision import Decision, NextStep, Outcome, Reason, make_decision

@@ -12,15 +12,15 @@ the start of day D + ``unlock_days`` ("day 30 unlocks") and expire at the start 
 """
 from __future__ import annotations
 
-from functools import partial
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
+from functools import partial
 from typing import Iterable
 
-from .decision import Decision, NextStep, Outcome, Reason, make_decision
-from .facts import WEB_STORE, Customer, LedgerEntry, LedgerKind, Order, OrderStatus
-from .errors import InvalidRequest
 from .credits_ledger import expiry_for_unlock, summarise_ledger, unlock_and_expiry
+from .decision import Decision, NextStep, Outcome, Reason, make_decision
+from .errors import InvalidRequest
+from .facts import WEB_STORE, Customer, LedgerEntry, LedgerKind, Order, OrderStatus
 from .policy import Policy
 
 TOPIC = "credits"

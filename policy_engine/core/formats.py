@@ -69,3 +69,29 @@ EXTENDED_WARRANTY_YEARS_CEILING = 3
 def extended_warranty_check(column: str = "extended_warranty_years") -> str:
     """The SQL of the WAR-21 storage CHECK (the same text as migration 0001)."""
     return f"{column} BETWEEN 0 AND {EXTENDED_WARRANTY_YEARS_CEILING}"
+
+
+# ------------------------------------------------------------------ typed values to their one normal form (or None)
+def normalise_order_number(raw: object) -> str | None:
+    """``" ak 123 4567 "`` / ``"#AK1234567"`` -> ``"AK1234567"``; anything else -> None."""
+    if not isinstance(raw, str) or len(raw) > 64:
+        return None
+    candidate = re.sub(r"[\s\-#]", "", raw).upper()
+    return candidate if ORDER_NUMBER.fullmatch(candidate) else None
+
+def normalise_email(raw: object) -> str | None:
+    if not isinstance(raw, str) or len(raw) > EMAIL_LEN + 10:
+        return None
+    candidate = raw.strip().lower()
+    if len(candidate) > EMAIL_LEN or not EMAIL.fullmatch(candidate):
+        return None
+    return candidate
+
+def normalise_code(raw: object) -> str | None:
+    """``" 123 456 "`` / ``"123-456"`` -> ``"123456"``; anything else -> None."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 1_000_000:
+        raw = f"{raw:06d}"
+    if not isinstance(raw, str) or len(raw) > 32:
+        return None
+    candidate = re.sub(r"[\s\-]", "", raw)
+    return candidate if VERIFICATION_CODE.fullmatch(candidate) else None

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Mapping
-
-from .errors import InvalidRequest
 from zoneinfo import ZoneInfo
 
-
+from .errors import InvalidRequest
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "policy" / "policy.yml"
 

@@ -11,15 +11,15 @@ timezone), skipping weekends and the policy's holidays: inspected on a Friday ->
 """
 from __future__ import annotations
 
-from functools import partial
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Protocol, Sequence, TypeVar
 
 from .calendar import business_day_range
 from .decision import Decision, NextStep, Outcome, Reason, make_decision
-from .facts import Order, OrderStatus, RefundRecord
 from .errors import InvalidRequest
+from .facts import Order, OrderStatus, RefundRecord
 from .policy import Policy
 
 TOPIC = "refund"

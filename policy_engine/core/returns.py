@@ -1,16 +1,16 @@
 """Returns (RET-1..12), with the refund next steps (REF-1..3) and the credits reversal note (CRD-11)."""
 from __future__ import annotations
 
-from functools import partial
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from functools import partial
 
 from .calendar import add_business_days, business_day_range
 from .credits import earned_points
 from .decision import Decision, NextStep, Outcome, Reason, make_decision
-from .facts import WEB_STORE, Campaign, Order, OrderLine, OrderStatus
 from .errors import InvalidRequest
+from .facts import WEB_STORE, Campaign, Order, OrderLine, OrderStatus
 from .policy import Policy, normalise_channel
 
 CONDITIONS = ("unopened", "undamaged", "damaged")

@@ -19,7 +19,8 @@ from .policy import Policy
 from .refunds import decide_refund_status
 from .returns import ReturnRequest, decide_return
 from .transit import TransitRequest, decide_transit
-from .warranty import WarrantyRequest, decide_warranty
+from .warranty import decide_warranty
+from .warranty_request import WarrantyRequest
 
 TOPICS = ("return", "cancellation", "refund", "warranty", "transit", "credits")
 

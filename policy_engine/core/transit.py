@@ -1,13 +1,13 @@
 """Parcels lost, damaged or delayed in transit: Worry-Free Purchase insurance (INS-1, INS-2, REF-4)."""
 from __future__ import annotations
 
-from functools import partial
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from .decision import Decision, NextStep, Outcome, Reason, make_decision
-from .facts import Order, OrderStatus
 from .errors import InvalidRequest
+from .facts import Order, OrderStatus
 from .policy import Policy
 
 TOPIC = "transit"

@@ -1,64 +1,32 @@
 """Warranty claims (WAR-1..22)."""
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
-import enum
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
 
-from . import formats
-from .calendar import add_months
 from .decision import Decision, NextStep, Outcome, Reason, make_decision
-from .facts import WEB_STORE, Order, OrderLine, Product
 from .errors import InvalidRequest
+from .facts import WEB_STORE, Order, OrderLine
 from .policy import Policy, normalise_channel
-
-CAUSES = (None, "quality", "wear", "lost_or_stolen", "third_party_repair", "external_damage", "misuse", "non_quality")
-
-
-class ProofOfPurchase(str, enum.Enum):
-    """WAR-9: the three kinds of valid proof."""
-
-    ORDER_NUMBER_AND_ADDRESS = "order_number_and_address"  # online purchase from the brand's web store
-    INVOICE = "invoice"                                    # sales invoice with the seller's name and the product
-    RECEIPT = "receipt"                                    # dated receipt from an authorised reseller
-
-
-@dataclass(frozen=True)
-class Purchase:
-    """A purchase outside our order database (a reseller, or a web-store order not in this store).
-
-    ``channel`` is ``WEB_STORE`` or the seller's name (normalised against the policy's authorised list).
-    ``proof`` is None while the customer has not provided any proof yet (-> ``missing``).
-    ``proof_complete``: the invoice names the seller and the product / the receipt is dated and shows the product
-    description and price (WAR-9); False makes the proof invalid (WAR-12).
-    """
-
-    product: Product
-    purchased_on: date | datetime
-    country: str
-    price: Decimal
-    channel: str = WEB_STORE
-    proof: ProofOfPurchase | None = None
-    proof_complete: bool = True
-    free_gift: bool = False              # WAR-16
-    extended_warranty_years: int = 0     # WAR-21
-
-
-@dataclass(frozen=True)
-class WarrantyRequest:
-    line_id: int | None
-    serial_number: str | None = None
-    defect: str = ""
-    cause: str | None = None             # one of CAUSES; "non_quality" is an addition for WAR-15
-    troubleshooting_done: bool | None = None
-    evidence_provided: bool = False
-    country_now: str | None = None
-    shipped_internationally: bool = False
-    preferred_remedy: str | None = None  # None | "replacement" | "partial_refund"
-    claim_opened_at: datetime | None = None   # WAR-10: None = the claim is opened now
-
+from .warranty_request import (
+    CAUSES,
+    REMEDY_PREFERENCES,
+    SERIAL_NUMBER,
+    Purchase,
+    WarrantyRequest,
+    normalise_country,
+)
+from .warranty_terms import (
+    choose_remedy,
+    claim_deadline,
+    partial_refund_amount,
+    proof_is_valid,
+    purchase_from_order,
+    replacement_warranty_until,
+    warranty_end,
+    warranty_months,
+)
 
 TOPIC = "warranty"
 
@@ -104,118 +72,7 @@ CAUSE_EXCLUSIONS = {
     "misuse": ("misuse", "WAR-19"),
 }
 
-REMEDY_PREFERENCES = (None, "replacement", "refurbished", "new", "partial_refund")
-
-SERIAL_NUMBER = formats.SERIAL_NUMBER  # WAR-7 (formats.py)
-
-_COUNTRY_ALIASES = {
-    "USA": "US", "UNITED STATES": "US", "UNITED STATES OF AMERICA": "US", "AMERICA": "US",
-    "UK": "GB", "UNITED KINGDOM": "GB", "GREAT BRITAIN": "GB", "ENGLAND": "GB",
-    "GERMANY": "DE", "DEUTSCHLAND": "DE", "FRANCE": "FR", "CANADA": "CA", "JAPAN": "JP", "INDIA": "IN",
-    "MEXICO": "MX", "SPAIN": "ES", "ITALY": "IT", "AUSTRALIA": "AU", "UNITED ARAB EMIRATES": "AE", "UAE": "AE",
-}
-
-
-def normalise_country(country: str | None) -> str | None:
-    """``"united states"`` -> ``"US"``; two-letter codes are upper-cased; None stays None."""
-    if country is None or not str(country).strip():
-        return None
-    key = " ".join(str(country).strip().upper().split())
-    return _COUNTRY_ALIASES.get(key, key)
-
-
 _decision = partial(make_decision, TOPIC)
-
-
-# ------------------------------------------------------------------------------------------------ figures
-
-
-def purchase_from_order(order: Order, line: OrderLine) -> Purchase:
-    """A web-store order line as a ``Purchase``: the verified order number and the order's shipping address are the
-    proof (WAR-9); the price is what was paid for one unit."""
-    unit = (line.paid / line.quantity).quantize(Decimal("0.01"), rounding=ROUND_DOWN) if line.quantity else line.paid
-    return Purchase(
-        product=line.product,
-        purchased_on=order.placed_at,
-        country=order.country,
-        price=max(Decimal("0"), unit),
-        channel=normalise_channel(order.channel),
-        proof=ProofOfPurchase.ORDER_NUMBER_AND_ADDRESS if normalise_channel(order.channel) == WEB_STORE else None,
-        proof_complete=True,
-        free_gift=line.free_gift,
-        extended_warranty_years=line.extended_warranty_years,
-    )
-
-
-def warranty_months(purchase: Purchase, policy: Policy) -> int:
-    """WAR-1 per-SKU override, else per-category months; WAR-21 a paid extended warranty brings the total coverage
-    to ``extended_warranty_years`` years (at most ``extended_warranty_max_years``), never below the base period."""
-    base = policy.warranty.months_for(purchase.product.sku, purchase.product.category)
-    years = purchase.extended_warranty_years
-    if isinstance(years, bool) or not isinstance(years, int) or years < 0:
-        raise InvalidRequest(f"extended_warranty_years must be an integer >= 0, got {years!r}")
-    if years > policy.warranty.extended_warranty_max_years:
-        raise InvalidRequest(
-            f"extended_warranty_years {years} is more than the {policy.warranty.extended_warranty_max_years} allowed"
-        )
-    return max(base, years * 12)
-
-
-def warranty_end(purchased_on: date, months: int) -> date:
-    """WAR-1/WAR-14: the last covered day is the same day-of-month ``months`` after the purchase date (inclusive)."""
-    return add_months(purchased_on, months)
-
-
-def claim_deadline(end: date, claim_opened_on: date, policy: Policy) -> date:
-    """WAR-10: the later of the warranty end and the claim's opening date + ``claim_window_days`` (inclusive)."""
-    return max(end, claim_opened_on + timedelta(days=policy.warranty.claim_window_days))
-
-
-def partial_refund_amount(price: Decimal, purchased_on: date, end: date, on: date) -> Decimal:
-    """WAR-3: a refund prorated by the unused share of the warranty period; WAR-22: never above the price paid
-    and never below zero.  Rounded down to the cent."""
-    if price <= 0:
-        return Decimal("0.00")
-    total = (end - purchased_on).days
-    if total <= 0:
-        return Decimal("0.00")
-    unused = min(max((end - on).days, 0), total)
-    amount = (price * unused / total).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    return min(max(amount, Decimal("0.00")), price)
-
-
-def replacement_warranty_until(original_end: date, replacement_ships_on: date, policy: Policy) -> date:
-    """WAR-5 (text cut off; reading in docs/policy.md): the longer of the rest of the original warranty and
-    ``replacement_warranty_days`` after the replacement ships."""
-    return max(original_end, replacement_ships_on + timedelta(days=policy.warranty.replacement_warranty_days))
-
-
-def choose_remedy(product: Product, preferred: str | None, policy: Policy) -> str:
-    """WAR-3 in policy order: refurbished of equal value if available, else new, else a partial refund; a partial
-    refund also when the customer prefers it to a replacement.  WAR-4: the company picks the replacement."""
-    if preferred == "partial_refund":
-        return "partial_refund"
-    for remedy in policy.warranty.remedy_order:
-        if remedy == "refurbished" and product.refurbished_available:
-            return remedy
-        if remedy == "new" and product.new_available:
-            return remedy
-        if remedy == "partial_refund":
-            return remedy
-    return "partial_refund"
-
-
-def proof_is_valid(purchase: Purchase, policy: Policy) -> bool:
-    """WAR-9: order number + original shipping address (web-store purchase); an invoice naming the seller and the
-    product; a dated receipt with description and price from an authorised reseller."""
-    channel = normalise_channel(purchase.channel)
-    if not purchase.proof_complete or purchase.proof is None:
-        return False
-    if purchase.proof is ProofOfPurchase.ORDER_NUMBER_AND_ADDRESS:
-        return channel == WEB_STORE
-    if purchase.proof is ProofOfPurchase.RECEIPT:
-        return channel == WEB_STORE or channel in policy.warranty.authorised_resellers
-    return True  # INVOICE with the seller's name and the product
 
 
 # ------------------------------------------------------------------------------------------------ decision

@@ -14,7 +14,7 @@ from ..core.policy_file import load_policy
 from ..core.topics import TOPICS  # noqa: F401 (the commands import it from here)
 from ..service.base import utc_now
 from ..store.db import make_engine
-from ..store.importer import parse_timestamp
+from ..store.import_values import parse_timestamp
 from ..store.migrate import current_revision, head_revision
 
 MAX_STDIN_BYTES = 1_000_000

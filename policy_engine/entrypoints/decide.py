@@ -20,13 +20,14 @@ from ..core.facts import (
     Product,
     RefundRecord,
 )
+from ..core.formats import normalise_order_number
 from ..core.returns import ReturnRequest
 from ..core.topics import decide_topic
 from ..core.transit import TransitRequest
-from ..core.warranty import WarrantyRequest
+from ..core.warranty_request import WarrantyRequest
 from ..store.db import make_session_factory, unit_of_work
-from ..store.identity import normalise_order_number
-from ..store.importer import parse_timestamp, schema_validator
+from ..store.import_values import parse_timestamp
+from ..store.importer import schema_validator
 from ..store.mapping import order_fact, product_fact, refund_fact
 from ..store.models import ProductRow
 from ..store.queries import customer_ledger, order_by_number, refunds_for_order

@@ -11,7 +11,8 @@ from ..core.decision import Decision
 from ..core.errors import InvalidRequest
 from ..core.topics import check_warranty_request, require
 from ..core.transit import TransitRequest, decide_transit
-from ..core.warranty import SERIAL_NUMBER, Purchase, WarrantyRequest, decide_warranty
+from ..core.warranty import decide_warranty
+from ..core.warranty_request import SERIAL_NUMBER, Purchase, WarrantyRequest
 from ..store.mapping import order_fact
 from ..store.models import OrderRow, TransitClaimRow, WarrantyClaimRow
 from ..store.queries import line_row

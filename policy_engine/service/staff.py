@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..core.credits import qualifying_amount
 from ..core.decision import Decision
 from ..core.errors import InvalidRequest
+from ..core.formats import normalise_order_number
 from ..core.refunds import (
     check_inspection,
     decide_refund_status,
@@ -22,7 +23,6 @@ from ..core.refunds import (
     refunded_so_far,
 )
 from ..store.db import unit_of_work
-from ..store.identity import normalise_order_number
 from ..store.mapping import order_fact, refund_fact
 from ..store.models import CreditLedgerRow, OrderRow, RefundRow, ReturnCaseRow
 from ..store.queries import line_row, order_by_number

@@ -11,7 +11,8 @@ from .db import (
     unit_of_work,
 )
 from .identity import NotVerified, Verification
-from .importer import ImportRejected, ImportSummary, import_data
+from .import_values import ImportSummary
+from .importer import ImportRejected, import_data
 from .migrate import current_revision, head_revision, upgrade
 
 __all__ = [

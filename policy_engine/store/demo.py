@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .importer import ImportSummary, import_data
+from .import_values import ImportSummary
+from .importer import import_data
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, delete, func, ins
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from ..core.formats import normalise_email
 from .db import database_url
-from .identity import normalise_email
 from .identity_models import VerificationAttemptRow, VerificationCodeRow, VerificationTokenRow
 from .models import (
     CancellationRow,

@@ -42,21 +42,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from ..core import formats
 from ..core.errors import InvalidRequest, NotVerified
+from ..core.formats import normalise_code, normalise_email, normalise_order_number
 from ..core.policy import IdentityPolicy
 from .identity_models import CLIENT_LEN, VerificationAttemptRow, VerificationCodeRow, VerificationTokenRow
 from .models import (
     CONVERSATION_LEN,
-    EMAIL_LEN,
     OrderRow,
 )
 from .queries import order_for_grant
 
 logger = logging.getLogger(__name__)
 
-ORDER_NUMBER_RE = formats.ORDER_NUMBER  # the formats live in policy_engine/core/formats.py
-EMAIL_RE = formats.EMAIL
 _DUMMY_EMAIL = "nobody@invalid.example"
 
 
@@ -83,25 +80,11 @@ class CodeToSend:
         return "CodeToSend(<redacted>)"
 
 
-CODE_RE = formats.VERIFICATION_CODE
 CLIENT_RE = re.compile(r"[0-9A-Za-z_-]{1,%d}" % CLIENT_LEN)
 
 
-def normalise_order_number(raw: object) -> str | None:
-    """``" ak 123 4567 "`` / ``"#AK1234567"`` -> ``"AK1234567"``; anything else -> None."""
-    if not isinstance(raw, str) or len(raw) > 64:
-        return None
-    candidate = re.sub(r"[\s\-#]", "", raw).upper()
-    return candidate if ORDER_NUMBER_RE.fullmatch(candidate) else None
 
 
-def normalise_email(raw: object) -> str | None:
-    if not isinstance(raw, str) or len(raw) > EMAIL_LEN + 10:
-        return None
-    candidate = raw.strip().lower()
-    if len(candidate) > EMAIL_LEN or not EMAIL_RE.fullmatch(candidate):
-        return None
-    return candidate
 
 
 def check_conversation_id(conversation_id: object) -> str:
@@ -117,14 +100,6 @@ def normalise_client(raw: object) -> str | None:
     return None
 
 
-def normalise_code(raw: object) -> str | None:
-    """``" 123 456 "`` / ``"123-456"`` -> ``"123456"``; anything else -> None."""
-    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 1_000_000:
-        raw = f"{raw:06d}"
-    if not isinstance(raw, str) or len(raw) > 32:
-        return None
-    candidate = re.sub(r"[\s\-]", "", raw)
-    return candidate if CODE_RE.fullmatch(candidate) else None
 
 
 def hash_code(salt: str, conversation_id: str, code: str) -> str:

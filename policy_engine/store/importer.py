@@ -8,26 +8,23 @@ Format documentation: docs/import-format.md.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
 import jsonschema
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .identity import normalise_email
-from .identity_models import VerificationAttemptRow
+from ..core.formats import normalise_email
+from .import_values import ImportSummary, money, parse_timestamp
+from .import_writer import write_document
 from .models import (
-    CreditLedgerRow,
     CustomerRow,
     OrderLineRow,
     OrderRow,
     ProductRow,
-    RefundRow,
     SerialNumberRow,
 )
 
@@ -42,18 +39,6 @@ class ImportRejected(ValueError):
         self.errors = errors[:MAX_REPORTED_ERRORS]
         more = len(errors) - len(self.errors)
         super().__init__("import rejected:\n  " + "\n  ".join(self.errors) + (f"\n  ... and {more} more" if more else ""))
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    products: int = 0
-    customers: int = 0
-    orders: int = 0
-    refunds: int = 0
-    credits: int = 0
-
-    def to_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
 
 
 @lru_cache(maxsize=1)
@@ -76,14 +61,6 @@ def schema_errors(data: Any) -> list[str]:
 
 def _short(message: str, limit: int = 200) -> str:
     return message if len(message) <= limit else message[:limit] + "..."
-
-
-def parse_timestamp(value: str) -> datetime:
-    """ISO 8601 with Z or an offset -> aware UTC datetime (Python 3.10 does not read "Z" itself)."""
-    moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
-    if moment.tzinfo is None:
-        raise ValueError("time zone missing")
-    return moment.astimezone(timezone.utc)
 
 
 class _Checker:
@@ -118,10 +95,6 @@ class _Checker:
         except ValueError as exc:
             self.fail(f"{where}.{key}", f"not a valid date ({exc})")
             return None
-
-
-def _money(value: str | None, default: str = "0") -> Decimal:
-    return Decimal(value if value is not None else default)
 
 
 def import_data(session: Session, data: Any, now: datetime, *, replace_orders: bool = False) -> ImportSummary:
@@ -183,7 +156,7 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
             serials = line.get("serial_numbers", [])
             if len(serials) > line["quantity"]:
                 check.fail(f"{lw}.serial_numbers", f"{len(serials)} serial numbers for quantity {line['quantity']}")
-            if _money(line.get("discount")) > _money(line["unit_price"]) * line["quantity"]:
+            if money(line.get("discount")) > money(line["unit_price"]) * line["quantity"]:
                 check.fail(f"{lw}.discount", "is larger than the line's price")
             for s in serials:
                 if s in serials_in_file:
@@ -237,141 +210,4 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
 
     if check.errors:
         raise ImportRejected(check.errors)
-    return _write(session, data, customers, orders, parsed_times, stored_orders, now, replace_orders)
-
-
-def _write(session, data, customers, orders, parsed_times, stored_orders, now, replace_orders) -> ImportSummary:
-    for p in data.get("products", []):
-        row = session.get(ProductRow, p["sku"]) or ProductRow(sku=p["sku"])
-        row.name = p["name"]
-        row.category = p["category"]
-        row.price = Decimal(p["price"])
-        row.refurbished_available = p.get("refurbished_available", False)
-        row.new_available = p.get("new_available", True)
-        row.extended_warranty_eligible = p.get("extended_warranty_eligible", False)
-        session.add(row)
-
-    customer_rows: dict[str, CustomerRow] = {}
-
-    def customer(email: str) -> CustomerRow:
-        if email not in customer_rows:
-            row = session.scalars(select(CustomerRow).where(CustomerRow.email == email)).one_or_none()
-            if row is None:
-                row = CustomerRow(email=email, name="", country="US", region="US")
-                session.add(row)
-            customer_rows[email] = row
-        return customer_rows[email]
-
-    for email, c in customers.items():
-        row = customer(email)
-        row.name = c.get("name", row.name or "")
-        row.country = c.get("country", row.country or "US")
-        row.region = c.get("region", row.region or "US")
-        if "birth_date" in c:
-            row.birth_date = date.fromisoformat(c["birth_date"])
-        for k in ("registered_at", "profile_completed_at"):
-            if k in c:
-                setattr(row, k, parse_timestamp(c[k]))
-
-    if replace_orders:
-        if stored_orders:
-            session.execute(delete(OrderRow).where(OrderRow.id.in_([r.id for r in stored_orders.values()])))
-            session.execute(
-                delete(VerificationAttemptRow).where(VerificationAttemptRow.order_number.in_(list(stored_orders)))
-            )
-        listed = [customer(e).id for e in customers if customer(e).id is not None]
-        if listed:
-            session.execute(delete(CreditLedgerRow).where(CreditLedgerRow.customer_id.in_(listed)))
-        session.expire_all()
-        session.flush()
-
-    order_rows: dict[str, OrderRow] = {}
-    for number, o in orders.items():
-        times = parsed_times[number]
-        email = normalise_email(o["email"])
-        row = OrderRow(
-            order_number=number,
-            customer=customer(email),
-            email=email,
-            status=o.get("status", "placed"),
-            placed_at=times["placed_at"],
-            paid_at=times["paid_at"],
-            shipped_at=times["shipped_at"],
-            delivered_at=times["delivered_at"],
-            channel=o.get("channel", "web_store"),
-            country=o.get("country", "US"),
-            corporate=o.get("corporate", False),
-            campaign=o.get("campaign", "none"),
-            logged_in=o.get("logged_in", True),
-            shipping=_money(o.get("shipping")),
-            tax=_money(o.get("tax")),
-            discount=_money(o.get("discount")),
-            credits_applied=_money(o.get("credits_applied")),
-            worry_free_insurance=o.get("worry_free_insurance", False),
-            shipping_insurance=o.get("shipping_insurance", False),
-            payment_method=o.get("payment_method", "card"),
-        )
-        for line in o["lines"]:
-            row.lines.append(
-                OrderLineRow(
-                    line_no=line["line_id"],
-                    sku=line["sku"],
-                    quantity=line["quantity"],
-                    unit_price=_money(line["unit_price"]),
-                    discount=_money(line.get("discount")),
-                    free_gift=line.get("free_gift", False),
-                    redeemed_with_credits=line.get("redeemed_with_credits", False),
-                    extended_warranty_years=line.get("extended_warranty_years", 0),
-                    serials=[SerialNumberRow(serial=s) for s in line.get("serial_numbers", [])],
-                )
-            )
-        session.add(row)
-        order_rows[number] = row
-    session.flush()
-
-    def order_id(number: str) -> int:
-        if number not in order_rows:
-            order_rows[number] = session.scalars(select(OrderRow).where(OrderRow.order_number == number)).one()
-        return order_rows[number].id
-
-    for r in data.get("refunds", []):
-        oid = order_id(r["order_number"])
-        session.add(
-            RefundRow(
-                order_id=oid,
-                amount=_money(r["amount"]),
-                payment_method=r.get("payment_method") or order_rows[r["order_number"]].payment_method,
-                status=r.get("status", "awaiting_item"),
-                item_received_at=_opt_time(r, "item_received_at"),
-                inspected_at=_opt_time(r, "inspected_at"),
-                inspection_passed=r.get("inspection_passed"),
-                inspection_finding=r.get("inspection_finding"),
-                issued_at=_opt_time(r, "issued_at"),
-                created_at=_opt_time(r, "created_at") or now,
-            )
-        )
-    for c in data.get("credits", []):
-        session.add(
-            CreditLedgerRow(
-                customer_id=customer(normalise_email(c["email"])).id,
-                kind=c["kind"],
-                points=c["points"],
-                created_at=parse_timestamp(c["created_at"]),
-                unlock_at=_opt_time(c, "unlock_at"),
-                expires_at=_opt_time(c, "expires_at"),
-                order_id=order_id(c["order_number"]) if c.get("order_number") else None,
-                note=c.get("note", ""),
-            )
-        )
-    session.flush()
-    return ImportSummary(
-        products=len(data.get("products", [])),
-        customers=len(customer_rows),
-        orders=len(orders),
-        refunds=len(data.get("refunds", [])),
-        credits=len(data.get("credits", [])),
-    )
-
-
-def _opt_time(item: dict, key: str) -> datetime | None:
-    return parse_timestamp(item[key]) if item.get(key) else None
+    return write_document(session, data, customers, orders, parsed_times, stored_orders, now, replace_orders)

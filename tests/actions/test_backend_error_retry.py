@@ -1,5 +1,5 @@
 """Issue 12, finding 9: after ``utter_backend_error`` during a confirmation, "yes" again retries without refilling the
-form; a timed-out action (``actions/server.py``'s ``GuardedExecutor``) keeps the conversation state consistent."""
+form; a timed-out action (``actions/executor.py``'s ``GuardedExecutor``) keeps the conversation state consistent."""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +13,7 @@ from rasa_sdk.events import FollowupAction
 
 from actions.cancellation import ActionCancelOrder, ActionPreviewCancellation, ValidateCancelForm
 from actions.returns import ActionOpenReturn, ActionPreviewReturn, ValidateReturnForm
-from actions.server import BACKEND_ERROR_RESPONSE, GuardedExecutor
+from actions.executor import BACKEND_ERROR_RESPONSE, GuardedExecutor
 
 LISTEN = FollowupAction("action_listen")
 

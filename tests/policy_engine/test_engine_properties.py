@@ -36,7 +36,8 @@ from policy_engine import (
 )
 from policy_engine.core.credits_faq import FAQ_KEYS, credits_faq
 from policy_engine.core.returns import refund_amount_for
-from policy_engine.core.warranty import CAUSES, partial_refund_amount
+from policy_engine.core.warranty_request import CAUSES
+from policy_engine.core.warranty_terms import partial_refund_amount
 
 TZ = ZoneInfo("America/Los_Angeles")
 START = datetime(2023, 7, 1, tzinfo=TZ)

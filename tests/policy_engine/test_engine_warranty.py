@@ -7,12 +7,8 @@ from decimal import Decimal
 import pytest
 
 from policy_engine import InvalidRequest, Outcome, ProofOfPurchase, Purchase, WarrantyRequest, decide_warranty
-from policy_engine.core.warranty import (
-    REASON_CODES,
-    claim_deadline,
-    partial_refund_amount,
-    replacement_warranty_until,
-)
+from policy_engine.core.warranty import REASON_CODES
+from policy_engine.core.warranty_terms import claim_deadline, partial_refund_amount, replacement_warranty_until
 
 SERIAL = "A2633C1F23100457"
 

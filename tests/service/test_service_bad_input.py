@@ -6,7 +6,7 @@ import pytest
 from policy_engine import Product, ReturnRequest, TransitRequest, WarrantyRequest
 from policy_engine.core.errors import InvalidRequest
 from policy_engine.service import NotVerified
-from policy_engine.core.warranty import ProofOfPurchase, Purchase
+from policy_engine.core.warranty_request import ProofOfPurchase, Purchase
 from tests.support.store import row_counts
 
 ORDER, EMAIL = "AK1000003", "emma.twenty@example.com"
