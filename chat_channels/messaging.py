@@ -10,12 +10,12 @@ verification, the parsing of the platform's update and the rendering of the bot'
    anything (each channel's ``blueprint``); a request that fails gets 401/403, a log line without personal data,
    and nothing is parsed, stored or sent.
 3. **Exactly once.** Each update carries an id (Telegram's ``update_id``, the WhatsApp/Messenger message id, Slack's
-   ``event_id``, Twilio's ``MessageSid``); ``Deduplicator.first_time`` remembers it for ``CHANNEL_DEDUP_SECONDS``
+   ``event_id``, Twilio's ``MessageSid``); ``turns.Deduplicator.first_time`` remembers it for ``CHANNEL_DEDUP_SECONDS``
    (24 h), in a bounded in-process cache, or in Redis (``SET NX EX``) when ``RATE_LIMIT_STORAGE`` is
    ``redis://...`` so that every Rasa process shares it. A redelivery is acknowledged (200) and dropped. Every event
    of a batched delivery is handled.
 4. **Fast answer, work after.** The webhook answers 200 as soon as the events are recorded; each event becomes an
-   asyncio task (``Background``) that takes the conversation's lock (so one customer's messages are handled in the
+   asyncio task (``turns.Background``) that takes the conversation's lock (so one customer's messages are handled in the
    order they arrived), applies the ``guard.Guard`` checks (length, rate limits: a polite reply on refusal), shows
    a typing indicator, runs the turn and sends the replies through the platform's API. Trade-off: an update is
    acknowledged before it is handled, so if the process dies in between, that message is not answered (the platform
@@ -32,20 +32,16 @@ verification, the parsing of the platform's update and the rendering of the bot'
 7. **Attachments.** The upload storage does not exist yet (issue 15): a photo, file, voice note or video gets
    ``render.ATTACHMENTS_NOT_YET`` and nothing is downloaded.
 
-Runs inside the Rasa server (.venv-rasa): aiohttp (a Rasa dependency) for the platform APIs, redis-py for the shared
-cache.
+Runs inside the Rasa server (.venv-rasa): aiohttp (a Rasa dependency) for the platform APIs (``platform_api.Api``),
+redis-py for the shared cache (``turns``).
 """
 from __future__ import annotations
 
-import asyncio
-import collections
 import logging
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Text
 
-import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from sanic import Blueprint, response
@@ -55,13 +51,9 @@ from sanic.response import HTTPResponse
 from . import privacy
 from .guard import NO_ANSWER, NOT_TEXT, Guard
 from .render import ATTACHMENTS_NOT_YET
+from .turns import Background, Deduplicator
 
 logger = logging.getLogger(__name__)
-
-
-DEFAULT_DEDUP_SECONDS = 24 * 3600
-DEFAULT_DEDUP_ENTRIES = 100_000
-API_TIMEOUT_SECONDS = 10.0
 
 
 class ChannelConfigError(ValueError):
@@ -97,102 +89,6 @@ def env_url(name: str, default: str, environ: Optional[Mapping[str, str]] = None
     return ((e.get(name) or "").strip() or default).rstrip("/")
 
 
-# ---- exactly once --------------------------------------------------------------------------------------------------
-
-
-class Deduplicator:
-    """Remembers update ids for ``ttl`` seconds: ``first_time(key)`` is True once per key.
-
-    In memory: an insertion-ordered dict of expiry times, at most ``max_entries`` (the oldest go first), per process.
-    With ``RATE_LIMIT_STORAGE=redis://...``: ``SET <key> 1 NX EX <ttl>`` in that Redis, shared by every Rasa process
-    and surviving a restart. If Redis cannot be reached the event is handled (a possible duplicate answer is better
-    than a lost message) and a warning is logged."""
-
-    def __init__(self, environ: Optional[Mapping[str, str]] = None) -> None:
-        e = os.environ if environ is None else environ
-        self.ttl = int((e.get("CHANNEL_DEDUP_SECONDS") or "").strip() or DEFAULT_DEDUP_SECONDS)
-        self.max_entries = int((e.get("CHANNEL_DEDUP_ENTRIES") or "").strip() or DEFAULT_DEDUP_ENTRIES)
-        storage = (e.get("RATE_LIMIT_STORAGE") or "").strip()
-        self.redis_url = storage if storage.startswith(("redis://", "rediss://", "unix://")) else None
-        self._seen: "collections.OrderedDict[str, float]" = collections.OrderedDict()
-        self._redis: Any = None
-
-    @property
-    def shared(self) -> bool:
-        return self.redis_url is not None
-
-    async def first_time(self, key: str) -> bool:
-        if self.redis_url is not None:
-            try:
-                if self._redis is None:
-                    import redis.asyncio as aioredis  # redis-py 4.x, a Rasa dependency
-
-                    self._redis = aioredis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
-                return bool(await self._redis.set(f"channel-seen:{key}", b"1", nx=True, ex=self.ttl))
-            except Exception as error:  # noqa: BLE001 - handle the event rather than drop it
-                logger.warning("channel de-duplication: Redis unavailable (%s); handling the event",
-                               type(error).__name__)
-                return True
-        now = time.monotonic()
-        while self._seen:
-            oldest, expires = next(iter(self._seen.items()))
-            if expires > now and len(self._seen) < self.max_entries:
-                break
-            del self._seen[oldest]
-        if key in self._seen:
-            return False
-        self._seen[key] = now + self.ttl
-        return True
-
-
-# ---- background turns ----------------------------------------------------------------------------------------------
-
-
-class Background:
-    """The channel's asyncio tasks (referenced until done, errors logged) and one FIFO lock per conversation."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task] = set()
-        self._locks: Dict[str, List[Any]] = {}  # conversation -> [lock, users]
-
-    def spawn(self, coroutine: Awaitable[Any], what: str) -> None:
-        task = asyncio.ensure_future(self._run(coroutine, what))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _run(coroutine: Awaitable[Any], what: str) -> None:
-        try:
-            await coroutine
-        except Exception:  # noqa: BLE001 - a task's error must not vanish; the masking filter cleans the text
-            logger.exception("%s failed", what)
-
-    async def pending(self) -> None:
-        """Wait for every task started so far (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def conversation(self, conversation_id: str) -> "_ConversationLock":
-        return _ConversationLock(self._locks, conversation_id)
-
-
-class _ConversationLock:
-    def __init__(self, locks: Dict[str, List[Any]], key: str) -> None:
-        self.locks, self.key = locks, key
-
-    async def __aenter__(self) -> None:
-        entry = self.locks.setdefault(self.key, [asyncio.Lock(), 0])
-        entry[1] += 1
-        await entry[0].acquire()
-
-    async def __aexit__(self, *exc: Any) -> None:
-        entry = self.locks[self.key]
-        entry[0].release()
-        entry[1] -= 1
-        if entry[1] == 0:
-            del self.locks[self.key]
-
-
 # ---- a turn's messages and their rendering ------------------------------------------------------------------------
 
 
@@ -220,42 +116,6 @@ class Inbound:
     text: Optional[str] = None
     kind: str = "text"  # text | attachment | unsupported
     extra: Dict[str, Any] = field(default_factory=dict)  # platform details (callback query id, message id)
-
-
-class Api:
-    """The platform's HTTP API (JSON or form posts) over one aiohttp session; never raises, logs without content."""
-
-    def __init__(self, platform: str, base_url: str, headers: Optional[Mapping[str, str]] = None) -> None:
-        self.platform = platform
-        self.base_url = base_url
-        self.headers = dict(headers or {})
-        self._session: Optional[aiohttp.ClientSession] = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS),
-                                                  headers=self.headers)
-        return self._session
-
-    async def post(self, path: str, json: Any = None, data: Any = None, what: str = "",
-                   auth: Optional[aiohttp.BasicAuth] = None) -> Optional[Any]:
-        url = f"{self.base_url}/{path.lstrip('/')}"
-        try:
-            async with self._client().post(url, json=json, data=data, auth=auth) as reply:
-                body = await reply.text()
-                if reply.status >= 300:
-                    # the status and the method only: the URL may hold a token, the body the customer's words
-                    logger.warning("%s API %s answered %s", self.platform, what or path.rsplit("/", 1)[-1],
-                                   reply.status)
-                    return None
-                try:
-                    return await reply.json(content_type=None) if body else {}
-                except ValueError:
-                    return {}
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            logger.warning("%s API %s failed: %s", self.platform, what or path.rsplit("/", 1)[-1],
-                           type(error).__name__)
-            return None
 
 
 def channel_off() -> HTTPResponse:

@@ -41,7 +41,8 @@ from sanic.response import HTTPResponse
 
 from . import render
 from .guard import Guard
-from .messaging import Api, Inbound, MessagingChannel, channel_config, channel_off, env_url
+from .messaging import Inbound, MessagingChannel, channel_config, channel_off, env_url
+from .platform_api import Api
 
 logger = logging.getLogger(__name__)
 

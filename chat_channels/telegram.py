@@ -9,7 +9,7 @@ chat), called ``getMe`` on every request and failed on externally triggered mess
 * refuses (401, nothing parsed) every request whose ``X-Telegram-Bot-Api-Secret-Token`` header is not the secret
   (``hmac.compare_digest``); Telegram sends it once the webhook is registered with
   ``python -m chat_channels.telegram_webhook <public URL>`` (``setWebhook`` with ``secret_token``);
-* handles each ``update_id`` once (``messaging.Deduplicator``), answers 200 at once and runs the turn after;
+* handles each ``update_id`` once (``turns.Deduplicator``), answers 200 at once and runs the turn after;
 * talks only in private chats (groups and channels are ignored: several people would share one conversation);
   the conversation id is ``tg-<chat id>``, the metadata's client key a keyed hash of ``telegram:<user id>``;
 * renders buttons as an inline keyboard (one button a row) on the last piece of the text; a pressed button
@@ -37,7 +37,8 @@ from sanic.response import HTTPResponse
 
 from .guard import Guard
 from . import render
-from .messaging import Api, ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
+from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
+from .platform_api import Api
 from .telegram_webhook import DEFAULT_API_URL, SECRET_RE
 
 logger = logging.getLogger(__name__)

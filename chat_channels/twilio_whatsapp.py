@@ -42,7 +42,8 @@ from twilio.request_validator import RequestValidator
 
 from . import render
 from .guard import Guard
-from .messaging import Api, ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
+from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
+from .platform_api import Api
 
 logger = logging.getLogger(__name__)
 
