@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from .calendar import add_months
 from .errors import InvalidRequest
@@ -63,7 +64,7 @@ class CreditsSummary:
     next_unlock_points: int = 0
     next_expiry_at: datetime | None = None
     next_expiry_points: int = 0
-    lots: tuple[dict, ...] = field(default_factory=tuple)
+    lots: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
 def _check_entry(entry: LedgerEntry) -> None:

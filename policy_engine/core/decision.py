@@ -110,7 +110,8 @@ class Decision:
     def clauses(self) -> tuple[str, ...]:
         """Every clause ID the decision applied, in first-cited order, without repeats."""
         seen: dict[str, None] = {}
-        for item in (*self.reasons, *self.next_steps):
+        items: list[Reason | NextStep] = [*self.reasons, *self.next_steps]
+        for item in items:
             if item.clause:
                 seen.setdefault(item.clause, None)
         return tuple(seen)

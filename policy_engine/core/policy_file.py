@@ -6,8 +6,9 @@ the caller keeps the value and passes it to the decision functions.
 """
 from __future__ import annotations
 
+import builtins
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
@@ -87,10 +88,10 @@ class _Reader:
             raise self.error(key, "must be a non-empty string", value)
         return value.strip()
 
-    def date(self, key: str) -> date:
+    def date(self, key: builtins.str) -> date:
         return _as_date(self.raw(key), lambda got: self.error(key, "must be a date (YYYY-MM-DD)", got))
 
-    def time(self, key: str) -> time:
+    def time(self, key: builtins.str) -> time:
         value = self.raw(key)
         if isinstance(value, str) and re.fullmatch(r"\d{2}:\d{2}", value):
             try:
@@ -99,13 +100,13 @@ class _Reader:
                 pass
         raise self.error(key, "must be a time HH:MM in quotes", value)
 
-    def list(self, key: str) -> list[Any]:
+    def list(self, key: builtins.str) -> list[Any]:
         value = self.raw(key)
         if not isinstance(value, list):
             raise self.error(key, "must be a list", value)
         return value
 
-    def weekdays(self, key: str) -> frozenset[int]:
+    def weekdays(self, key: builtins.str) -> frozenset[builtins.int]:
         days = self.list(key)
         out = set()
         for d in days:
@@ -116,7 +117,7 @@ class _Reader:
             raise self.error(key, "must list at least one weekday", days)
         return frozenset(out)
 
-    def int_map(self, key: str, *, minimum: int = 1, required: tuple[str, ...] = ()) -> Mapping[str, int]:
+    def int_map(self, key: builtins.str, *, minimum: builtins.int = 1, required: tuple[builtins.str, ...] = ()) -> Mapping[builtins.str, builtins.int]:
         value = self.raw(key)
         if value is None:
             value = {}
@@ -136,7 +137,7 @@ class _Reader:
         return MappingProxyType(out)
 
 
-def _as_date(value: Any, error) -> date:
+def _as_date(value: Any, error: Callable[[Any], PolicyError]) -> date:
     if isinstance(value, datetime):
         raise error(value)
     if isinstance(value, date):

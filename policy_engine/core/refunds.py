@@ -11,7 +11,7 @@ timezone), skipping weekends and the policy's holidays: inspected on a Friday ->
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol, Sequence, TypeVar
@@ -57,7 +57,7 @@ ISSUED = "issued"
 _decision = partial(make_decision, TOPIC)
 
 
-def expected_refund_dates(inspected_at: datetime, policy: Policy):
+def expected_refund_dates(inspected_at: datetime, policy: Policy) -> tuple[date, date]:
     """REF-3: (earliest, latest) dates for a refund whose inspection passed at ``inspected_at``."""
     return business_day_range(policy.local_date(inspected_at), policy)
 
@@ -72,9 +72,9 @@ def decide_refund_status(order: Order, refund: RefundRecord | None, policy: Poli
     cancelled = order.status is OrderStatus.CANCELLED
     if cancelled and (refund is None or (refund.issued_at is None and refund.item_received_at is None)):
         # a cancelled order has nothing to send back or inspect: the refund goes to the original payment method
-        method = refund.payment_method if refund else order.payment_method
-        return _decision(Outcome.ANSWERED, [Reason("cancellation_refund", "REF-2", {"payment_method": method})],
-                         policy, values={"payment_method": method})
+        paid_with = refund.payment_method if refund else order.payment_method
+        return _decision(Outcome.ANSWERED, [Reason("cancellation_refund", "REF-2", {"payment_method": paid_with})],
+                         policy, values={"payment_method": paid_with})
     if refund is None:
         return _decision(Outcome.ANSWERED, [Reason("no_refund_in_progress", "REF-1")], policy,
                          next_steps=[NextStep("initiate_return", "RET-4")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from .decision import Decision, NextStep, Outcome, Reason, make_decision
 from .errors import InvalidRequest
@@ -194,7 +195,7 @@ def decide_warranty(order: Order | None, request: WarrantyRequest, policy: Polic
     return _covered(purchase, request, policy, today, dates)
 
 
-def _covered(purchase: Purchase, request: WarrantyRequest, policy: Policy, today: date, dates: dict) -> Decision:
+def _covered(purchase: Purchase, request: WarrantyRequest, policy: Policy, today: date, dates: dict[str, Any]) -> Decision:
     end, deadline = dates["warranty_end"], dates["claim_deadline"]
     reasons = [Reason("covered", "WAR-1", dates)]
     if purchase.extended_warranty_years:

@@ -6,7 +6,7 @@ import sys
 from dataclasses import fields, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import jsonschema
 
@@ -38,7 +38,7 @@ from .common import MAX_STDIN_BYTES, TOPICS, CliError, engine_for, parse_now, po
 
 
 def _order_validator() -> jsonschema.Draft202012Validator:
-    schema = schema_validator().schema
+    schema = cast(dict[str, Any], schema_validator().schema)
     return jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/order"})
 
 
@@ -86,7 +86,10 @@ def _inline_order(doc: dict, products: dict[str, Product], now: datetime) -> Ord
         raise CliError("order is not valid:\n  " + "\n  ".join(errors[:20]))
     times = {k: parse_timestamp(doc[k]) if k in doc else None for k in ("placed_at", "paid_at", "shipped_at",
                                                                           "delivered_at")}
-    if times["placed_at"] > now:
+    placed_at = times["placed_at"]
+    if placed_at is None:
+        raise CliError("order.placed_at is missing")
+    if placed_at > now:
         raise CliError(f"order.placed_at {doc['placed_at']} is in the future (now is {now.isoformat()})")
     lines = []
     for i, line in enumerate(doc["lines"]):
@@ -101,7 +104,7 @@ def _inline_order(doc: dict, products: dict[str, Product], now: datetime) -> Ord
             extended_warranty_years=line.get("extended_warranty_years", 0),
         ))
     return Order(
-        order_number=doc["order_number"], email=doc["email"].lower(), placed_at=times["placed_at"],
+        order_number=doc["order_number"], email=doc["email"].lower(), placed_at=placed_at,
         lines=tuple(lines), status=OrderStatus(doc.get("status", "placed")), paid_at=times["paid_at"],
         shipped_at=times["shipped_at"], delivered_at=times["delivered_at"], channel=doc.get("channel", "web_store"),
         country=doc.get("country", "US"), corporate=doc.get("corporate", False),
@@ -117,7 +120,7 @@ def _inline_products(items: Any) -> dict[str, Product]:
     if items is None:
         return {}
     _expect(items, list, "products")
-    schema = schema_validator().schema
+    schema = cast(dict[str, Any], schema_validator().schema)
     validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/product"})
     out = {}
     for i, p in enumerate(items):

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import CursorResult, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,9 @@ def utc_now() -> datetime:
 
 
 def jsonable_request(request: Any) -> Any:
-    return to_jsonable(asdict(request)) if is_dataclass(request) else to_jsonable(request)
+    if is_dataclass(request) and not isinstance(request, type):
+        return to_jsonable(asdict(request))
+    return to_jsonable(request)
 
 
 def with_values(decision: Decision, **values: Any) -> Decision:
@@ -170,7 +172,10 @@ class ServiceBase:
                     values = {**new_row(order, decision, now), "decision": {}, "conversation_id": conversation_id,
                               "created_at": now}
                     try:
-                        row_id = session.execute(insert_into(table), values).inserted_primary_key[0]
+                        result = cast("CursorResult[Any]", session.execute(insert_into(table), values))
+                        key = result.inserted_primary_key
+                        assert key is not None  # an INSERT of one row
+                        row_id = key[0]
                     except IntegrityError:
                         if attempt == _WRITE_ATTEMPTS - 1:
                             raise

@@ -56,7 +56,7 @@ class ClaimUseCases(ServiceBase):
         def new_row(order: OrderRow, decision: Decision, now: datetime) -> dict[str, Any]:
             serial = (request.serial_number or "").strip().upper()
             deadline = decision.values.get("claim_deadline")
-            line = line_row(order, request.line_id)
+            line = line_row(order, request.line_id) if isinstance(request.line_id, int) else None
             assert line is not None  # find_existing found it
             return dict(
                 order_id=order.id, line_id=line.id, status="open",

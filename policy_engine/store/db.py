@@ -149,27 +149,33 @@ class UnitOfWork:
         self._factory = session_factory
         self._write = write
         self._committed = False
-        self.session: Session | None = None
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The open session (only inside the ``with`` block)."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use it in a with block")
+        return self._session
 
     def __enter__(self) -> "UnitOfWork":
-        self.session = self._factory()
+        self._session = self._factory()
         # open the transaction now, with the write flag the SQLite "begin" hook reads
         self.session.connection(execution_options={"write": self._write})
         return self
 
     def commit(self) -> None:
-        assert self.session is not None
         self.session.commit()
         self._committed = True
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        assert self.session is not None
+        session = self.session
         try:
             if not self._committed:
-                self.session.rollback()
+                session.rollback()
         finally:
-            self.session.close()
-            self.session = None
+            session.close()
+            self._session = None
 
 
 def unit_of_work(session_factory: SessionFactory, *, write: bool = False) -> UnitOfWork:

@@ -26,9 +26,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, delete, func, inspect, or_, select, text
+from sqlalchemy import CursorResult, Engine, MetaData, Table, create_engine, delete, func, inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -136,6 +136,18 @@ def _events_table(connection):
     return Table(TRACKER_EVENTS_TABLE, MetaData(), autoload_with=connection)
 
 
+#: the conversations' own rows, deleted (attempts first: the only table without an ``order_id``)
+_VERIFICATION_TABLES = (("verification_attempts", cast(Table, VerificationAttemptRow.__table__)),
+                        ("verification_grants", cast(Table, VerificationTokenRow.__table__)),
+                        ("verification_codes", cast(Table, VerificationCodeRow.__table__)))
+
+
+def _deleted(session: Session, statement: Any) -> int:
+    """Run a DELETE; the number of rows it removed."""
+    result = cast("CursorResult[Any]", session.execute(statement))
+    return result.rowcount or 0
+
+
 def _chunks(values: Iterable[str], size: int = 500):
     values = sorted(values)
     for start in range(0, len(values), size):
@@ -163,7 +175,7 @@ def forget_all(session: Session, tracker: Engine | None, raw_email: object) -> F
 
     tracker_connection = tracker.connect() if tracker is not None else None
     try:
-        if tracker_connection is not None:
+        if tracker_connection is not None and tracker is not None:
             summary.tracker_store = tracker.dialect.name
             with tracker_connection.begin() as tracker_tx:
                 conversations |= _tracker_conversations_with(tracker_connection, email)
@@ -188,21 +200,21 @@ def forget_all(session: Session, tracker: Engine | None, raw_email: object) -> F
 def _erase_engine_rows(session: Session, summary: ForgetSummary, email: str, customers: list[CustomerRow],
                        orders: list[OrderRow], conversations: set[str]) -> None:
     deleted = summary.deleted
+    deleted.update({name: 0 for name, _ in _VERIFICATION_TABLES})
     anonymised = summary.anonymised
     order_ids = [o.id for o in orders]
     numbers = [o.order_number for o in orders]
 
     # the conversations' own rows: attempts, grants, codes
-    for name, model in (("verification_attempts", VerificationAttemptRow), ("verification_grants", VerificationTokenRow),
-                        ("verification_codes", VerificationCodeRow)):
-        count = 0
-        for chunk in _chunks(conversations):
-            count += session.execute(delete(model).where(model.conversation_id.in_(chunk))).rowcount or 0
-        if model is VerificationAttemptRow and numbers:  # attempts on the orders from conversations already gone
-            count += session.execute(delete(model).where(model.order_number.in_(numbers))).rowcount or 0
-        if model is not VerificationAttemptRow and order_ids:
-            count += session.execute(delete(model).where(model.order_id.in_(order_ids))).rowcount or 0
-        deleted[name] = count
+    for chunk in _chunks(conversations):
+        for name, table in _VERIFICATION_TABLES:
+            deleted[name] += _deleted(session, delete(table).where(table.c.conversation_id.in_(chunk)))
+    if numbers:  # attempts on the orders from conversations already gone
+        attempts = _VERIFICATION_TABLES[0][1]
+        deleted["verification_attempts"] += _deleted(session, delete(attempts).where(attempts.c.order_number.in_(numbers)))
+    if order_ids:
+        for name, table in _VERIFICATION_TABLES[1:]:
+            deleted[name] += _deleted(session, delete(table).where(table.c.order_id.in_(order_ids)))
 
     # audit rows: kept, anonymised
     audit_filter = [DecisionAuditRow.order_number.in_(numbers)] if numbers else []
@@ -218,20 +230,21 @@ def _erase_engine_rows(session: Session, summary: ForgetSummary, email: str, cus
     anonymised["decision_audit"] = count
 
     # cases: kept (business records), anonymised
-    for model in CASE_MODELS:
-        where = [model.order_id.in_(order_ids)] if order_ids else []
+    for case_model in CASE_MODELS:
+        where = [case_model.order_id.in_(order_ids)] if order_ids else []
         for chunk in _chunks(conversations):
-            where.append(model.conversation_id.in_(chunk))
+            where.append(case_model.conversation_id.in_(chunk))
         count = 0
         if where:
-            for row in session.scalars(select(model).where(or_(*where))):
-                row.conversation_id = anonymise_conversation(row.conversation_id)
-                row.decision = scrub(row.decision, email)
-                if isinstance(row, WarrantyClaimRow):
-                    row.defect = ERASED
-                    row.serial_number = None
+            for case in session.scalars(select(case_model).where(or_(*where))):
+                assert isinstance(case, CASE_MODELS)
+                case.conversation_id = anonymise_conversation(case.conversation_id)
+                case.decision = scrub(case.decision, email)
+                if isinstance(case, WarrantyClaimRow):
+                    case.defect = ERASED
+                    case.serial_number = None
                 count += 1
-        anonymised[model.__tablename__] = count
+        anonymised[case_model.__tablename__] = count
 
     # personal data of the customers and their orders
     placeholder = {c.id: f"forgotten-{c.id}@invalid" for c in customers}

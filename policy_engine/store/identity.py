@@ -39,7 +39,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..core.errors import InvalidRequest, NotVerified
@@ -138,9 +138,9 @@ _FAILURES = {
     "order": _failures_stmt(VerificationAttemptRow.order_number),
 }
 _ORDER_EMAIL = select(OrderRow.id, OrderRow.email).where(OrderRow.order_number == bindparam("number"))
-_INSERT_ATTEMPT = VerificationAttemptRow.__table__.insert()
-_INSERT_GRANT = VerificationTokenRow.__table__.insert()
-_INSERT_CODE = VerificationCodeRow.__table__.insert()
+_INSERT_ATTEMPT = insert(VerificationAttemptRow)
+_INSERT_GRANT = insert(VerificationTokenRow)
+_INSERT_CODE = insert(VerificationCodeRow)
 _SENDS_FOR_ORDER = select(func.count()).select_from(VerificationCodeRow).where(
     VerificationCodeRow.order_id == bindparam("order_id"),
     VerificationCodeRow.created_at > bindparam("since", type_=VerificationCodeRow.created_at.type))
@@ -241,10 +241,11 @@ def verify(session: Session, conversation_id: str, order_number: object, email: 
     if max(conv_failures, client_failures, order_failures) >= max_failures:
         # step-up: the same answer whatever the email, the order or the send limit; a code only for a match
         _record(session, conversation_id, number, "code_sent", False, now, client)
-        to_send = _issue_code(session, conversation_id, order.id, order.email, now, limits) if matches else None
+        to_send = (_issue_code(session, conversation_id, order.id, order.email, now, limits)
+                   if matches and order is not None else None)
         return Verification(False, "code_sent"), to_send
 
-    if matches:
+    if matches and order is not None:
         _record(session, conversation_id, number, "verified", False, now, client)
         _grant(session, conversation_id, order.id, now, limits)
         return Verification(True, "verified", order_number=number, attempts_left=max_failures), None
@@ -286,13 +287,13 @@ def verify_code(session: Session, conversation_id: str, code: object, now: datet
     row = session.execute(_LATEST_CODE, {"conversation_id": conversation_id}).scalar_one_or_none()
     live = (row is not None and row.used_at is None and row.expires_at > now
             and row.tries < limits.code_max_attempts)
-    if live and hmac.compare_digest(row.code_hash, hash_code(row.salt, conversation_id, digits)):
+    if live and row is not None and hmac.compare_digest(row.code_hash, hash_code(row.salt, conversation_id, digits)):
         row.used_at = now
         number = session.execute(select(OrderRow.order_number).where(OrderRow.id == row.order_id)).scalar_one()
         _record(session, conversation_id, number, "code_verified", False, now, client)
         _grant(session, conversation_id, row.order_id, now, limits)
         return Verification(True, "verified", order_number=number, attempts_left=limits.max_failed_attempts)
-    if live:
+    if live and row is not None:
         row.tries += 1
     _record(session, conversation_id, "", "code_invalid", False, now, client)
     left = limits.code_max_attempts - wrong - 1

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from ..core.formats import normalise_email
+
 
 @dataclass(frozen=True)
 class ImportSummary:
@@ -32,3 +34,11 @@ def money(value: str | None, default: str = "0") -> Decimal:
 
 def optional_time(item: dict, key: str) -> datetime | None:
     return parse_timestamp(item[key]) if item.get(key) else None
+
+
+def checked_email(raw: object) -> str:
+    """The normal form of an email the schema already accepted (so never None here)."""
+    email = normalise_email(raw)
+    if email is None:
+        raise ValueError(f"not an email address: {raw!r}")
+    return email

@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import delete, select
 
-from ..core.formats import normalise_email
 from .identity_models import VerificationAttemptRow
-from .import_values import ImportSummary, money, optional_time, parse_timestamp
+from .import_values import ImportSummary, checked_email, money, optional_time, parse_timestamp
 from .models import (
     CreditLedgerRow,
     CustomerRow,
@@ -69,7 +68,7 @@ def write_document(session, data, customers, orders, parsed_times, stored_orders
     order_rows: dict[str, OrderRow] = {}
     for number, o in orders.items():
         times = parsed_times[number]
-        email = normalise_email(o["email"])
+        email = checked_email(o["email"])
         row = OrderRow(
             order_number=number,
             customer=customer(email),
@@ -134,7 +133,7 @@ def write_document(session, data, customers, orders, parsed_times, stored_orders
     for c in data.get("credits", []):
         session.add(
             CreditLedgerRow(
-                customer_id=customer(normalise_email(c["email"])).id,
+                customer_id=customer(checked_email(c["email"])).id,
                 kind=c["kind"],
                 points=c["points"],
                 created_at=parse_timestamp(c["created_at"]),

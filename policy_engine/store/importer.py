@@ -17,8 +17,7 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core.formats import normalise_email
-from .import_values import ImportSummary, money, parse_timestamp
+from .import_values import ImportSummary, checked_email, money, parse_timestamp
 from .import_writer import write_document
 from .models import (
     CustomerRow,
@@ -115,7 +114,7 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
 
     customers: dict[str, dict] = {}
     for i, c in enumerate(data.get("customers", [])):
-        email = normalise_email(c["email"])
+        email = checked_email(c["email"])
         where = f"$.customers[{i}]"
         if email in customers:
             check.fail(f"{where}.email", f"customer {email} is listed twice")
@@ -137,7 +136,8 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
         parsed_times[number] = times
         placed = times["placed_at"]
         for k in ("paid_at", "shipped_at", "delivered_at"):
-            if placed and times[k] and times[k] < placed:
+            moment = times[k]
+            if placed and moment and moment < placed:
                 check.fail(f"{where}.{k}", "is before placed_at")
         if times["shipped_at"] and times["delivered_at"] and times["delivered_at"] < times["shipped_at"]:
             check.fail(f"{where}.delivered_at", "is before shipped_at")
@@ -194,13 +194,13 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
         for k in ("item_received_at", "inspected_at", "issued_at", "created_at"):
             check.time(r, k, where)
 
-    known_emails = set(customers) | {normalise_email(o["email"]) for o in orders.values()}
-    ledger_emails = {normalise_email(c["email"]) for c in data.get("credits", [])} - known_emails
+    known_emails = set(customers) | {checked_email(o["email"]) for o in orders.values()}
+    ledger_emails = {checked_email(c["email"]) for c in data.get("credits", [])} - known_emails
     if ledger_emails:
         known_emails |= set(session.scalars(select(CustomerRow.email).where(CustomerRow.email.in_(sorted(ledger_emails)))))
     for i, c in enumerate(data.get("credits", [])):
         where = f"$.credits[{i}]"
-        if normalise_email(c["email"]) not in known_emails:
+        if checked_email(c["email"]) not in known_emails:
             check.fail(f"{where}.email", f"unknown customer {c['email']}")
         if c.get("order_number") and c["order_number"] not in known_orders:
             check.fail(f"{where}.order_number", f"unknown order {c['order_number']}")
