@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Sequence, Text
+from collections.abc import Sequence
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -40,11 +41,11 @@ EMAIL_RE = formats.EMAIL_IN_TEXT
 VERIFICATION_CODE_RE = formats.VERIFICATION_CODE_IN_TEXT
 SERIAL_RE = formats.SERIAL_IN_TEXT
 QUANTITY_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])}
 UNKNOWN = "unknown"
 
 
-def first_int(value: Any) -> Optional[int]:
+def first_int(value: Any) -> int | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value) if float(value).is_integer() else None
     text = str(value or "").strip().lower()
@@ -54,7 +55,7 @@ def first_int(value: Any) -> Optional[int]:
     return next((n for word, n in QUANTITY_WORDS.items() if re.search(rf"\b{word}\b", text)), None)
 
 
-def as_bool(value: Any) -> Optional[bool]:
+def as_bool(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     text = str(value or "").strip().lower()
@@ -65,7 +66,7 @@ def as_bool(value: Any) -> Optional[bool]:
     return None
 
 
-def choose(value: Any, allowed: Sequence[str]) -> Optional[str]:
+def choose(value: Any, allowed: Sequence[str]) -> str | None:
     """The one allowed code named in ``value`` (the code itself, or as words in a sentence), else None."""
     text = re.sub(r"[\s_-]+", " ", str(value or "").strip().lower())
     if text.replace(" ", "_") in allowed:
@@ -74,7 +75,7 @@ def choose(value: Any, allowed: Sequence[str]) -> Optional[str]:
     return hits[0] if len(hits) == 1 else None
 
 
-def match_line(lines: Sequence[Any], value: Any) -> Optional[Any]:
+def match_line(lines: Sequence[Any], value: Any) -> Any | None:
     """The order line the customer means: its line id, or a unique match on SKU or product name."""
     text = str(value or "").strip().lower()
     if not text:
@@ -97,29 +98,29 @@ def match_line(lines: Sequence[Any], value: Any) -> Optional[Any]:
 class SupportFormValidation(FormValidationAction, ABC):
     @property
     @abstractmethod
-    def form(self) -> Text:
+    def form(self) -> str:
         """The form this validates (subclasses set a class attribute, e.g. ``form = "return_form"``)."""
 
-    topic_slots: Sequence[Text] = ()
+    topic_slots: Sequence[str] = ()
     #: forms about one order line (returns, warranty) resolve ``order_line``/``quantity`` against the order
     needs_line: bool = False
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"validate_{self.form}"
 
     @property
-    def ask_order(self) -> List[Text]:
+    def ask_order(self) -> list[str]:
         """The form's slots as in domain.yml; ``verification_code`` is asked only in the identity step-up."""
         return [*IDENTITY_ASK_ORDER, CODE_SLOT, *self.topic_slots]
 
     async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Text]:
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         return self.ask_order
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    ) -> list[dict[str, Any]]:
         if not tracker.slots_to_validate():
             # nothing was extracted this turn: answer nothing, so that Rasa rejects the form and the rules can
             # handle the message (a side question, stop, a person...) before the form asks again
@@ -144,14 +145,14 @@ class SupportFormValidation(FormValidationAction, ABC):
 
         return events + [SlotSet(REQUESTED_SLOT, self.next_slot(tracker))]
 
-    def next_slot(self, tracker: Tracker) -> Optional[Text]:
+    def next_slot(self, tracker: Tracker) -> str | None:
         if not is_verified(tracker):
             if awaiting_code(tracker):
                 return CODE_SLOT
             return next((s for s in IDENTITY_ASK_ORDER if tracker.get_slot(s) is None), "email")
         return next((s for s in self.ask_order if s != CODE_SLOT and tracker.get_slot(s) is None), None)
 
-    def timeout_events(self, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    def timeout_events(self, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         """The validation ran out of time (``actions/executor.py`` told ``utter_backend_error``).  What the customer gave
         this turn was not checked, so it is cleared and asked again; the slots collected before stay, and so does
         the form (no I/O here: the abandoned call may still be running in its thread)."""
@@ -160,7 +161,7 @@ class SupportFormValidation(FormValidationAction, ABC):
         return events + [SlotSet(REQUESTED_SLOT, self.next_slot(tracker) or tracker.get_slot(REQUESTED_SLOT))]
 
     # ---------------------------------------------------------------------------------------- failures and hints
-    def reject(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text, **hint: Any) -> Dict[Text, Any]:
+    def reject(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, **hint: Any) -> dict[str, Any]:
         """Clear ``slot``, give the hint ``utter_invalid_<slot>``; after MAX_FAILURES in a row offer a way out."""
         failures = int(tracker.get_slot("validation_failures") or 0) + 1
         dispatcher.utter_message(response=f"utter_invalid_{slot}", **hint)
@@ -170,26 +171,26 @@ class SupportFormValidation(FormValidationAction, ABC):
         return {slot: None, "validation_failures": float(failures)}
 
     @staticmethod
-    def accept(slot: Text, value: Any) -> Dict[Text, Any]:
+    def accept(slot: str, value: Any) -> dict[str, Any]:
         return {slot: value, "validation_failures": 0.0}
 
     # ---------------------------------------------------------------------------------------- identity slots
     def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> Dict[Text, Any]:
+                              domain: DomainDict) -> dict[str, Any]:
         match = ORDER_NUMBER_RE.search(str(value or ""))
         if not match:
             return self.reject(dispatcher, tracker, "order_number")
         return self.accept("order_number", f"AK{match.group(1)}")
 
     def validate_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: DomainDict) -> Dict[Text, Any]:
+                       domain: DomainDict) -> dict[str, Any]:
         match = EMAIL_RE.search(str(value or ""))
         if not match:
             return self.reject(dispatcher, tracker, "email")
         return self.accept("email", match.group().lower())
 
     def validate_verification_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> Dict[Text, Any]:
+                                   domain: DomainDict) -> dict[str, Any]:
         """The one-time code (RET-4 step-up): 6 digits, spaces or a dash allowed ("123 456"); checked by the
         service in ``verify_identity``."""
         match = VERIFICATION_CODE_RE.search(str(value or ""))
@@ -199,20 +200,20 @@ class SupportFormValidation(FormValidationAction, ABC):
 
     # ---------------------------------------------------------------------------------------- order line
     def validate_order_line(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: DomainDict) -> Dict[Text, Any]:
+                            domain: DomainDict) -> dict[str, Any]:
         text = str(value or "").strip()
         if not text or len(text) > 200:
             return self.reject(dispatcher, tracker, "order_line")
         return {"order_line": text}  # matched against the order once verified (resolve_line)
 
     def validate_quantity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          domain: DomainDict) -> Dict[Text, Any]:
+                          domain: DomainDict) -> dict[str, Any]:
         number = first_int(value)
         if number is None or not 1 <= number <= 999:
             return self.reject(dispatcher, tracker, "quantity")
         return self.accept("quantity", str(number))
 
-    def resolve_line(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    def resolve_line(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """Which line (asked only if the order has several) and how many units (asked only if more than one)."""
         service = get_service()
         overview = call_service(dispatcher, service.order_overview, tracker.sender_id,

@@ -1,7 +1,7 @@
 """Conversation mechanics: stopping a request, asking which order line, and the fallback's "did you mean ...?"."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -18,11 +18,11 @@ MAX_LINE_BUTTONS = 5
 class ActionAbandonRequest(Action):
     """``stop`` or "no" at the confirmation: the request is dropped and nothing is written."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_abandon_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_request_abandoned")
         return reset_topic_events() + [SlotSet("requested_slot", None)]
 
@@ -30,11 +30,11 @@ class ActionAbandonRequest(Action):
 class ActionAskOrderLine(Action):
     """Which item? The line names go into ``utter_ask_order_line_<n>`` as template variables (one button each)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_order_line"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         if not is_verified(tracker):  # never list an order's contents before verification
             dispatcher.utter_message(response="utter_identity_required")
             return []
@@ -45,7 +45,7 @@ class ActionAskOrderLine(Action):
         except BackendUnavailable as error:
             return reset_identity_events() if error.identity_lost else []
         lines = list(overview.lines)
-        values: Dict[Text, str] = {}
+        values: dict[str, str] = {}
         for index, line in enumerate(lines, start=1):
             values[f"line_{index}_id"] = str(line.line_id)
             values[f"line_{index}_name"] = line.name
@@ -61,11 +61,11 @@ class ActionAskAffirmation(Action):
     """Two-stage fallback, first stage: "did you mean ...?" by intent (``utter_ask_affirmation_<intent>``),
     or a plain rephrase request when there is no wording for that intent."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_ask_affirmation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         ranking = message.get("intent_ranking") or []

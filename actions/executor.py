@@ -14,7 +14,7 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from rasa_sdk.interfaces import ActionNotFoundException, Tracker
@@ -35,7 +35,7 @@ class GuardedExecutor(ActionExecutor):
         super().__init__()
         self.timeout = timeout
         self.threads = threads
-        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._local = threading.local()
 
@@ -52,13 +52,13 @@ class GuardedExecutor(ActionExecutor):
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
 
-    def _run_in_thread(self, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    def _run_in_thread(self, action_call: dict[str, Any]) -> dict[str, Any] | None:
         loop = getattr(self._local, "loop", None)
         if loop is None or loop.is_closed():
             loop = self._local.loop = asyncio.new_event_loop()
         return loop.run_until_complete(ActionExecutor.run(self, action_call))
 
-    async def run(self, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    async def run(self, action_call: dict[str, Any]) -> dict[str, Any] | None:
         name = action_call.get("next_action")
         if not name:
             return await super().run(action_call)  # rasa-sdk's answer to a call without an action (None)
@@ -73,12 +73,12 @@ class GuardedExecutor(ActionExecutor):
                          self.timeout)
             return self.timed_out(name, action_call)
 
-    def timed_out(self, name: str, action_call: Dict[str, Any]) -> Dict[str, Any]:
+    def timed_out(self, name: str, action_call: dict[str, Any]) -> dict[str, Any]:
         """The answer for an action that ran out of time: ``utter_backend_error`` and the action's own
         ``timeout_events(tracker, domain)`` (computed from a fresh tracker: the thread may still be using its own)."""
         dispatcher = CollectingDispatcher()
         dispatcher.utter_message(response=BACKEND_ERROR_RESPONSE)
-        events: List[Dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         hook = getattr(getattr(self.actions.get(name), "__self__", None), "timeout_events", None)
         if callable(hook):
             try:

@@ -6,7 +6,7 @@ with ``service.policy_values()`` as template variables, so changing policy/polic
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 RETRIEVAL_INTENTS = ("faq", "credits_faq")
 
 
-def retrieval_key(tracker: Tracker) -> Optional[Text]:
+def retrieval_key(tracker: Tracker) -> str | None:
     """``faq/return_window`` from the latest message (response selector, or a full intent name from a button)."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name") or ""
@@ -36,11 +36,11 @@ def retrieval_key(tracker: Tracker) -> Optional[Text]:
 
 
 class ActionAnswerFaq(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         key = retrieval_key(tracker)
         response = f"utter_{key}" if key else None
         if response is None or response not in (domain or {}).get("responses", {}):

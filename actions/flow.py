@@ -12,7 +12,7 @@ Every shape acts only for a verified conversation with a complete request; backe
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -38,10 +38,10 @@ CONFIRMABLE = (Outcome.APPROVED, Outcome.NEEDS_REVIEW)
 
 class TopicAction(Action, ABC):
     #: the value of ``pending_confirmation`` for this topic (return, cancellation, warranty, transit)
-    topic: Text = ""
-    action_name: Text = ""
+    topic: str = ""
+    action_name: str = ""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return self.action_name
 
     def ready(self, tracker: Tracker) -> bool:
@@ -57,12 +57,12 @@ class TopicAction(Action, ABC):
         return tracker.sender_id, tracker.get_slot("order_number")
 
     @abstractmethod
-    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], decision: Any,
-             service: Any) -> List[Dict[Text, Any]]:
+    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any,
+             service: Any) -> list[dict[str, Any]]:
         ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         if not is_verified(tracker) or not self.ready(tracker):
             # the form ended without a verified, complete request (lock-out, backend error): nothing to do
             return [SlotSet("pending_confirmation", None)]
@@ -73,18 +73,18 @@ class TopicAction(Action, ABC):
             return self.backend_error_events(error.identity_lost)
         return self.tell(dispatcher, tracker, domain, decision, service)
 
-    def backend_error_events(self, identity_lost: bool) -> List[Dict[Text, Any]]:
+    def backend_error_events(self, identity_lost: bool) -> list[dict[str, Any]]:
         """The events after a backend error (the customer was told generically): the request is dropped."""
         return reset_topic_events() + (reset_identity_events() if identity_lost else [])
 
-    def timeout_events(self, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def timeout_events(self, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """The action ran out of time (``actions/executor.py`` told ``utter_backend_error``): as a backend error."""
         return self.backend_error_events(identity_lost=False)
 
 
 class PreviewAction(TopicAction, ABC):
-    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], decision: Any,
-             service: Any) -> List[Dict[Text, Any]]:
+    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any,
+             service: Any) -> list[dict[str, Any]]:
         utter_decision(dispatcher, decision, domain, service)
         if decision.outcome in CONFIRMABLE:
             dispatcher.utter_message(response=f"utter_confirm_{self.topic}")
@@ -96,7 +96,7 @@ class CommitAction(TopicAction, ABC):
     def ready(self, tracker: Tracker) -> bool:
         return tracker.get_slot("pending_confirmation") == self.topic
 
-    def backend_error_events(self, identity_lost: bool) -> List[Dict[Text, Any]]:
+    def backend_error_events(self, identity_lost: bool) -> list[dict[str, Any]]:
         """A plain backend error (or a timeout) keeps the request and ``pending_confirmation``: the customer's next
         "yes" retries it (the write is one transaction, idempotent by natural key: never two cases).  The rules
         expect ``pending_confirmation`` cleared after this action, so listen explicitly instead of letting the
@@ -105,8 +105,8 @@ class CommitAction(TopicAction, ABC):
             return super().backend_error_events(identity_lost)
         return [FollowupAction(ACTION_LISTEN)]
 
-    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], decision: Any,
-             service: Any) -> List[Dict[Text, Any]]:
+    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any,
+             service: Any) -> list[dict[str, Any]]:
         if decision.case_id:
             repeated = bool(decision.values.get("repeated"))
             dispatcher.utter_message(
@@ -120,13 +120,13 @@ class CommitAction(TopicAction, ABC):
 
 
 class AnswerAction(TopicAction, ABC):
-    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], decision: Any,
-             service: Any) -> List[Dict[Text, Any]]:
+    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any,
+             service: Any) -> list[dict[str, Any]]:
         utter_decision(dispatcher, decision, domain, service)
         return reset_topic_events()
 
 
-def slot_int(tracker: Tracker, name: Text) -> Optional[int]:
+def slot_int(tracker: Tracker, name: str) -> int | None:
     value = tracker.get_slot(name)
     try:
         return int(str(value))

@@ -1,7 +1,7 @@
 """Handing the customer over to people (CON-1): contacts and hours come from ``service.contacts()``."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -24,12 +24,12 @@ def utter_contacts(dispatcher: CollectingDispatcher) -> None:
 class ActionHandoff(Action):
     """``human_handoff`` (or the way out after repeated failures): stop the request, give contacts and hours."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_handoff")
         utter_contacts(dispatcher)
         return reset_topic_events() + [SlotSet("requested_slot", None)]

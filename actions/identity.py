@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -57,7 +57,7 @@ def is_verified(tracker: Tracker) -> bool:
     return tracker.get_slot("verified") is True
 
 
-def client_of(tracker: Tracker) -> Optional[str]:
+def client_of(tracker: Tracker) -> str | None:
     """The channel's client key of the latest user message, if any (never something the client can set)."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     client = metadata.get("client") if isinstance(metadata, dict) else None
@@ -71,7 +71,7 @@ def awaiting_code(tracker: Tracker) -> bool:
     return bool(pending and order_number and email and pending == identity_key(order_number, email))
 
 
-def verify_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> Tuple[List[Dict[Text, Any]], IdentityState]:
+def verify_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[list[dict[str, Any]], IdentityState]:
     """Verify (order number, email) once both are known and not yet verified together; in step-up, the code."""
     order_number, email = tracker.get_slot("order_number"), tracker.get_slot("email")
     if not order_number or not email:
@@ -117,7 +117,7 @@ def verify_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> Tuple
 
 
 def _check_code(dispatcher: CollectingDispatcher, tracker: Tracker,
-                email: str) -> Tuple[List[Dict[Text, Any]], IdentityState]:
+                email: str) -> tuple[list[dict[str, Any]], IdentityState]:
     service = get_service()
     try:
         result = call_service(dispatcher, service.verify_code, tracker.sender_id, tracker.get_slot(CODE_SLOT),
@@ -133,7 +133,7 @@ def _check_code(dispatcher: CollectingDispatcher, tracker: Tracker,
     return [SlotSet(CODE_SLOT, None)], IdentityState.CODE_REQUIRED
 
 
-def _verified(dispatcher: CollectingDispatcher, order_number: str, email: str) -> List[Dict[Text, Any]]:
+def _verified(dispatcher: CollectingDispatcher, order_number: str, email: str) -> list[dict[str, Any]]:
     dispatcher.utter_message(response="utter_identity_verified", order_number=order_number)
     return [
         SlotSet("order_number", order_number),
@@ -145,7 +145,7 @@ def _verified(dispatcher: CollectingDispatcher, order_number: str, email: str) -
     ]
 
 
-def _cleared(email_too: bool) -> List[Dict[Text, Any]]:
+def _cleared(email_too: bool) -> list[dict[str, Any]]:
     events = [SlotSet("verified", False), SlotSet("verified_identity", None), SlotSet(PENDING_SLOT, None),
               SlotSet(CODE_SLOT, None)]
     if email_too:
@@ -153,7 +153,7 @@ def _cleared(email_too: bool) -> List[Dict[Text, Any]]:
     return events
 
 
-def _locked(dispatcher: CollectingDispatcher, failures: int) -> Tuple[List[Dict[Text, Any]], IdentityState]:
+def _locked(dispatcher: CollectingDispatcher, failures: int) -> tuple[list[dict[str, Any]], IdentityState]:
     dispatcher.utter_message(response="utter_identity_locked_out")
     utter_contacts(dispatcher)
     return _cleared(email_too=True) + [SlotSet("identity_failures", float(failures))], IdentityState.LOCKED

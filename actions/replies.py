@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Mapping, Optional, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from rasa_sdk.events import SlotSet
@@ -66,7 +67,7 @@ def reset_identity_events() -> list[dict[str, Any]]:
             SlotSet("verification_code", None)]
 
 
-def _text(value: Any, tz: Optional[ZoneInfo]) -> Optional[str]:
+def _text(value: Any, tz: ZoneInfo | None) -> str | None:
     """One template value as text: Decimal exactly (never float), datetimes in the policy timezone."""
     if value is None or isinstance(value, Mapping):
         return None
@@ -112,7 +113,7 @@ def template_values(decision: Any, item: Any = None, service: Any = None) -> dic
     return out
 
 
-def policy_tz(service: Any) -> Optional[ZoneInfo]:
+def policy_tz(service: Any) -> ZoneInfo | None:
     policy = getattr(service, "policy", None)
     try:
         return ZoneInfo(policy.timezone) if policy is not None else None
@@ -122,7 +123,7 @@ def policy_tz(service: Any) -> Optional[ZoneInfo]:
 
 def utter_reasons(dispatcher: CollectingDispatcher, decision: Any, service: Any = None) -> None:
     """``utter_<topic>_<code>`` for every reason; the first message carries the widget payload."""
-    payload: Optional[dict] = decision.widget_payload()
+    payload: dict | None = decision.widget_payload()
     for reason in decision.reasons:
         extra = {"json_message": payload} if payload is not None else {}
         dispatcher.utter_message(

@@ -1,7 +1,7 @@
 """Returns (RET-1..12): the return form, the preview of the decision and, after the customer's "yes", the case."""
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -21,14 +21,14 @@ class ValidateReturnForm(SupportFormValidation):
     needs_line = True
 
     def validate_item_condition(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> Dict[Text, Any]:
+                                domain: DomainDict) -> dict[str, Any]:
         condition = choose(value, CONDITIONS)
         if condition is None:
             return self.reject(dispatcher, tracker, "item_condition")
         return self.accept("item_condition", condition)
 
     def validate_quality_issue(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> Dict[Text, Any]:
+                               domain: DomainDict) -> dict[str, Any]:
         answer = as_bool(value)
         if answer is None:
             return self.reject(dispatcher, tracker, "quality_issue")

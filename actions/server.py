@@ -25,8 +25,9 @@ import logging
 import os
 import sys
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence
+from typing import Any
 
 from rasa_sdk import endpoint as sdk_endpoint
 from rasa_sdk import utils as sdk_utils
@@ -64,7 +65,7 @@ class ServerConfig:
     max_body: int = DEFAULT_MAX_BODY
 
     @classmethod
-    def from_env(cls, environ: Optional[Dict[str, str]] = None) -> "ServerConfig":
+    def from_env(cls, environ: dict[str, str] | None = None) -> ServerConfig:
         env = os.environ if environ is None else environ
         token = env.get(TOKEN_ENV) or ""
         if len(token) < MIN_TOKEN_LENGTH:
@@ -95,7 +96,7 @@ def _number(env, name: str, default, kind, *, minimum):
 
 # ---------------------------------------------------------------------------------------------------- the app
 
-def _error(status: int, message: Optional[str] = None) -> response.HTTPResponse:
+def _error(status: int, message: str | None = None) -> response.HTTPResponse:
     return response.json({"error": message or _STATUS_ERRORS.get(status, "error")}, status=status)
 
 
@@ -106,7 +107,7 @@ def _authorised(request: Request, token: bytes) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token)
 
 
-def _checked_body(request: Request, max_body: int) -> Optional[response.HTTPResponse]:
+def _checked_body(request: Request, max_body: int) -> response.HTTPResponse | None:
     """Decode and check a webhook body; None when it is fine (the parsed JSON is left on the request)."""
     body = request.body or b""
     encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
@@ -154,7 +155,7 @@ def create_app(config: ServerConfig, action_package: Any = "actions", cors_origi
     app.config.REQUEST_TIMEOUT = REQUEST_TIMEOUT_S
     token = config.token.encode("utf-8", "surrogateescape")
 
-    async def guard(request: Request) -> Optional[response.HTTPResponse]:
+    async def guard(request: Request) -> response.HTTPResponse | None:
         if request.path == "/health" and request.method in ("GET", "HEAD"):
             return None
         if not _authorised(request, token):
@@ -198,7 +199,7 @@ def create_argument_parser():
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = create_argument_parser().parse_args(argv)
     try:
         config = ServerConfig.from_env()

@@ -6,16 +6,16 @@ tools inject their own service with ``set_service()`` and drop it with ``reset_s
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from policy_engine.service import SupportService
 
 _lock = threading.Lock()
-_service: Optional["SupportService"] = None
+_service: SupportService | None = None
 
 
-def get_service() -> "SupportService":
+def get_service() -> SupportService:
     global _service
     if _service is None:
         with _lock:
@@ -26,7 +26,7 @@ def get_service() -> "SupportService":
     return _service
 
 
-def set_service(service: "SupportService") -> None:
+def set_service(service: SupportService) -> None:
     global _service
     with _lock:
         _service = service

@@ -4,7 +4,7 @@ The service has no preview for transit claims, so the confirmation question come
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -17,7 +17,6 @@ from .base import SupportFormValidation, choose
 from .flow import CommitAction
 from .identity import is_verified
 
-
 #: how customers describe the problem when they do not click a button (input parsing, not wording)
 PROBLEM_WORDS = (
     ("damaged", re.compile(r"\b(damaged|broken|crushed|smashed|dented|arrived (?:damaged|broken))\b", re.I)),
@@ -26,7 +25,7 @@ PROBLEM_WORDS = (
 )
 
 
-def parse_problem(value: Any) -> Optional[str]:
+def parse_problem(value: Any) -> str | None:
     problem = choose(value, PROBLEMS)
     if problem is not None:
         return problem
@@ -39,7 +38,7 @@ class ValidateTransitForm(SupportFormValidation):
     topic_slots = ("transit_problem",)
 
     def validate_transit_problem(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> Dict[Text, Any]:
+                                 domain: DomainDict) -> dict[str, Any]:
         problem = parse_problem(value)
         if problem is None:
             return self.reject(dispatcher, tracker, "transit_problem")
@@ -49,11 +48,11 @@ class ValidateTransitForm(SupportFormValidation):
 class ActionConfirmTransit(Action):
     """Ask before writing: ``utter_confirm_transit`` and ``pending_confirmation`` = transit."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_confirm_transit"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         if not is_verified(tracker) or tracker.get_slot("transit_problem") not in PROBLEMS:
             return [SlotSet("pending_confirmation", None)]
         dispatcher.utter_message(response="utter_confirm_transit")

@@ -3,7 +3,7 @@ and the country the product is used in (WAR-2); the preview, then the claim afte
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -29,7 +29,7 @@ class ValidateWarrantyForm(SupportFormValidation):
     needs_line = True
 
     def validate_serial_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> Dict[Text, Any]:
+                               domain: DomainDict) -> dict[str, Any]:
         if value == UNKNOWN:  # "I can't find it": WAR-7 accepts clear visual evidence instead
             return self.accept("serial_number", UNKNOWN)
         for candidate in SERIAL_RE.findall(str(value or "").upper()):
@@ -40,39 +40,39 @@ class ValidateWarrantyForm(SupportFormValidation):
         return self.reject(dispatcher, tracker, "serial_number")
 
     def validate_defect(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> Dict[Text, Any]:
+                        domain: DomainDict) -> dict[str, Any]:
         text = " ".join(str(value or "").split())
         if not formats.DEFECT_MIN_CHARS <= len(text) <= formats.TEXT_MAX_CHARS:
             return self.reject(dispatcher, tracker, "defect")
         return self.accept("defect", text)
 
     def validate_defect_cause(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> Dict[Text, Any]:
+                              domain: DomainDict) -> dict[str, Any]:
         cause = choose(value, DEFECT_CAUSES)
         if cause is None:
             return self.reject(dispatcher, tracker, "defect_cause")
         return self.accept("defect_cause", cause)
 
-    def _yes_no(self, slot: Text, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    def _yes_no(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         answer = as_bool(value)
         if answer is None:
             return self.reject(dispatcher, tracker, slot)
         return self.accept(slot, answer)
 
     def validate_troubleshooting_done(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: DomainDict) -> Dict[Text, Any]:
+                                      domain: DomainDict) -> dict[str, Any]:
         return self._yes_no("troubleshooting_done", value, dispatcher, tracker)
 
     def validate_evidence_provided(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> Dict[Text, Any]:
+                                   domain: DomainDict) -> dict[str, Any]:
         return self._yes_no("evidence_provided", value, dispatcher, tracker)
 
     def validate_shipped_internationally(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> Dict[Text, Any]:
+                                         domain: DomainDict) -> dict[str, Any]:
         return self._yes_no("shipped_internationally", value, dispatcher, tracker)
 
     def validate_country_now(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+                             domain: DomainDict) -> dict[str, Any]:
         text = str(value or "").strip()
         if not COUNTRY_RE.match(text):  # the NLU maps country names to ISO codes (data/nlu/lookups.yml)
             return self.reject(dispatcher, tracker, "country_now")

@@ -32,15 +32,15 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from policy_engine import ReturnRequest, WarrantyRequest  # noqa: E402
 from policy_engine.core.cancellation import decide_cancellation  # noqa: E402
 from policy_engine.core.credits import credits_summary  # noqa: E402
-from policy_engine.store.demo import load_demo  # noqa: E402
 from policy_engine.core.policy_file import load_policy  # noqa: E402
 from policy_engine.core.returns import decide_return  # noqa: E402
+from policy_engine.core.warranty import decide_warranty  # noqa: E402
 from policy_engine.service import SupportService  # noqa: E402
 from policy_engine.store import import_data, make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
 from policy_engine.store.db import database_url  # noqa: E402
+from policy_engine.store.demo import load_demo  # noqa: E402
 from policy_engine.store.mapping import order_fact  # noqa: E402
 from policy_engine.store.queries import customer_ledger, order_by_number  # noqa: E402
-from policy_engine.core.warranty import decide_warranty  # noqa: E402
 
 NOW = datetime(2025, 3, 12, 18, 0, tzinfo=timezone.utc)
 

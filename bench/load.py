@@ -13,9 +13,9 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import yaml

@@ -14,8 +14,8 @@ Conventions (docs/bench.md explains them; the same as scripts/measure_nlu.py, so
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 OUT_OF_SCOPE = "out_of_scope"
 REJECTION_LABELS = frozenset({OUT_OF_SCOPE, "nlu_fallback"})

@@ -1,8 +1,8 @@
 """PNG plots of the benchmark (matplotlib, no display needed)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import matplotlib
 

@@ -6,9 +6,9 @@ import resource
 import subprocess
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import psutil
 
@@ -63,7 +63,7 @@ class ProcessMonitor:
             self._sample()
             self._stop.wait(self.interval)
 
-    def start(self) -> "ProcessMonitor":
+    def start(self) -> ProcessMonitor:
         self._sample()
         self._thread.start()
         return self

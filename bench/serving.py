@@ -11,18 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import yaml
 
+import botstack
 from bench import paths
 from bench.load import LoadGenerator, Script, rising_load, sustained
 from bench.procmon import ProcessMonitor
-import botstack
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ class StubBot:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def __enter__(self) -> "StubBot":
+    def __enter__(self) -> StubBot:
         self.thread.start()
         return self
 

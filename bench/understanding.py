@@ -12,10 +12,9 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from bench import paths
 from bench.metrics import BENCH_ENTITY_TYPES, Scored, Span, by_flag, entity_report, evaluate
@@ -101,7 +100,7 @@ def score(rows: Sequence[HeldOut], predictions: Sequence[dict]) -> list[Scored]:
             predicted_entities=tuple(_span(e, row.text) for e in prediction.get("entities", [])),
             flags=row.flags,
         )
-        for row, prediction in zip(rows, predictions)
+        for row, prediction in zip(rows, predictions, strict=True)
     ]
 
 

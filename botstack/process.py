@@ -13,6 +13,7 @@ from pathlib import Path
 
 from botstack.paths import CHILD_UMASK, ROOT
 
+
 class Child:
     """One server process in its own process group, its output copied to a log file (and optionally the console)."""
 
@@ -22,8 +23,10 @@ class Child:
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # owner-only, like everything the children write (the log holds conversation ids)
-        self._log = open(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a", encoding="utf-8",
-                         errors="replace")
+        # kept open while the child runs (the output pump writes to it); stop() closes it
+        self._log = open(  # noqa: SIM115
+            os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a", encoding="utf-8", errors="replace"
+        )
         self.process = subprocess.Popen(
             self.argv,
             cwd=ROOT,

@@ -10,7 +10,6 @@ from botstack.paths import RASA_BIN, ROOT
 from botstack.settings import Settings
 
 
-
 def _http_get_json(url: str, timeout: float = 2.0) -> tuple[int, object]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:

@@ -67,7 +67,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()  # browser origins besides the chat page's own (CHAT_ALLOWED_ORIGINS)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the settings; every variable is optional.
 
         BOT_HOST (127.0.0.1)            interface every server binds to
@@ -102,7 +102,7 @@ class Settings:
                                   if o.strip()),
         )
 
-    def with_secrets(self, announce: IO[str] | None = None) -> "Settings":
+    def with_secrets(self, announce: IO[str] | None = None) -> Settings:
         """These settings with their secrets loaded (or generated into ``var_dir``); idempotent."""
         if self.secrets:
             return self
@@ -117,7 +117,7 @@ class Settings:
         return (self.web_origin, *[o for o in self.allowed_origins if o != self.web_origin])
 
     @classmethod
-    def for_tests(cls, tmp_dir: Path, **overrides) -> "Settings":
+    def for_tests(cls, tmp_dir: Path, **overrides) -> Settings:
         """A private stack: free ports on loopback, databases in ``tmp_dir``, the trained model in ``models/``."""
         tmp_dir = Path(tmp_dir)
         base = cls(

@@ -39,7 +39,7 @@ class Stack:
     def log_dir(self) -> Path:
         return self.settings.var_dir / "log"
 
-    def start(self, timeout: float = 240.0) -> "Stack":
+    def start(self, timeout: float = 240.0) -> Stack:
         self.settings = self.settings.with_secrets(announce=sys.stdout if self.echo else None)
         if self.external:
             return self
@@ -156,7 +156,7 @@ class Stack:
         while self.children:
             self.children.pop().stop()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -12,7 +12,6 @@ from botstack.paths import ROOT, WEB_DIR, WEBCHAT_BUNDLE, StackError
 from botstack.settings import Settings
 
 
-
 class _WebHandler(http.server.SimpleHTTPRequestHandler):
     """The page (``/``), its files under ``/static/``, and ``/config.js`` that tells it where the Rasa server is.
     Nothing else of ``web/`` is served (no listings, no package files), GET and HEAD only."""

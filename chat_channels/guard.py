@@ -33,8 +33,9 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from limits import parse
 from limits.storage import storage_from_string
@@ -72,7 +73,7 @@ OK = Verdict(True)
 
 
 class Guard:
-    def __init__(self, environ: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         e = os.environ if environ is None else environ
         self.max_chars = int(_env(e, "MAX_MESSAGE_CHARS", "1000"))
         self.per_conversation = parse(_env(e, "RATE_LIMIT_CONVERSATION", "20/minute"))

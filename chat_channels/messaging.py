@@ -39,11 +39,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Text
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -60,8 +60,8 @@ class ChannelConfigError(ValueError):
     """A channel is half configured: Rasa must not start (the message names the missing variables)."""
 
 
-def channel_config(channel: str, names: Sequence[str], environ: Optional[Mapping[str, str]] = None,
-                   min_lengths: Optional[Mapping[str, int]] = None) -> Optional[Dict[str, str]]:
+def channel_config(channel: str, names: Sequence[str], environ: Mapping[str, str] | None = None,
+                   min_lengths: Mapping[str, int] | None = None) -> dict[str, str] | None:
     """The channel's variables: ``None`` when none is set (the channel is off), all of them, or an error.
 
     ``min_lengths`` (name -> characters) refuses secrets that are too short to be secrets."""
@@ -83,7 +83,7 @@ def channel_config(channel: str, names: Sequence[str], environ: Optional[Mapping
     return values
 
 
-def env_url(name: str, default: str, environ: Optional[Mapping[str, str]] = None) -> str:
+def env_url(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
     """A platform's API base URL (``TELEGRAM_API_URL`` ...): tests point it at a local stub."""
     e = os.environ if environ is None else environ
     return ((e.get(name) or "").strip() or default).rstrip("/")
@@ -96,10 +96,10 @@ class Collector(CollectingOutputChannel):
     """Collects a turn's messages; texts stay whole (Rasa's collector cuts them at blank lines)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "collector"
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._persist_message(self._message(recipient_id, text=text.strip()))
 
 
@@ -113,9 +113,9 @@ class Inbound:
     conversation_id: str  # the Rasa sender id: "<platform prefix>-<id>"
     user_key: str  # "<platform>:<user id>", hashed into the metadata's client key
     reply_to: Any  # where the platform API sends the answer (chat id, phone number, page-scoped id)
-    text: Optional[str] = None
+    text: str | None = None
     kind: str = "text"  # text | attachment | unsupported
-    extra: Dict[str, Any] = field(default_factory=dict)  # platform details (callback query id, message id)
+    extra: dict[str, Any] = field(default_factory=dict)  # platform details (callback query id, message id)
 
 
 def channel_off() -> HTTPResponse:
@@ -129,11 +129,11 @@ class MessagingChannel(InputChannel):
     platform = "messaging"  # the channel's name: its webhook path (/webhooks/<platform>/) and its logs
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return cls.platform
 
-    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard],
-                 dedup: Optional[Deduplicator] = None) -> None:
+    def __init__(self, config: dict[str, str] | None, guard: Guard | None,
+                 dedup: Deduplicator | None = None) -> None:
         self.config = config
         self.guard = guard
         self.dedup = dedup or Deduplicator()
@@ -151,7 +151,7 @@ class MessagingChannel(InputChannel):
     async def typing(self, inbound: Inbound) -> None:
         """Show that the bot is writing (where the platform has a cheap call for it)."""
 
-    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+    async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
         """Send the turn's messages (``Collector`` dicts) to ``inbound.reply_to``."""
         raise NotImplementedError
 

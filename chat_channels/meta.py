@@ -32,7 +32,8 @@ import hmac
 import json
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -66,17 +67,17 @@ def signature_valid(raw: bytes, header: str, app_secret: bytes) -> bool:
 class MetaChannel(MessagingChannel):
     """The webhook both platforms share: handshake, signature, batch, de-duplication."""
 
-    names: Tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
     secret_name = verify_name = token_name = ""
     label = "Meta"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         cls._install_logging()
         config = channel_config(cls.label, cls.names, min_lengths={cls.verify_name: 32})
         return cls(config, Guard() if config is not None else None)
 
-    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+    def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:
         super().__init__(config, guard, dedup)
         if config is not None:
             self.app_secret = config[self.secret_name].encode("utf-8")
@@ -84,7 +85,7 @@ class MetaChannel(MessagingChannel):
             self.api = Api(self.platform, env_url("META_GRAPH_API_URL", GRAPH_API_URL),
                            {"Authorization": f"Bearer {config[self.token_name]}"})
 
-    def parse(self, body: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
+    def parse(self, body: dict[str, Any]) -> list[tuple[str, Inbound]]:
         raise NotImplementedError
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -126,7 +127,7 @@ class MetaChannel(MessagingChannel):
         return webhook
 
 
-def _dicts(value: Any) -> List[Dict[str, Any]]:
+def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
@@ -136,7 +137,7 @@ class WhatsAppInput(MetaChannel):
     names = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")
     secret_name, verify_name, token_name = "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN"
 
-    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+    def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:
         super().__init__(config, guard, dedup)
         if config is not None:
             self.phone_number_id = config["WHATSAPP_PHONE_NUMBER_ID"]
@@ -145,10 +146,10 @@ class WhatsAppInput(MetaChannel):
         assert self.guard is not None
         return f"wa-{self.guard.client_key(f'whatsapp-conversation:{wa_id}')}"
 
-    def parse(self, body: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
+    def parse(self, body: dict[str, Any]) -> list[tuple[str, Inbound]]:
         if body.get("object") != "whatsapp_business_account":
             return []
-        events: List[Tuple[str, Inbound]] = []
+        events: list[tuple[str, Inbound]] = []
         for entry in _dicts(body.get("entry")):
             for change in _dicts(entry.get("changes")):
                 value = change.get("value") if isinstance(change.get("value"), dict) else {}
@@ -163,7 +164,7 @@ class WhatsAppInput(MetaChannel):
                         events.append(event)
         return events
 
-    def _event(self, message: Dict[str, Any]) -> Optional[Tuple[str, Inbound]]:
+    def _event(self, message: dict[str, Any]) -> tuple[str, Inbound] | None:
         wa_id, message_id, kind = message.get("from"), message.get("id"), message.get("type")
         if not isinstance(wa_id, str) or not wa_id or not isinstance(message_id, str) or not message_id:
             return None
@@ -194,7 +195,7 @@ class WhatsAppInput(MetaChannel):
             "messaging_product": "whatsapp", "status": "read", "message_id": inbound.extra["message_id"],
             "typing_indicator": {"type": "text"}})
 
-    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+    async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
         for method, body in render.whatsapp(inbound.reply_to, messages):
             await self.api.post(f"{self.phone_number_id}/{method}", json=body)
 
@@ -206,10 +207,10 @@ class MessengerInput(MetaChannel):
     secret_name, verify_name = "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"
     token_name = "MESSENGER_PAGE_ACCESS_TOKEN"
 
-    def parse(self, body: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
+    def parse(self, body: dict[str, Any]) -> list[tuple[str, Inbound]]:
         if body.get("object") != "page":
             return []
-        events: List[Tuple[str, Inbound]] = []
+        events: list[tuple[str, Inbound]] = []
         for entry in _dicts(body.get("entry")):
             for messaging in _dicts(entry.get("messaging")):
                 event = self._event(messaging)
@@ -217,7 +218,7 @@ class MessengerInput(MetaChannel):
                     events.append(event)
         return events
 
-    def _event(self, messaging: Dict[str, Any]) -> Optional[Tuple[str, Inbound]]:
+    def _event(self, messaging: dict[str, Any]) -> tuple[str, Inbound] | None:
         psid = (messaging.get("sender") or {}).get("id")
         if not isinstance(psid, str) or not psid.isdigit() or len(psid) > 40:
             return None
@@ -255,6 +256,6 @@ class MessengerInput(MetaChannel):
         await self.api.post("me/messages", what="typing",
                             json={"recipient": {"id": inbound.reply_to}, "sender_action": "typing_on"})
 
-    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+    async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
         for method, body in render.messenger(inbound.reply_to, messages):
             await self.api.post(method, json=body)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 
@@ -15,11 +16,11 @@ API_TIMEOUT_SECONDS = 10.0
 class Api:
     """The platform's HTTP API (JSON or form posts) over one aiohttp session; never raises, logs without content."""
 
-    def __init__(self, platform: str, base_url: str, headers: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(self, platform: str, base_url: str, headers: Mapping[str, str] | None = None) -> None:
         self.platform = platform
         self.base_url = base_url
         self.headers = dict(headers or {})
-        self._session: Optional[aiohttp.ClientSession] = None
+        self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -28,7 +29,7 @@ class Api:
         return self._session
 
     async def post(self, path: str, json: Any = None, data: Any = None, what: str = "",
-                   auth: Optional[aiohttp.BasicAuth] = None) -> Optional[Any]:
+                   auth: aiohttp.BasicAuth | None = None) -> Any | None:
         url = f"{self.base_url}/{path.lstrip('/')}"
         try:
             async with self._client().post(url, json=json, data=data, auth=auth) as reply:

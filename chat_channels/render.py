@@ -20,9 +20,10 @@ than the platform allows are shortened with an ellipsis (``clip``); the payload 
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from collections.abc import Callable, Iterable
+from typing import Any
 
-Call = Tuple[str, Dict[str, Any]]
+Call = tuple[str, dict[str, Any]]
 
 #: what a customer is told when they send a photo, a document, a voice note or a video (upload storage: issue 15)
 ATTACHMENTS_NOT_YET = (
@@ -60,11 +61,11 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> List[str]:
+def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
     """``text`` in pieces of at most ``limit`` (by ``measure``), cut at a blank line, else a line break, else a
     space (in the second half of the piece), else at the limit; no piece is empty, none starts or ends with space."""
     rest = (text or "").strip()
-    pieces: List[str] = []
+    pieces: list[str] = []
     while rest and measure(rest) > limit:
         fit = min(len(rest), limit)
         while fit > 1 and measure(rest[:fit]) > limit:
@@ -90,7 +91,7 @@ def clip(text: Any, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "\u2026"
 
 
-def decision_summary(custom: Any) -> Optional[str]:
+def decision_summary(custom: Any) -> str | None:
     """``{"decision": {...}}`` as one short line with the case number; None for any other custom payload."""
     decision = custom.get("decision") if isinstance(custom, dict) else None
     if not isinstance(decision, dict):
@@ -105,7 +106,7 @@ def decision_summary(custom: Any) -> Optional[str]:
     return line
 
 
-def texts_of(message: Dict[str, Any]) -> List[str]:
+def texts_of(message: dict[str, Any]) -> list[str]:
     """The texts one collected message shows: its text, an attachment's link, a decision's summary."""
     texts = [str(message["text"]).strip()] if str(message.get("text") or "").strip() else []
     if message.get("attachment"):
@@ -116,22 +117,22 @@ def texts_of(message: Dict[str, Any]) -> List[str]:
     return texts
 
 
-def buttons_of(message: Dict[str, Any]) -> List[Dict[str, Any]]:
+def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
     buttons = message.get("buttons") or message.get("quick_replies") or []
     return [b for b in buttons if isinstance(b, dict) and (b.get("payload") or b.get("title") or b.get("url"))]
 
 
-def payload_of(button: Dict[str, Any]) -> str:
+def payload_of(button: dict[str, Any]) -> str:
     return str(button.get("payload") or button.get("title") or "")
 
 
 # ---- Telegram ------------------------------------------------------------------------------------------------------
 
 
-def telegram(chat_id: Any, messages: Iterable[Dict[str, Any]],
-             callback_data: Callable[[str], str] = lambda payload: payload) -> List[Call]:
+def telegram(chat_id: Any, messages: Iterable[dict[str, Any]],
+             callback_data: Callable[[str], str] = lambda payload: payload) -> list[Call]:
     """Bot API calls (``sendMessage``, ``sendPhoto``); ``callback_data`` maps a payload to at most 64 bytes."""
-    calls: List[Call] = []
+    calls: list[Call] = []
     for message in messages:
         if message.get("image"):
             calls.append(("sendPhoto", {"chat_id": chat_id, "photo": str(message["image"])}))
@@ -139,7 +140,7 @@ def telegram(chat_id: Any, messages: Iterable[Dict[str, Any]],
         texts = texts_of(message) or ([CHOOSE] if buttons else [])
         pieces = [piece for text in texts for piece in split_text(text, TELEGRAM_TEXT, utf16_units)]
         for index, piece in enumerate(pieces):
-            body: Dict[str, Any] = {"chat_id": chat_id, "text": piece}
+            body: dict[str, Any] = {"chat_id": chat_id, "text": piece}
             if buttons and index == len(pieces) - 1:
                 rows = []
                 for button in buttons:
@@ -156,14 +157,14 @@ def telegram(chat_id: Any, messages: Iterable[Dict[str, Any]],
 # ---- WhatsApp Business Cloud API -----------------------------------------------------------------------------------
 
 
-def _whatsapp(to: str, kind: str, content: Dict[str, Any]) -> Call:
+def _whatsapp(to: str, kind: str, content: dict[str, Any]) -> Call:
     return ("messages", {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind,
                          kind: content})
 
 
-def whatsapp(to: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
+def whatsapp(to: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
     """Cloud API ``POST /<phone number id>/messages`` bodies: text, image, interactive ``button`` or ``list``."""
-    calls: List[Call] = []
+    calls: list[Call] = []
     for message in messages:
         if message.get("image"):
             calls.append(_whatsapp(to, "image", {"link": str(message["image"])}))
@@ -208,13 +209,13 @@ def whatsapp(to: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
 # ---- Messenger -----------------------------------------------------------------------------------------------------
 
 
-def _messenger(psid: str, message: Dict[str, Any]) -> Call:
+def _messenger(psid: str, message: dict[str, Any]) -> Call:
     return ("me/messages", {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message})
 
 
-def messenger(psid: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
+def messenger(psid: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
     """Send API ``POST /me/messages`` bodies: text (quick replies on the last piece), image attachments."""
-    calls: List[Call] = []
+    calls: list[Call] = []
     for message in messages:
         if message.get("image"):
             calls.append(_messenger(psid, {"attachment": {"type": "image", "payload": {"url": str(message["image"])}}}))
@@ -222,7 +223,7 @@ def messenger(psid: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
         texts = texts_of(message) or ([CHOOSE] if buttons else [])
         pieces = [piece for text in texts for piece in split_text(text, MESSENGER_TEXT)]
         for index, piece in enumerate(pieces):
-            body: Dict[str, Any] = {"text": piece}
+            body: dict[str, Any] = {"text": piece}
             if buttons and index == len(pieces) - 1:
                 body["quick_replies"] = [
                     {"content_type": "text", "title": clip(b.get("title") or payload_of(b), MESSENGER_QUICK_REPLY_TITLE),
@@ -234,10 +235,10 @@ def messenger(psid: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
 # ---- Slack ---------------------------------------------------------------------------------------------------------
 
 
-def slack(channel: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
+def slack(channel: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
     """Web API ``chat.postMessage`` bodies: one message per piece of text (a plain-text section block, the piece as
     the notification text), the buttons as ``actions`` blocks under the last one; images as image blocks."""
-    calls: List[Call] = []
+    calls: list[Call] = []
     for message in messages:
         if message.get("image"):
             calls.append(("chat.postMessage", {"channel": channel, "text": "image", "blocks": [
@@ -246,13 +247,13 @@ def slack(channel: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
         texts = texts_of(message) or ([CHOOSE] if buttons else [])
         pieces = [piece for text in texts for piece in split_text(text, SLACK_SECTION)]
         for index, piece in enumerate(pieces):
-            blocks: List[Dict[str, Any]] = [{"type": "section", "text": {"type": "plain_text", "text": piece,
+            blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "plain_text", "text": piece,
                                                                           "emoji": True}}]
             if buttons and index == len(pieces) - 1:
                 for start in range(0, len(buttons), SLACK_BUTTONS_PER_BLOCK):
                     elements = []
                     for number, b in enumerate(buttons[start:start + SLACK_BUTTONS_PER_BLOCK], start):
-                        element: Dict[str, Any] = {
+                        element: dict[str, Any] = {
                             "type": "button", "action_id": f"choice-{number}",
                             "text": {"type": "plain_text", "text": clip(b.get("title") or payload_of(b),
                                                                         SLACK_BUTTON_TEXT), "emoji": True}}
@@ -269,11 +270,11 @@ def slack(channel: str, messages: Iterable[Dict[str, Any]]) -> List[Call]:
 # ---- Twilio (WhatsApp) ---------------------------------------------------------------------------------------------
 
 
-def twilio(to: str, sender: str, messages: Iterable[Dict[str, Any]]) -> List[Dict[str, str]]:
+def twilio(to: str, sender: str, messages: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
     """Messages API form bodies (``From``, ``To``, ``Body`` or ``MediaUrl``). Twilio's WhatsApp buttons need approved
     Content templates, so buttons become a numbered list, numbered across the turn (the channel reads a reply of
     that number as the button's payload)."""
-    bodies: List[Dict[str, str]] = []
+    bodies: list[dict[str, str]] = []
     number = 0
     for message in messages:
         if message.get("image"):

@@ -21,7 +21,8 @@ import hmac
 import json
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -40,11 +41,11 @@ def _error(status: int, message: str) -> HTTPResponse:
 
 class TokenRestInput(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         privacy.install()
         environ = dict(os.environ)
         token = environ.get("REST_CHANNEL_TOKEN", "").strip()
@@ -54,7 +55,7 @@ class TokenRestInput(InputChannel):
             logger.info("REST channel off: REST_CHANNEL_TOKEN is not set")
         return cls(token or None, Guard(environ))
 
-    def __init__(self, token: Optional[str], guard: Guard) -> None:
+    def __init__(self, token: str | None, guard: Guard) -> None:
         self.token = token
         self.guard = guard
 

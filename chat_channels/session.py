@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import jwt
 
@@ -28,14 +29,14 @@ class SessionTokens:
     lifetime_seconds: int = 12 * 3600
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "SessionTokens":
+    def from_env(cls, environ: Mapping[str, str]) -> SessionTokens:
         secret = environ.get("CHAT_SESSION_SECRET", "").strip()
         if len(secret) < 32:
             raise ValueError("CHAT_SESSION_SECRET must be set to at least 32 characters (make run generates one)")
         hours = float(environ.get("CHAT_SESSION_HOURS", "").strip() or 12)
         return cls(secret, int(hours * 3600))
 
-    def issue(self, now: Optional[float] = None) -> dict[str, Any]:
+    def issue(self, now: float | None = None) -> dict[str, Any]:
         issued = int(time.time() if now is None else now)
         session_id = secrets.token_hex(16)
         claims = {"sub": session_id, "aud": AUDIENCE, "iat": issued, "exp": issued + self.lifetime_seconds}
@@ -45,7 +46,7 @@ class SessionTokens:
             "expires_at": claims["exp"],
         }
 
-    def session_id(self, token: Any) -> Optional[str]:
+    def session_id(self, token: Any) -> str | None:
         """The conversation id the token was issued for, or None (missing, forged, expired, malformed)."""
         if not isinstance(token, str) or not token or len(token) > 1024:
             return None

@@ -31,7 +31,8 @@ import json
 import logging
 import re
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -54,7 +55,7 @@ ID_RE = re.compile(r"[A-Z0-9]{2,24}")
 FILE_SUBTYPES = ("file_share",)
 
 
-def signature_valid(raw: bytes, timestamp: str, signature: str, secret: bytes, now: Optional[float] = None) -> bool:
+def signature_valid(raw: bytes, timestamp: str, signature: str, secret: bytes, now: float | None = None) -> bool:
     """Slack's v0 signature over ``v0:<timestamp>:<body>``, and the timestamp within the replay window."""
     try:
         sent = int(timestamp)
@@ -70,12 +71,12 @@ class SlackInput(MessagingChannel):
     platform = "slack"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         cls._install_logging()
         config = channel_config("Slack", ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"))
         return cls(config, Guard() if config is not None else None)
 
-    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+    def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:
         super().__init__(config, guard, dedup)
         if config is not None:
             self.secret = config["SLACK_SIGNING_SECRET"].encode("utf-8")
@@ -84,7 +85,7 @@ class SlackInput(MessagingChannel):
 
     # ---- receiving ------------------------------------------------------------------------------------------------
     @staticmethod
-    def _inbound(team: Any, user: Any, channel: Any) -> Optional[Inbound]:
+    def _inbound(team: Any, user: Any, channel: Any) -> Inbound | None:
         if not all(isinstance(v, str) and ID_RE.fullmatch(v) for v in (team, user, channel)):
             return None
         if not channel.startswith("D"):  # direct messages only
@@ -92,7 +93,7 @@ class SlackInput(MessagingChannel):
             return None
         return Inbound(conversation_id=f"sl-{team}-{user}", user_key=f"slack:{team}:{user}", reply_to=channel)
 
-    def parse_event(self, body: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
+    def parse_event(self, body: dict[str, Any]) -> list[tuple[str, Inbound]]:
         if body.get("type") != "event_callback":
             return []
         event, event_id = body.get("event"), body.get("event_id")
@@ -114,7 +115,7 @@ class SlackInput(MessagingChannel):
             inbound.kind = "unsupported"
         return [(f"sl:{event_id}", inbound)]
 
-    def parse_interaction(self, payload: Dict[str, Any]) -> List[Tuple[str, Inbound]]:
+    def parse_interaction(self, payload: dict[str, Any]) -> list[tuple[str, Inbound]]:
         if payload.get("type") != "block_actions":
             return []
         user, team = payload.get("user") or {}, payload.get("team") or {}
@@ -172,7 +173,7 @@ class SlackInput(MessagingChannel):
         return webhook
 
     # ---- sending --------------------------------------------------------------------------------------------------
-    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+    async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
         for method, body in render.slack(inbound.reply_to, messages):
             answer = await self.api.post(method, json=body)
             if isinstance(answer, dict) and answer.get("ok") is False:  # Slack answers 200 with ok: false

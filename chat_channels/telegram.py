@@ -28,15 +28,16 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from .guard import Guard
 from . import render
+from .guard import Guard
 from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
 from .platform_api import Api
 from .telegram_webhook import DEFAULT_API_URL, SECRET_RE
@@ -51,7 +52,7 @@ class TelegramInput(MessagingChannel):
     platform = "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         cls._install_logging()
         config = channel_config("Telegram", ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"))
         if config is None:
@@ -61,9 +62,9 @@ class TelegramInput(MessagingChannel):
                                      "'-' (Telegram's rule for secret_token)")
         return cls(config, Guard())
 
-    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+    def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:
         super().__init__(config, guard, dedup)
-        self._long_payloads: "collections.OrderedDict[str, str]" = collections.OrderedDict()
+        self._long_payloads: collections.OrderedDict[str, str] = collections.OrderedDict()
         if config is not None:
             token = config["TELEGRAM_BOT_TOKEN"]
             self.bot_id = token.split(":", 1)[0]
@@ -75,7 +76,7 @@ class TelegramInput(MessagingChannel):
         presented = request.headers.get("x-telegram-bot-api-secret-token", "")
         return hmac.compare_digest(presented.encode("utf-8", "replace"), self.secret)
 
-    def parse(self, update: Dict[str, Any]) -> List[tuple[str, Inbound]]:
+    def parse(self, update: dict[str, Any]) -> list[tuple[str, Inbound]]:
         update_id = update.get("update_id")
         if not isinstance(update_id, int):
             return []
@@ -109,7 +110,7 @@ class TelegramInput(MessagingChannel):
             return [(key, inbound)]
         return []  # edited messages, channel posts, ... (setWebhook's allowed_updates does not ask for them)
 
-    def _inbound(self, chat: Dict[str, Any], sender: Dict[str, Any]) -> Optional[Inbound]:
+    def _inbound(self, chat: dict[str, Any], sender: dict[str, Any]) -> Inbound | None:
         chat_id, user_id = chat.get("id"), sender.get("id")
         if chat.get("type") != "private" or not isinstance(chat_id, int) or not isinstance(user_id, int):
             logger.info("telegram: update outside a private chat ignored")
@@ -159,6 +160,6 @@ class TelegramInput(MessagingChannel):
             self._long_payloads.popitem(last=False)
         return key
 
-    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+    async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
         for method, body in render.telegram(inbound.reply_to, messages, self._callback_data):
             await self.api.post(method, json=body)

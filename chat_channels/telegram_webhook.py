@@ -20,7 +20,8 @@ import re
 import sys
 import urllib.error
 import urllib.request
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 DEFAULT_API_URL = "https://api.telegram.org"
 #: Telegram's rule for secret_token: 1-256 characters, A-Z, a-z, 0-9, _ and -  (we ask for at least 32)
@@ -40,7 +41,7 @@ def _settings(environ: Mapping[str, str]) -> tuple[str, str, str]:
     return token, secret, api
 
 
-def call(method: str, payload: dict, environ: Optional[Mapping[str, str]] = None, timeout: float = 20.0) -> Any:
+def call(method: str, payload: dict, environ: Mapping[str, str] | None = None, timeout: float = 20.0) -> Any:
     token, _, api = _settings(os.environ if environ is None else environ)
     request = urllib.request.Request(f"{api}/bot{token}/{method}", data=json.dumps(payload).encode("utf-8"),
                                      headers={"Content-Type": "application/json"}, method="POST")
@@ -54,7 +55,7 @@ def call(method: str, payload: dict, environ: Optional[Mapping[str, str]] = None
             return {"ok": False, "error_code": error.code}
 
 
-def set_webhook(url: str, *, drop_pending_updates: bool = False, environ: Optional[Mapping[str, str]] = None,
+def set_webhook(url: str, *, drop_pending_updates: bool = False, environ: Mapping[str, str] | None = None,
                 max_connections: int = 40) -> Any:
     """``setWebhook`` with the secret token and only the update types the channel handles."""
     if not url.startswith("https://"):
@@ -65,11 +66,11 @@ def set_webhook(url: str, *, drop_pending_updates: bool = False, environ: Option
                 environ)
 
 
-def delete_webhook(*, drop_pending_updates: bool = False, environ: Optional[Mapping[str, str]] = None) -> Any:
+def delete_webhook(*, drop_pending_updates: bool = False, environ: Mapping[str, str] | None = None) -> Any:
     return call("deleteWebhook", {"drop_pending_updates": drop_pending_updates}, environ)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("url", nargs="?", help="public https URL of /webhooks/telegram/webhook")
     parser.add_argument("--drop-pending-updates", action="store_true")

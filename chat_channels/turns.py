@@ -7,7 +7,8 @@ import collections
 import logging
 import os
 import time
-from typing import Any, Awaitable, Dict, List, Mapping, Optional
+from collections.abc import Awaitable, Mapping
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +27,13 @@ class Deduplicator:
     and surviving a restart. If Redis cannot be reached the event is handled (a possible duplicate answer is better
     than a lost message) and a warning is logged."""
 
-    def __init__(self, environ: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         e = os.environ if environ is None else environ
         self.ttl = int((e.get("CHANNEL_DEDUP_SECONDS") or "").strip() or DEFAULT_DEDUP_SECONDS)
         self.max_entries = int((e.get("CHANNEL_DEDUP_ENTRIES") or "").strip() or DEFAULT_DEDUP_ENTRIES)
         storage = (e.get("RATE_LIMIT_STORAGE") or "").strip()
         self.redis_url = storage if storage.startswith(("redis://", "rediss://", "unix://")) else None
-        self._seen: "collections.OrderedDict[str, float]" = collections.OrderedDict()
+        self._seen: collections.OrderedDict[str, float] = collections.OrderedDict()
         self._redis: Any = None
 
     @property
@@ -68,7 +69,7 @@ class Background:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task] = set()
-        self._locks: Dict[str, List[Any]] = {}  # conversation -> [lock, users]
+        self._locks: dict[str, list[Any]] = {}  # conversation -> [lock, users]
 
     def spawn(self, coroutine: Awaitable[Any], what: str) -> None:
         task = asyncio.ensure_future(self._run(coroutine, what))
@@ -87,12 +88,12 @@ class Background:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def conversation(self, conversation_id: str) -> "_ConversationLock":
+    def conversation(self, conversation_id: str) -> _ConversationLock:
         return _ConversationLock(self._locks, conversation_id)
 
 
 class _ConversationLock:
-    def __init__(self, locks: Dict[str, List[Any]], key: str) -> None:
+    def __init__(self, locks: dict[str, list[Any]], key: str) -> None:
         self.locks, self.key = locks, key
 
     async def __aenter__(self) -> None:

@@ -30,7 +30,8 @@ from __future__ import annotations
 import collections
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import aiohttp
@@ -56,7 +57,7 @@ MAX_REMEMBERED_MENUS = 10_000
 class _Form(dict):
     """The posted form as lists of values, in the shape twilio's ``RequestValidator`` reads (``getlist``)."""
 
-    def getlist(self, name: str) -> List[str]:
+    def getlist(self, name: str) -> list[str]:
         return self[name]
 
     def first(self, name: str) -> str:
@@ -68,7 +69,7 @@ class TwilioWhatsAppInput(MessagingChannel):
     platform = "twilio_whatsapp"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         cls._install_logging()
         config = channel_config("Twilio WhatsApp", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
                                                     "TWILIO_WHATSAPP_NUMBER", "TWILIO_WEBHOOK_URL"))
@@ -81,10 +82,10 @@ class TwilioWhatsAppInput(MessagingChannel):
                                      "(https://<host>/webhooks/twilio_whatsapp/webhook)")
         return cls(config, Guard())
 
-    def __init__(self, config: Optional[Dict[str, str]], guard: Optional[Guard], dedup: Any = None) -> None:
+    def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:
         super().__init__(config, guard, dedup)
         #: conversation id -> the payloads of the numbered buttons last shown there
-        self._menus: "collections.OrderedDict[str, List[Tuple[str, str]]]" = collections.OrderedDict()
+        self._menus: collections.OrderedDict[str, list[tuple[str, str]]] = collections.OrderedDict()
         if config is not None:
             self.account_sid = config["TWILIO_ACCOUNT_SID"]
             self.sender = config["TWILIO_WHATSAPP_NUMBER"]
@@ -101,7 +102,7 @@ class TwilioWhatsAppInput(MessagingChannel):
         except Exception:  # noqa: BLE001 - a malformed request is an unverified one
             return False
 
-    def parse(self, form: _Form) -> List[Tuple[str, Inbound]]:
+    def parse(self, form: _Form) -> list[tuple[str, Inbound]]:
         sid, sender = form.first("MessageSid"), form.first("From")
         if form.first("AccountSid") != self.account_sid or form.first("To") != self.sender:
             logger.info("twilio_whatsapp: message for another account or number ignored")
@@ -157,7 +158,7 @@ class TwilioWhatsAppInput(MessagingChannel):
         return webhook
 
     # ---- sending --------------------------------------------------------------------------------------------------
-    def _remember(self, conversation: str, messages: List[Dict[str, Any]]) -> None:
+    def _remember(self, conversation: str, messages: list[dict[str, Any]]) -> None:
         shown = [b for m in messages for b in render.buttons_of(m) if not b.get("url")]
         self._menus.pop(conversation, None)
         if shown:
@@ -166,7 +167,7 @@ class TwilioWhatsAppInput(MessagingChannel):
             while len(self._menus) > MAX_REMEMBERED_MENUS:
                 self._menus.popitem(last=False)
 
-    async def deliver(self, inbound: Inbound, messages: List[Dict[str, Any]]) -> None:
+    async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
         self._remember(inbound.conversation_id, messages)
         for body in render.twilio(inbound.reply_to, self.sender, messages):
             await self.api.post("Messages.json", data=body, auth=self._auth)

@@ -27,7 +27,8 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -50,19 +51,19 @@ class WebChatOutput(SocketIOOutput):
     """Rasa's socket.io output, sending custom payloads as data: ``bot_uttered`` with ``{"custom": payload}``.
     Counts what it sent, so that a turn with no answer can be told so."""
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text) -> None:
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
         super().__init__(sio, bot_message_evt)
         self.sent = 0
 
-    async def _send_message(self, socket_id: Text, response: Any) -> None:
+    async def _send_message(self, socket_id: str, response: Any) -> None:
         self.sent += 1
         await super()._send_message(socket_id, response)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
 
 
-def allowed_origins(environ: Dict[str, str]) -> list[str]:
+def allowed_origins(environ: dict[str, str]) -> list[str]:
     raw = environ.get("CHAT_ALLOWED_ORIGINS", "")
     return [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
 
@@ -71,11 +72,11 @@ class WebChatInput(SocketIOInput):
     """The web chat's socket.io input at ``/socket.io`` (rasa-webchat 1.0.1 speaks it unchanged)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         privacy.install()
         environ = dict(os.environ)
@@ -89,20 +90,20 @@ class WebChatInput(SocketIOInput):
             origins=allowed_origins(environ),
         )
 
-    def __init__(self, user_message_evt: Text, bot_message_evt: Text, namespace: Optional[Text],
-                 socketio_path: Text, *, guard: Guard, tokens: SessionTokens, origins: list[str]) -> None:
+    def __init__(self, user_message_evt: str, bot_message_evt: str, namespace: str | None,
+                 socketio_path: str, *, guard: Guard, tokens: SessionTokens, origins: list[str]) -> None:
         super().__init__(user_message_evt, bot_message_evt, namespace, session_persistence=True,
                          socketio_path=socketio_path)
         self.guard = guard
         self.tokens = tokens
         self.origins = origins
 
-    def get_output_channel(self) -> Optional[WebChatOutput]:
+    def get_output_channel(self) -> WebChatOutput | None:
         if self.sio is None:
             return None
         return WebChatOutput(self.sio, self.bot_message_evt)
 
-    def _origin_allowed(self, origin: Optional[str]) -> bool:
+    def _origin_allowed(self, origin: str | None) -> bool:
         # no Origin header: not a browser page (a browser always sends one on websockets and cross-origin XHR)
         return not origin or not self.origins or origin.rstrip("/") in self.origins
 
@@ -132,7 +133,7 @@ class WebChatInput(SocketIOInput):
                                  headers={"Cache-Control": "no-store"})
 
         @sio.on("connect", namespace=namespace)
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+        async def connect(sid: str, environ: dict, auth: dict | None) -> bool:
             if not self._origin_allowed(environ.get("HTTP_ORIGIN")):
                 logger.info("socket.io connection refused: origin not allowed")
                 return False
@@ -149,7 +150,7 @@ class WebChatInput(SocketIOInput):
             return True
 
         @sio.on("session_request", namespace=namespace)
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: str, data: Any) -> None:
             session = await sio.get_session(sid, namespace=namespace)
             session_id = session["session_id"]  # the token's, whatever the client asked for
             joined = sio.enter_room(sid, session_id, namespace=namespace)
@@ -158,7 +159,7 @@ class WebChatInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: str, data: Any) -> None:
             session = await sio.get_session(sid, namespace=namespace)
             sender_id, client = session["session_id"], session["client"]
             output = WebChatOutput(sio, self.bot_message_evt)

@@ -27,7 +27,7 @@ config.yml::
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Optional
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext
@@ -63,7 +63,7 @@ class SentenceFeatureLogisticRegressionClassifier(LogisticRegressionClassifier):
     """Rasa's logistic regression intent classifier; its feature matrix skips the unused sequence features, and it
     stores its weights without skops."""
 
-    def _create_X(self, messages: List[Message]) -> csr_matrix:
+    def _create_X(self, messages: list[Message]) -> csr_matrix:
         rows = []
         for message in messages:
             sparse = _sentence_matrix(message, sparse=True)
@@ -81,19 +81,20 @@ class SentenceFeatureLogisticRegressionClassifier(LogisticRegressionClassifier):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "SentenceFeatureLogisticRegressionClassifier":
+    ) -> SentenceFeatureLogisticRegressionClassifier:
         component = cls(config, execution_context.node_name, model_storage, resource)
         try:
-            with model_storage.read_from(resource) as model_dir:
-                with np.load(model_dir / f"{resource.name}.npz", allow_pickle=False) as arrays:
-                    for name in FITTED:
-                        value = arrays[name]
-                        setattr(component.clf, name, value.item() if value.ndim == 0 else value)
+            with model_storage.read_from(resource) as model_dir, np.load(
+                model_dir / f"{resource.name}.npz", allow_pickle=False
+            ) as arrays:
+                for name in FITTED:
+                    value = arrays[name]
+                    setattr(component.clf, name, value.item() if value.ndim == 0 else value)
         except (ValueError, KeyError, OSError) as error:
             # as Rasa's classifier does when its file is missing: an untrained component, and a log line that says why
             logger.warning(f"Could not load the intent classifier '{resource.name}' ({error}); it is untrained.")

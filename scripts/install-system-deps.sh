@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the project needs beyond Python 3.10: Chromium + chromedriver (browser test), PostgreSQL and
-# Redis (optional stores, tested), Node.js + npm (the web chat widget). Idempotent: installs only what is missing.
+# Redis (optional stores, tested), Node.js + npm (the web chat widget), nginx (the load balancer of the replica test,
+# tests/replica; deploy/nginx). Idempotent: installs only what is missing.
 # Needs root (CI and the dev machines run as root); uses sudo otherwise.
 set -euo pipefail
 
@@ -12,11 +13,12 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 { have_cmd chromedriver || have_pkg chromium-driver; } || need+=(chromium-driver)
 { have_pkg postgresql || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; } || need+=(postgresql)
 { have_cmd redis-server || have_pkg redis-server; } || need+=(redis-server)
+{ have_cmd nginx || [[ -x /usr/sbin/nginx ]]; } || need+=(nginx)
 have_cmd node || need+=(nodejs)
 have_cmd npm || need+=(npm)
 
 if [[ ${#need[@]} -eq 0 ]]; then
-  echo "system-deps: all present (chromium, chromium-driver, postgresql, redis-server, nodejs, npm)"
+  echo "system-deps: all present (chromium, chromium-driver, postgresql, redis-server, nginx, nodejs, npm)"
   exit 0
 fi
 

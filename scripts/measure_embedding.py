@@ -120,9 +120,9 @@ def compare_predictions(agent, featurizer, encoder, before_model: str, before_en
         return [slim(loop.run_until_complete(agent_.parse_message(t))) for t in texts]
 
     def differences(texts, old, new) -> dict:
-        intents = [t for t, a, b in zip(texts, old, new) if a["intent"] != b["intent"]]
-        entities = [t for t, a, b in zip(texts, old, new) if a["entities"] != b["entities"]]
-        confidence = max(abs((a["confidence"] or 0) - (b["confidence"] or 0)) for a, b in zip(old, new))
+        intents = [t for t, a, b in zip(texts, old, new, strict=True) if a["intent"] != b["intent"]]
+        entities = [t for t, a, b in zip(texts, old, new, strict=True) if a["entities"] != b["entities"]]
+        confidence = max(abs((a["confidence"] or 0) - (b["confidence"] or 0)) for a, b in zip(old, new, strict=True))
         return {"n": len(texts), "intent_differences": intents, "entity_differences": entities,
                 "max_confidence_diff": confidence}
 
@@ -141,7 +141,7 @@ def compare_predictions(agent, featurizer, encoder, before_model: str, before_en
         print(f"  {path.name:22s} n={len(texts):5d}: "
               + "; ".join(f"({k}) intents differ {len(r['intent_differences'])}, entities differ "
                           f"{len(r['entity_differences'])}, max confidence diff {r['max_confidence_diff']:.1e}"
-                          for k, r in zip("ab", row.values())))
+                          for k, r in zip("ab", row.values(), strict=True)))
     return result
 
 

@@ -11,18 +11,17 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 import yaml
-
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.service import reset_service, set_service
 from policy_engine.store import make_engine
+from tests.support.smtp import smtp_server  # noqa: F401 - a fixture of this folder (test_identity_step_up)
 from tests.support.store import make_service, migrated_engine, row_counts, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +30,12 @@ DOMAIN_FILE = ROOT / "domain.yml"
 PLACEHOLDER = re.compile(r"(?<!\{)\{([^\n{}]+?)\}(?!\})")
 
 
-def load_domain() -> Dict[str, Any]:
+def load_domain() -> dict[str, Any]:
     return yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
-def domain() -> Dict[str, Any]:
+def domain() -> dict[str, Any]:
     return load_domain()
 
 
@@ -71,7 +70,7 @@ def counts(engine):
     return lambda: row_counts(engine)
 
 
-def placeholders(response: Dict[str, Any]) -> set:
+def placeholders(response: dict[str, Any]) -> set:
     """Template variables of one response variation: text, button titles and payloads."""
     parts = [response.get("text") or ""]
     for button in response.get("buttons") or []:
@@ -82,20 +81,20 @@ def placeholders(response: Dict[str, Any]) -> set:
 class Chat:
     """One conversation: slots persist between turns; ``run`` executes one action like the Rasa server would."""
 
-    def __init__(self, domain: Dict[str, Any], sender_id: str = "test-conversation") -> None:
+    def __init__(self, domain: dict[str, Any], sender_id: str = "test-conversation") -> None:
         self.domain = domain
         self.sender_id = sender_id
-        self.slots: Dict[str, Any] = {
+        self.slots: dict[str, Any] = {
             name: spec.get("initial_value") for name, spec in domain["slots"].items()
         }
         self.slots["requested_slot"] = None
-        self.active_loop: Optional[str] = None
-        self.messages: List[Dict[str, Any]] = []   # the last action's messages
-        self.events: List[Dict[str, Any]] = []     # the last action's events
+        self.active_loop: str | None = None
+        self.messages: list[dict[str, Any]] = []   # the last action's messages
+        self.events: list[dict[str, Any]] = []     # the last action's events
 
     # ------------------------------------------------------------------------------------------------ trackers
-    def tracker(self, new_slots: Optional[Dict[str, Any]] = None, intent: str = "inform", text: str = "",
-                entities: Optional[List[Dict[str, Any]]] = None, extra: Optional[Dict[str, Any]] = None) -> Tracker:
+    def tracker(self, new_slots: dict[str, Any] | None = None, intent: str = "inform", text: str = "",
+                entities: list[dict[str, Any]] | None = None, extra: dict[str, Any] | None = None) -> Tracker:
         """A tracker whose last events are the slots set this turn (what a form's validation action sees)."""
         new_slots = dict(new_slots or {})
         slots = {**self.slots, **new_slots}
@@ -107,7 +106,7 @@ class Chat:
                        {"name": self.active_loop} if self.active_loop else {}, "action_listen")
 
     # ------------------------------------------------------------------------------------------------ running
-    def run(self, action: Any, new_slots: Optional[Dict[str, Any]] = None, **message: Any) -> List[Dict[str, Any]]:
+    def run(self, action: Any, new_slots: dict[str, Any] | None = None, **message: Any) -> list[dict[str, Any]]:
         tracker = self.tracker(new_slots, **message)
         dispatcher = CollectingDispatcher()
         events = asyncio.run(action.run(dispatcher, tracker, self.domain))
@@ -133,13 +132,13 @@ class Chat:
 
     # ------------------------------------------------------------------------------------------------ reading
     @property
-    def responses(self) -> List[str]:
+    def responses(self) -> list[str]:
         return [m.get("response") for m in self.messages]
 
-    def message(self, response: str) -> Dict[str, Any]:
+    def message(self, response: str) -> dict[str, Any]:
         return next(m for m in self.messages if m.get("response") == response)
 
-    def slot_events(self) -> Dict[str, Any]:
+    def slot_events(self) -> dict[str, Any]:
         return {e["name"]: e["value"] for e in self.events if e.get("event") == "slot"}
 
 

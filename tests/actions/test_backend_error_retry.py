@@ -7,13 +7,12 @@ import threading
 import time
 
 import pytest
+from rasa_sdk.events import FollowupAction
 from sqlalchemy.exc import OperationalError
 
-from rasa_sdk.events import FollowupAction
-
 from actions.cancellation import ActionCancelOrder, ActionPreviewCancellation, ValidateCancelForm
-from actions.returns import ActionOpenReturn, ActionPreviewReturn, ValidateReturnForm
 from actions.executor import BACKEND_ERROR_RESPONSE, GuardedExecutor
+from actions.returns import ActionOpenReturn, ActionPreviewReturn, ValidateReturnForm
 
 LISTEN = FollowupAction("action_listen")
 

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from actions.cancellation import ActionPreviewCancellation, ValidateCancelForm
 from actions.returns import ValidateReturnForm
 from actions.service import reset_service, set_service
-from policy_engine.store.mail import SmtpMailer
 from policy_engine.store import make_session_factory, unit_of_work
 from policy_engine.store.identity_models import VerificationAttemptRow
-from tests.support.smtp import smtp_server  # noqa: F401 - the fixture
+from policy_engine.store.mail import SmtpMailer
 from tests.support.store import make_service, repository_policy
 
 MAX = repository_policy().identity.max_failed_attempts
@@ -21,7 +20,7 @@ CLIENT = {"metadata": {"client": "c0ffee" * 5 + "00"}}
 
 
 @pytest.fixture
-def smtp_service(engine, smtp_server):  # noqa: F811
+def smtp_service(engine, smtp_server):
     svc, _ = make_service(engine, demo=False,
                           mailer=SmtpMailer(host=smtp_server.host, port=smtp_server.port, sender="support@anker.test"))
     set_service(svc)

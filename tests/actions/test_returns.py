@@ -31,8 +31,8 @@ def test_multi_line_order_asks_which_item_with_the_line_names_as_buttons(chat, s
 
 def test_the_item_can_be_named_instead_of_clicked(chat, service):
     fill(chat, EMMA, order_line="the cable")
-    line = next(l for l in service.order_overview(chat.sender_id, "AK1000003").lines
-                if "Cable" in l.name)
+    line = next(candidate for candidate in service.order_overview(chat.sender_id, "AK1000003").lines
+                if "Cable" in candidate.name)
     assert chat.slots["order_line"] == str(line.line_id)
 
 

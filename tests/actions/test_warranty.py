@@ -14,7 +14,7 @@ COVERED_FACTS = {"order_line": "1", "defect": "It no longer charges", "defect_ca
 
 def serial_of(service, chat, order_number, line_id="1"):
     lines = service.order_overview(chat.sender_id, order_number).lines
-    line = next(l for l in lines if str(l.line_id) == line_id)
+    line = next(candidate for candidate in lines if str(candidate.line_id) == line_id)
     return line.serial_numbers[0] if line.serial_numbers else "A1761C1F23100457"
 
 

@@ -14,9 +14,10 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 from urllib.parse import parse_qs
 
 import requests
@@ -51,7 +52,7 @@ class Call:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    stub: "ApiStub"
+    stub: ApiStub
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
@@ -119,7 +120,7 @@ class ApiStub:
         with self._changed:
             return len(self._calls)
 
-    def calls(self, since: int = 0, where: Optional[Callable[[Call], bool]] = None) -> list[Call]:
+    def calls(self, since: int = 0, where: Callable[[Call], bool] | None = None) -> list[Call]:
         with self._changed:
             found = self._calls[since:]
         return [c for c in found if where is None or where(c)]
@@ -153,7 +154,7 @@ class BareRasa:
         self.log_path = log_path
         empty = log_path.parent / "no-model"
         empty.mkdir(parents=True, exist_ok=True)
-        self._log = open(log_path, "w", encoding="utf-8")
+        self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - the server's log while it runs; stop() closes it
         self.process = subprocess.Popen(
             # --enable-api: without it and without a model, `rasa run` gives up at once
             [str(root / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api", f"--auth-token={env['RASA_API_TOKEN']}",

@@ -7,12 +7,15 @@ set and their API URLs pointing at ``ApiStub``. Updates are posted to the webhoo
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import botstack
 from tests.channels.channel_credentials import channel_env
 from tests.channels.channel_support import ApiStub
 from tests.dialogue.dialogue_client import SupportDatabase
+
 
 @pytest.fixture(scope="session")
 def api_stub():

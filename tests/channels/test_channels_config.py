@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 import requests
-from tests.channels.channel_support import BareRasa
-from tests.channels.channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
 
 import botstack
+from tests.channels.channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
+from tests.channels.channel_support import BareRasa
 
 CHANNEL_VARIABLES = set(channel_env("http://stub"))
 SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a moment and try again."

@@ -21,8 +21,18 @@ import time
 import pytest
 import requests
 import yaml
-from tests.channels.channel_credentials import (CLIENT_HASH_KEY, MESSENGER_APP_SECRET, MESSENGER_TOKEN, MESSENGER_VERIFY_TOKEN, ROOT,
-                      WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN, WHATSAPP_VERIFY_TOKEN)
+
+from tests.channels.channel_credentials import (
+    CLIENT_HASH_KEY,
+    MESSENGER_APP_SECRET,
+    MESSENGER_TOKEN,
+    MESSENGER_VERIFY_TOKEN,
+    ROOT,
+    WHATSAPP_APP_SECRET,
+    WHATSAPP_PHONE_NUMBER_ID,
+    WHATSAPP_TOKEN,
+    WHATSAPP_VERIFY_TOKEN,
+)
 from tests.dialogue.dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

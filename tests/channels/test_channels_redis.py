@@ -10,11 +10,11 @@ import itertools
 
 import pytest
 import requests
-from tests.channels.channel_support import BareRasa
-from tests.channels.channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
-from tests.channels.test_channels_config import environment
 
 import botstack
+from tests.channels.channel_credentials import ROOT, TELEGRAM_SECRET, channel_env
+from tests.channels.channel_support import BareRasa
+from tests.channels.test_channels_config import environment
 from tests.support.redis import redis_server
 
 _chat_ids = itertools.count(5_900_000_001)

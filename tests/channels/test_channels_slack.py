@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 import yaml
+
 from tests.channels.channel_credentials import CLIENT_HASH_KEY, ROOT, SLACK_SIGNING_SECRET, SLACK_TOKEN
 from tests.dialogue.dialogue_client import Customer, asked
 

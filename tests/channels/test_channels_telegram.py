@@ -18,6 +18,7 @@ import time
 import pytest
 import requests
 import yaml
+
 from tests.channels.channel_credentials import CLIENT_HASH_KEY, ROOT, TELEGRAM_SECRET, TELEGRAM_TOKEN
 from tests.dialogue.dialogue_client import Customer, asked
 

@@ -20,8 +20,15 @@ from urllib.parse import urlencode
 import pytest
 import requests
 import yaml
-from tests.channels.channel_credentials import (CLIENT_HASH_KEY, ROOT, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL,
-                      TWILIO_WHATSAPP_NUMBER)
+
+from tests.channels.channel_credentials import (
+    CLIENT_HASH_KEY,
+    ROOT,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_WEBHOOK_URL,
+    TWILIO_WHATSAPP_NUMBER,
+)
 from tests.dialogue.dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

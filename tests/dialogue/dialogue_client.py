@@ -61,7 +61,7 @@ class Customer:
     turns: list[Turn] = field(default_factory=list)
 
     @classmethod
-    def of(cls, settings: Any, **kwargs: Any) -> "Customer":
+    def of(cls, settings: Any, **kwargs: Any) -> Customer:
         """A new conversation with the stack described by ``settings`` (``botstack.Settings`` with secrets)."""
         return cls(settings.rasa_url, settings.secrets["REST_CHANNEL_TOKEN"], settings.secrets["RASA_API_TOKEN"],
                    **kwargs)

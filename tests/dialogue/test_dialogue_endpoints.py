@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from tests.dialogue.dialogue_client import asked, verify
 
 CASE_ID = {

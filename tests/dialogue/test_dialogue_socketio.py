@@ -10,12 +10,13 @@ import queue
 import uuid
 
 import socketio
+
 from tests.dialogue.dialogue_client import web_session_token
 
 WAIT = 60.0
 
 
-def collect_until(events: "queue.Queue[dict]", done, timeout: float = WAIT) -> list[dict]:
+def collect_until(events: queue.Queue[dict], done, timeout: float = WAIT) -> list[dict]:
     got: list[dict] = []
     while not done(got):
         got.append(events.get(timeout=timeout))
@@ -24,8 +25,8 @@ def collect_until(events: "queue.Queue[dict]", done, timeout: float = WAIT) -> l
 
 def test_replies_and_decisions_reach_a_persistent_session(bot_stack):
     client = socketio.Client(reconnection=False)
-    confirmed: "queue.Queue[str]" = queue.Queue()
-    uttered: "queue.Queue[dict]" = queue.Queue()
+    confirmed: queue.Queue[str] = queue.Queue()
+    uttered: queue.Queue[dict] = queue.Queue()
     client.on("session_confirm", lambda session_id: confirmed.put(session_id))
     client.on("bot_uttered", lambda message: uttered.put(message))
     chosen = f"socket-{uuid.uuid4().hex[:12]}"

@@ -47,16 +47,16 @@ def reference():
 
 
 def test_word_pieces_equal_the_reference_tokenizer(outputs, reference):
-    for sentence, mine, theirs in zip(reference["sentences"], outputs["ids"], reference["input_ids"]):
+    for sentence, mine, theirs in zip(reference["sentences"], outputs["ids"], reference["input_ids"], strict=True):
         assert mine == theirs, sentence
 
 
 @pytest.mark.parametrize("mode", ["one_by_one", "batched", "in_one_batch"])
 def test_vectors_equal_the_reference_model(outputs, reference, mode):
     """Batching pads shorter sentences: the padding must not change any vector."""
-    for sentence, mine, theirs in zip(reference["sentences"], outputs[mode], reference["embeddings"]):
+    for sentence, mine, theirs in zip(reference["sentences"], outputs[mode], reference["embeddings"], strict=True):
         assert len(mine) == 384
-        assert max(abs(a - b) for a, b in zip(mine, theirs)) < 1e-5, sentence
+        assert max(abs(a - b) for a, b in zip(mine, theirs, strict=True)) < 1e-5, sentence
 
 
 def test_a_message_runs_on_one_thread(outputs):
@@ -67,10 +67,10 @@ def test_a_message_runs_on_one_thread(outputs):
 
 def test_paraphrases_are_closer_than_unrelated_requests(outputs, reference):
     """What the classifier relies on: 'cancel my order' ~ 'call off my purchase', far from a warranty question."""
-    vectors = dict(zip(reference["sentences"], outputs["one_by_one"]))
+    vectors = dict(zip(reference["sentences"], outputs["one_by_one"], strict=True))
 
     def cos(a, b):
-        return sum(x * y for x, y in zip(vectors[a], vectors[b]))
+        return sum(x * y for x, y in zip(vectors[a], vectors[b], strict=True))
 
     cancel, paraphrase = "I want to cancel my order AK1234567", "call off my purchase please!!"
     warranty = "how long is the warranty on the 737 power bank?"

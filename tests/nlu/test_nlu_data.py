@@ -10,8 +10,12 @@ import pytest
 import yaml
 
 from tests.nlu.conftest import (
-    ALL_TRAINED_INTENTS, BITEXT_HELDOUT, CONTRACT_ENTITIES, CONTRACT_INTENTS, CREDITS_FAQ_KEYS, FAQ_KEYS,
-    OWN_HELDOUT, RETRIEVAL_INTENTS, ROOT, nlu_yaml, training_files,
+    ALL_TRAINED_INTENTS,
+    CONTRACT_ENTITIES,
+    RETRIEVAL_INTENTS,
+    ROOT,
+    nlu_yaml,
+    training_files,
 )
 
 MIN_OWN_EXAMPLES = {"default": 30, "retrieval": 10, "chitchat": 10}
@@ -31,7 +35,7 @@ def test_every_contract_intent_has_enough_examples(training_examples):
 
 def test_no_intent_outside_the_contract(training_examples, heldout_examples):
     used = {e.intent for e in training_examples}
-    for name, examples in heldout_examples.items():
+    for examples in heldout_examples.values():
         used |= {e.intent for e in examples}
     assert used - ALL_TRAINED_INTENTS == set()
 

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.nlu.conftest import NLU_DIR, RASA_PY, ROOT
+
 TRAIN_FILES = ("lookups.yml", "identity_inform.yml", "chitchat.yml", "cancellation.yml", "warranty.yml",
                "returns.yml", "transit.yml")
 

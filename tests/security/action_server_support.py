@@ -17,14 +17,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN_HEADER = "X-Action-Token"
 RASA_VERSION = "3.6.21"
-DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 #: demo customers (policy_engine/store/demo.py, dated from the moment ``load-demo`` runs)
 OLIVIA = {"order_number": "AK1000001", "email": "olivia.fresh@example.com"}   # cancellable within the hour
@@ -58,7 +58,7 @@ def copy_database(template: Path, directory: Path) -> Path:
     return db
 
 
-def row_counts(db: Path) -> Dict[str, int]:
+def row_counts(db: Path) -> dict[str, int]:
     """Rows per table, read-only: to prove that nothing was written."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
         tables = [r[0] for r in connection.execute(
@@ -70,14 +70,14 @@ def row_counts(db: Path) -> Dict[str, int]:
 class Reply:
     status: int
     body: bytes
-    headers: Dict[str, str]
+    headers: dict[str, str]
 
     @property
     def json(self) -> Any:
         return json.loads(self.body)
 
     @property
-    def responses(self) -> List[Optional[str]]:
+    def responses(self) -> list[str | None]:
         return [r.get("response") for r in self.json.get("responses", [])]
 
 
@@ -88,26 +88,25 @@ class ActionServer:
     db: Path
     directory: Path
     token: str = field(default_factory=new_token)
-    extra_env: Dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
-    process: Optional[subprocess.Popen] = None
+    process: subprocess.Popen | None = None
 
     @property
     def log_file(self) -> Path:
         return self.directory / f"actions-{self.port}.log"
 
-    def env(self) -> Dict[str, str]:
+    def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTION_", "DB_", "SANIC_"))}
         env.update(DATABASE_URL=f"sqlite:///{self.db}", ACTION_SERVER_TOKEN=self.token, SANIC_HOST="127.0.0.1",
                    MAIL_OUTBOX_DIR=str(self.directory / "outbox"), PYTHONUNBUFFERED="1")
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 120.0) -> "ActionServer":
-        log = open(self.log_file, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(self.port)],
-                                        cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
-        log.close()
+    def start(self, timeout: float = 120.0) -> ActionServer:
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(self.port)],
+                                            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -135,8 +134,8 @@ class ActionServer:
         return self.log_file.read_text(encoding="utf-8", errors="replace") if self.log_file.exists() else ""
 
     # ------------------------------------------------------------------------------------------------ HTTP
-    def request(self, method: str, path: str, body: Optional[bytes] = None, *, token: Optional[str] = "",
-                headers: Optional[Dict[str, str]] = None, timeout: float = 60.0) -> Reply:
+    def request(self, method: str, path: str, body: bytes | None = None, *, token: str | None = "",
+                headers: dict[str, str] | None = None, timeout: float = 60.0) -> Reply:
         """``token=""`` (default) sends the server's token, ``None`` sends none, anything else is sent as given."""
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
@@ -149,7 +148,7 @@ class ActionServer:
         finally:
             connection.close()
 
-    def announce_body(self, length: int, headers: Optional[Dict[str, str]] = None, timeout: float = 30.0) -> Reply:
+    def announce_body(self, length: int, headers: dict[str, str] | None = None, timeout: float = 30.0) -> Reply:
         """Send only the head of a ``POST /webhook`` announcing ``length`` bytes and read the answer (the server must
         answer a body over its limit without receiving it)."""
         head = ["POST /webhook HTTP/1.1", "Host: 127.0.0.1", f"{TOKEN_HEADER}: {self.token}",
@@ -171,7 +170,7 @@ class ActionServer:
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.request("GET", path, **kwargs)
 
-    def webhook(self, call: Dict[str, Any], **kwargs: Any) -> Reply:
+    def webhook(self, call: dict[str, Any], **kwargs: Any) -> Reply:
         return self.request("POST", "/webhook", json.dumps(call).encode("utf-8"), **kwargs)
 
 
@@ -182,9 +181,9 @@ def _content_length(data: bytes) -> int:
     return 0
 
 
-def action_call(name: str, sender_id: str, slots: Dict[str, Any], *, new_slots: Optional[Dict[str, Any]] = None,
-                intent: str = "inform", text: str = "", active_loop: Optional[str] = None,
-                extra_events: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+def action_call(name: str, sender_id: str, slots: dict[str, Any], *, new_slots: dict[str, Any] | None = None,
+                intent: str = "inform", text: str = "", active_loop: str | None = None,
+                extra_events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The body Rasa 3.6 posts for ``name``: the tracker (slots, latest message, the events of this turn: the user
     message and the slots set since, which a form's validation reads) and the domain."""
     new_slots = dict(new_slots or {})
@@ -203,16 +202,16 @@ def action_call(name: str, sender_id: str, slots: Dict[str, Any], *, new_slots: 
 class Conversation:
     """One conversation over HTTP: keeps the slots between calls as Rasa does (applies the SlotSet events)."""
 
-    def __init__(self, server: ActionServer, sender_id: Optional[str] = None) -> None:
+    def __init__(self, server: ActionServer, sender_id: str | None = None) -> None:
         self.server = server
         self.sender_id = sender_id or f"security-{secrets.token_hex(6)}"
-        self.slots: Dict[str, Any] = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
+        self.slots: dict[str, Any] = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
         self.slots["requested_slot"] = None
 
-    def call(self, name: str, new_slots: Optional[Dict[str, Any]] = None, **kwargs: Any) -> Dict[str, Any]:
+    def call(self, name: str, new_slots: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         return action_call(name, self.sender_id, self.slots, new_slots=new_slots, **kwargs)
 
-    def run(self, name: str, new_slots: Optional[Dict[str, Any]] = None, **kwargs: Any) -> Reply:
+    def run(self, name: str, new_slots: dict[str, Any] | None = None, **kwargs: Any) -> Reply:
         reply = self.server.webhook(self.call(name, new_slots, **kwargs))
         if reply.status == 200:
             self.slots.update(new_slots or {})
@@ -221,13 +220,13 @@ class Conversation:
                     self.slots[event["name"]] = event["value"]
         return reply
 
-    def verify(self, customer: Dict[str, str], form: str = "cancel_form") -> "Conversation":
+    def verify(self, customer: dict[str, str], form: str = "cancel_form") -> Conversation:
         reply = self.run(f"validate_{form}", dict(customer), active_loop=form)
         assert reply.status == 200, reply.body
         assert self.slots["verified"] is True, reply.responses
         return self
 
-    def pending_cancellation(self, customer: Dict[str, str] = OLIVIA) -> "Conversation":
+    def pending_cancellation(self, customer: dict[str, str] = OLIVIA) -> Conversation:
         self.verify(customer)
         reply = self.run("action_preview_cancellation")
         assert reply.status == 200 and reply.responses[-1] == "utter_confirm_cancellation", reply.body
@@ -235,7 +234,7 @@ class Conversation:
         return self
 
 
-def faq_call(sender_id: str = "someone-else", key: str = "faq/return_window") -> Dict[str, Any]:
+def faq_call(sender_id: str = "someone-else", key: str = "faq/return_window") -> dict[str, Any]:
     """A policy question (ResponseSelector answer): the FAQ action needs no database."""
     call = action_call("action_answer_faq", sender_id, {}, intent=key.split("/")[0])
     call["tracker"]["latest_message"] = {

@@ -13,6 +13,7 @@ import botstack
 from tests.dialogue.dialogue_client import Customer, SupportDatabase, new_address
 from tests.support.smtp import running_smtp
 
+
 @pytest.fixture(scope="session")
 def mailbox():
     """A real SMTP server on loopback: where the stack mails its one-time codes (RET-4 step-up)."""

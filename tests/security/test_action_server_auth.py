@@ -14,7 +14,14 @@ import zlib
 import pytest
 
 from tests.security.action_server_support import (
-    OLIVIA, ROOT, ActionServer, Conversation, action_call, copy_database, faq_call, prepare_database,
+    OLIVIA,
+    ROOT,
+    ActionServer,
+    Conversation,
+    action_call,
+    copy_database,
+    faq_call,
+    prepare_database,
     row_counts,
 )
 

@@ -14,8 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.security.action_server_support import OLIVIA, ActionServer, Conversation, copy_database, faq_call, prepare_database, \
-    row_counts
+from tests.security.action_server_support import (
+    OLIVIA,
+    ActionServer,
+    Conversation,
+    copy_database,
+    faq_call,
+    prepare_database,
+    row_counts,
+)
 
 BACKEND_ERROR = "utter_backend_error"
 LISTEN = {"event": "followup", "name": "action_listen"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+
 from tests.dialogue.dialogue_client import verify
 
 EVIL_ORIGIN = "http://evil.example"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+
 from tests.dialogue.dialogue_client import Customer, new_address
 
 MB = 1024 * 1024

@@ -13,6 +13,7 @@ import time
 import jwt
 import requests
 import socketio
+
 from tests.dialogue.dialogue_client import verify, web_session_token
 
 WAIT = 60.0
@@ -23,8 +24,8 @@ class WebClient:
 
     def __init__(self, rasa_url: str, token: str | None, headers: dict | None = None) -> None:
         self.client = socketio.Client(reconnection=False)
-        self.uttered: "queue.Queue[dict]" = queue.Queue()
-        self.confirmed: "queue.Queue[str]" = queue.Queue()
+        self.uttered: queue.Queue[dict] = queue.Queue()
+        self.confirmed: queue.Queue[str] = queue.Queue()
         self.client.on("bot_uttered", self.uttered.put)
         self.client.on("session_confirm", self.confirmed.put)
         self.client.connect(rasa_url, socketio_path="/socket.io", wait_timeout=30, headers=headers or {},

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import yaml
+
 from tests.dialogue.dialogue_client import Customer, asked, new_address, verify
 
 ROOT = Path(__file__).resolve().parents[2]

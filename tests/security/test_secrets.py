@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 

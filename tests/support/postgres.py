@@ -9,11 +9,12 @@
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -122,10 +123,8 @@ class PostgresTemplates:
 
     def drop_all(self) -> None:
         for ahead in self._ready.values():
-            try:
+            with contextlib.suppress(Exception):  # a copy that failed to be made has nothing to drop
                 self._worker.submit(_drop, self.server_url, ahead.result())
-            except Exception:  # noqa: BLE001 - a copy that failed to be made has nothing to drop
-                pass
         self._ready.clear()
         self._worker.shutdown(wait=True)
         for name in self._names.values():

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Iterator
 
 import pytest
 
@@ -47,7 +47,7 @@ class Received:
 
 
 class _Handler:
-    def __init__(self, inbox: "SmtpInbox") -> None:
+    def __init__(self, inbox: SmtpInbox) -> None:
         self.inbox = inbox
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name

@@ -6,20 +6,20 @@ databases (``SqliteTemplates`` here, ``postgres.PostgresTemplates``); each test 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
 
 from sqlalchemy import Engine, func, select
 
-from policy_engine.store.demo import load_demo
 from policy_engine.core.policy import Policy
 from policy_engine.core.policy_file import load_policy
 from policy_engine.service import SupportService
 from policy_engine.store import make_engine, make_session_factory, unit_of_work, upgrade
+from policy_engine.store.demo import load_demo
 from policy_engine.store.models import Base
 
 from .smtp import RecordingMailer
