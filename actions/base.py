@@ -13,6 +13,7 @@ Each turn in which the customer gave something (a slot was extracted), in this o
 
 Subclasses set ``form`` and ``topic_slots`` (asking order) and may add ``validate_<slot>`` methods.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,12 @@ ORDER_NUMBER_RE = formats.ORDER_NUMBER_IN_TEXT
 EMAIL_RE = formats.EMAIL_IN_TEXT
 VERIFICATION_CODE_RE = formats.VERIFICATION_CODE_IN_TEXT
 SERIAL_RE = formats.SERIAL_IN_TEXT
-QUANTITY_WORDS = {w: i for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])}
+QUANTITY_WORDS = {
+    w: i
+    for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+    )
+}
 UNKNOWN = "unknown"
 
 
@@ -83,13 +88,18 @@ def match_line(lines: Sequence[Any], value: Any) -> Any | None:
     by_id = [line for line in lines if str(line.line_id) == text]
     if by_id:
         return by_id[0]
-    hits = [line for line in lines if line.sku.lower() == text or text in line.name.lower()
-            or (len(line.name) > 3 and line.name.lower() in text)]
+    hits = [
+        line
+        for line in lines
+        if line.sku.lower() == text or text in line.name.lower() or (len(line.name) > 3 and line.name.lower() in text)
+    ]
     if len(hits) == 1:
         return hits[0]
     words = [w for w in re.findall(r"[a-z0-9]+", text) if len(w) > 2]
-    scored = sorted(((sum(w in line.name.lower() for w in words), line.line_id, line) for line in lines),
-                    key=lambda t: (-t[0], t[1]))
+    scored = sorted(
+        ((sum(w in line.name.lower() for w in words), line.line_id, line) for line in lines),
+        key=lambda t: (-t[0], t[1]),
+    )
     if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return scored[0][2]
     return None
@@ -118,9 +128,7 @@ class SupportFormValidation(FormValidationAction, ABC):
     ) -> list[str]:
         return self.ask_order
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if not tracker.slots_to_validate():
             # nothing was extracted this turn: answer nothing, so that Rasa rejects the form and the rules can
             # handle the message (a side question, stop, a person...) before the form asks again
@@ -175,22 +183,25 @@ class SupportFormValidation(FormValidationAction, ABC):
         return {slot: value, "validation_failures": 0.0}
 
     # ---------------------------------------------------------------------------------------- identity slots
-    def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
+    def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         match = ORDER_NUMBER_RE.search(str(value or ""))
         if not match:
             return self.reject(dispatcher, tracker, "order_number")
         return self.accept("order_number", f"AK{match.group(1)}")
 
-    def validate_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: DomainDict) -> dict[str, Any]:
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         match = EMAIL_RE.search(str(value or ""))
         if not match:
             return self.reject(dispatcher, tracker, "email")
         return self.accept("email", match.group().lower())
 
-    def validate_verification_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    def validate_verification_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """The one-time code (RET-4 step-up): 6 digits, spaces or a dash allowed ("123 456"); checked by the
         service in ``verify_identity``."""
         match = VERIFICATION_CODE_RE.search(str(value or ""))
@@ -199,15 +210,17 @@ class SupportFormValidation(FormValidationAction, ABC):
         return self.accept(CODE_SLOT, match.group(1) + match.group(2))
 
     # ---------------------------------------------------------------------------------------- order line
-    def validate_order_line(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: DomainDict) -> dict[str, Any]:
+    def validate_order_line(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "").strip()
         if not text or len(text) > 200:
             return self.reject(dispatcher, tracker, "order_line")
         return {"order_line": text}  # matched against the order once verified (resolve_line)
 
-    def validate_quantity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          domain: DomainDict) -> dict[str, Any]:
+    def validate_quantity(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         number = first_int(value)
         if number is None or not 1 <= number <= 999:
             return self.reject(dispatcher, tracker, "quantity")
@@ -216,8 +229,7 @@ class SupportFormValidation(FormValidationAction, ABC):
     def resolve_line(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """Which line (asked only if the order has several) and how many units (asked only if more than one)."""
         service = get_service()
-        overview = call_service(dispatcher, service.order_overview, tracker.sender_id,
-                                tracker.get_slot("order_number"))
+        overview = call_service(dispatcher, service.order_overview, tracker.sender_id, tracker.get_slot("order_number"))
         lines = list(overview.lines)
         chosen, events = tracker.get_slot("order_line"), []
         line = None

@@ -1,4 +1,5 @@
 """Cancelling an order (CAN-1..3): identity, the preview, and the cancellation after the customer's "yes"."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Conversation mechanics: stopping a request, asking which order line, and the fallback's "did you mean ...?"."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,9 @@ class ActionAbandonRequest(Action):
     def name(self) -> str:
         return "action_abandon_request"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_request_abandoned")
         return reset_topic_events() + [SlotSet("requested_slot", None)]
 
@@ -33,15 +35,17 @@ class ActionAskOrderLine(Action):
     def name(self) -> str:
         return "action_ask_order_line"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         if not is_verified(tracker):  # never list an order's contents before verification
             dispatcher.utter_message(response="utter_identity_required")
             return []
         service = get_service()
         try:
-            overview = call_service(dispatcher, service.order_overview, tracker.sender_id,
-                                    tracker.get_slot("order_number"))
+            overview = call_service(
+                dispatcher, service.order_overview, tracker.sender_id, tracker.get_slot("order_number")
+            )
         except BackendUnavailable as error:
             return reset_identity_events() if error.identity_lost else []
         lines = list(overview.lines)
@@ -64,8 +68,9 @@ class ActionAskAffirmation(Action):
     def name(self) -> str:
         return "action_default_ask_affirmation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         ranking = message.get("intent_ranking") or []

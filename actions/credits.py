@@ -1,4 +1,5 @@
 """AnkerCredits balance (CRD-6, CRD-7) for the verified order's customer."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -8,6 +8,7 @@ domain)`` (if it has one; no I/O) keep the conversation state consistent; the ab
 thread (its result is discarded; writes are idempotent by natural key, so the customer's retry finds the case
 instead of opening a second one). ``actions/server.py`` builds the app around it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -69,8 +70,9 @@ class GuardedExecutor(ActionExecutor):
             # on timeout wait_for cancels the future: a call still queued for a thread never starts
             return await asyncio.wait_for(future, self.timeout)
         except asyncio.TimeoutError:
-            logger.error("action %s did not finish within %.1f s; the customer is asked to try again", name,
-                         self.timeout)
+            logger.error(
+                "action %s did not finish within %.1f s; the customer is asked to try again", name, self.timeout
+            )
             return self.timed_out(name, action_call)
 
     def timed_out(self, name: str, action_call: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 The ResponseSelector picks the key; this action dispatches ``utter_faq/<key>`` (or ``utter_credits_faq/<key>``)
 with ``service.policy_values()`` as template variables, so changing policy/policy.yml changes the answer.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,7 +28,7 @@ def retrieval_key(tracker: Tracker) -> str | None:
         return intent
     if intent not in RETRIEVAL_INTENTS:
         return None
-    selector = (message.get("response_selector") or {})
+    selector = message.get("response_selector") or {}
     for name in (intent, "default"):
         key = ((selector.get(name) or {}).get("response") or {}).get("intent_response_key")
         if key and key.split("/", 1)[0] == intent:
@@ -39,8 +40,9 @@ class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         key = retrieval_key(tracker)
         response = f"utter_{key}" if key else None
         if response is None or response not in (domain or {}).get("responses", {}):

@@ -9,6 +9,7 @@
 
 Every shape acts only for a verified conversation with a complete request; backend errors are told generically.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -57,12 +58,13 @@ class TopicAction(Action, ABC):
         return tracker.sender_id, tracker.get_slot("order_number")
 
     @abstractmethod
-    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any,
-             service: Any) -> list[dict[str, Any]]:
-        ...
+    def tell(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any, service: Any
+    ) -> list[dict[str, Any]]: ...
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         if not is_verified(tracker) or not self.ready(tracker):
             # the form ended without a verified, complete request (lock-out, backend error): nothing to do
             return [SlotSet("pending_confirmation", None)]
@@ -83,8 +85,9 @@ class TopicAction(Action, ABC):
 
 
 class PreviewAction(TopicAction, ABC):
-    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any,
-             service: Any) -> list[dict[str, Any]]:
+    def tell(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any, service: Any
+    ) -> list[dict[str, Any]]:
         utter_decision(dispatcher, decision, domain, service)
         if decision.outcome in CONFIRMABLE:
             dispatcher.utter_message(response=f"utter_confirm_{self.topic}")
@@ -105,8 +108,9 @@ class CommitAction(TopicAction, ABC):
             return super().backend_error_events(identity_lost)
         return [FollowupAction(ACTION_LISTEN)]
 
-    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any,
-             service: Any) -> list[dict[str, Any]]:
+    def tell(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any, service: Any
+    ) -> list[dict[str, Any]]:
         if decision.case_id:
             repeated = bool(decision.values.get("repeated"))
             dispatcher.utter_message(
@@ -120,8 +124,9 @@ class CommitAction(TopicAction, ABC):
 
 
 class AnswerAction(TopicAction, ABC):
-    def tell(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any,
-             service: Any) -> list[dict[str, Any]]:
+    def tell(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any, service: Any
+    ) -> list[dict[str, Any]]:
         utter_decision(dispatcher, decision, domain, service)
         return reset_topic_events()
 

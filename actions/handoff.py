@@ -1,4 +1,5 @@
 """Handing the customer over to people (CON-1): contacts and hours come from ``service.contacts()``."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -18,6 +18,7 @@ service re-checks its grant on every call anyway).  The bot counts nothing itsel
 The client (``metadata["client"]`` of the latest user message: the channel's keyed hash of the caller's address,
 which clients cannot set) is passed to the service for its per-client throttling; None without one (``rasa shell``).
 """
+
 from __future__ import annotations
 
 import enum
@@ -41,12 +42,12 @@ PENDING_SLOT = "verification_pending"
 
 
 class IdentityState(str, enum.Enum):
-    PENDING = "pending"          # order number or email still missing
+    PENDING = "pending"  # order number or email still missing
     VERIFIED = "verified"
-    FAILED = "failed"            # ask the email again
-    CODE_REQUIRED = "code"       # ask the one-time code (step-up)
-    LOCKED = "locked"            # stop the request, give contacts
-    ERROR = "error"              # backend error, already told generically
+    FAILED = "failed"  # ask the email again
+    CODE_REQUIRED = "code"  # ask the one-time code (step-up)
+    LOCKED = "locked"  # stop the request, give contacts
+    ERROR = "error"  # backend error, already told generically
 
 
 def identity_key(order_number: str, email: str) -> str:
@@ -91,8 +92,9 @@ def verify_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple
 
     service = get_service()
     try:
-        result = call_service(dispatcher, service.verify_customer, tracker.sender_id, order_number, email,
-                              client=client_of(tracker))
+        result = call_service(
+            dispatcher, service.verify_customer, tracker.sender_id, order_number, email, client=client_of(tracker)
+        )
     except BackendUnavailable:
         return _cleared(email_too=False), IdentityState.ERROR
 
@@ -100,8 +102,10 @@ def verify_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple
         return _verified(dispatcher, result.order_number or order_number, email), IdentityState.VERIFIED
     if result.code == "code_sent":
         dispatcher.utter_message(response="utter_identity_code_sent")
-        return _cleared(email_too=False) + [SlotSet(PENDING_SLOT, key), SlotSet(CODE_SLOT, None)], \
-            IdentityState.CODE_REQUIRED
+        return _cleared(email_too=False) + [
+            SlotSet(PENDING_SLOT, key),
+            SlotSet(CODE_SLOT, None),
+        ], IdentityState.CODE_REQUIRED
     if result.code == "invalid_input":
         dispatcher.utter_message(response="utter_identity_not_verified")
         return _cleared(email_too=True), IdentityState.FAILED
@@ -116,12 +120,14 @@ def verify_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple
     return _cleared(email_too=True) + [SlotSet("identity_failures", float(failures))], IdentityState.FAILED
 
 
-def _check_code(dispatcher: CollectingDispatcher, tracker: Tracker,
-                email: str) -> tuple[list[dict[str, Any]], IdentityState]:
+def _check_code(
+    dispatcher: CollectingDispatcher, tracker: Tracker, email: str
+) -> tuple[list[dict[str, Any]], IdentityState]:
     service = get_service()
     try:
-        result = call_service(dispatcher, service.verify_code, tracker.sender_id, tracker.get_slot(CODE_SLOT),
-                              client=client_of(tracker))
+        result = call_service(
+            dispatcher, service.verify_code, tracker.sender_id, tracker.get_slot(CODE_SLOT), client=client_of(tracker)
+        )
     except BackendUnavailable:
         return [SlotSet(CODE_SLOT, None)], IdentityState.ERROR
     if result.verified:
@@ -146,8 +152,12 @@ def _verified(dispatcher: CollectingDispatcher, order_number: str, email: str) -
 
 
 def _cleared(email_too: bool) -> list[dict[str, Any]]:
-    events = [SlotSet("verified", False), SlotSet("verified_identity", None), SlotSet(PENDING_SLOT, None),
-              SlotSet(CODE_SLOT, None)]
+    events = [
+        SlotSet("verified", False),
+        SlotSet("verified_identity", None),
+        SlotSet(PENDING_SLOT, None),
+        SlotSet(CODE_SLOT, None),
+    ]
     if email_too:
         events.append(SlotSet("email", None))
     return events

@@ -1,4 +1,5 @@
 """Where a refund stands (REF-1..4): identity, then the status with the expected dates."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,6 +6,7 @@ The figures go in as template variables (``template_values``); the wording is in
 
 Backend errors are never shown: ``call_service`` logs them and sends the generic ``utter_backend_error``.
 """
+
 from __future__ import annotations
 
 import enum
@@ -45,8 +46,7 @@ TOPIC_SLOTS = (
 )
 #: identity slots (RET-4); only actions set ``verified``, ``verified_identity`` and ``verification_pending``
 #: (the verification itself is a grant the service keeps, bound to the conversation id: no credential in the tracker)
-IDENTITY_SLOTS = ("order_number", "email", "verified", "verified_identity", "verification_pending",
-                  "verification_code")
+IDENTITY_SLOTS = ("order_number", "email", "verified", "verified_identity", "verification_pending", "verification_code")
 
 
 class BackendUnavailable(Exception):
@@ -63,8 +63,12 @@ def reset_topic_events() -> list[dict[str, Any]]:
 
 
 def reset_identity_events() -> list[dict[str, Any]]:
-    return [SlotSet("verified", False), SlotSet("verified_identity", None), SlotSet("verification_pending", None),
-            SlotSet("verification_code", None)]
+    return [
+        SlotSet("verified", False),
+        SlotSet("verified_identity", None),
+        SlotSet("verification_pending", None),
+        SlotSet("verification_code", None),
+    ]
 
 
 def _text(value: Any, tz: ZoneInfo | None) -> str | None:
@@ -166,4 +170,3 @@ def call_service(dispatcher: CollectingDispatcher, func: Callable[..., T], *args
         logger.exception("service call %s failed", getattr(func, "__name__", func))
         dispatcher.utter_message(response="utter_backend_error")
         raise BackendUnavailable(identity_lost=False) from error
-

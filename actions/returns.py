@@ -1,4 +1,5 @@
 """Returns (RET-1..12): the return form, the preview of the decision and, after the customer's "yes", the case."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,15 +21,17 @@ class ValidateReturnForm(SupportFormValidation):
     topic_slots = RETURN_SLOTS
     needs_line = True
 
-    def validate_item_condition(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
+    def validate_item_condition(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         condition = choose(value, CONDITIONS)
         if condition is None:
             return self.reject(dispatcher, tracker, "item_condition")
         return self.accept("item_condition", condition)
 
-    def validate_quality_issue(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_quality_issue(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         answer = as_bool(value)
         if answer is None:
             return self.reject(dispatcher, tracker, "quality_issue")

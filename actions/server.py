@@ -17,6 +17,7 @@ Start it with ``.venv-engine/bin/python -m actions.server --port 5055`` (host fr
 
 Nothing here does I/O at import time (``actions`` imports this module when rasa-sdk registers the package).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -49,8 +50,15 @@ DEFAULT_HOST = "127.0.0.1"
 #: how long a client may take to send its request (Sanic's default is 60 s)
 REQUEST_TIMEOUT_S = 15
 
-_STATUS_ERRORS = {400: "bad request", 401: "unauthorized", 404: "not found", 405: "method not allowed",
-                  408: "request timeout", 413: "request body too large", 415: "unsupported content encoding"}
+_STATUS_ERRORS = {
+    400: "bad request",
+    401: "unauthorized",
+    404: "not found",
+    405: "method not allowed",
+    408: "request timeout",
+    413: "request body too large",
+    415: "unsupported content encoding",
+}
 
 
 class ConfigError(ValueError):
@@ -72,7 +80,8 @@ class ServerConfig:
             raise ConfigError(
                 f"{TOKEN_ENV} must be set to a secret of at least {MIN_TOKEN_LENGTH} characters "
                 f"({'unset' if not token else f'{len(token)} given'}); Rasa sends it as {TOKEN_HEADER} "
-                f"(endpoints.yml). Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+                f"(endpoints.yml). Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         return cls(
             token=token,
             timeout=_number(env, TIMEOUT_ENV, DEFAULT_TIMEOUT_S, float, minimum=0.1),
@@ -95,6 +104,7 @@ def _number(env, name: str, default, kind, *, minimum):
 
 
 # ---------------------------------------------------------------------------------------------------- the app
+
 
 def _error(status: int, message: str | None = None) -> response.HTTPResponse:
     return response.json({"error": message or _STATUS_ERRORS.get(status, "error")}, status=status)
@@ -130,8 +140,11 @@ def _checked_body(request: Request, max_body: int) -> response.HTTPResponse | No
     if not isinstance(call, dict):
         return _error(400, "the body must be a JSON object")
     tracker = call.get("tracker")
-    if not isinstance(call.get("next_action"), str) or not isinstance(tracker, dict) \
-            or not isinstance(tracker.get("sender_id"), str):
+    if (
+        not isinstance(call.get("next_action"), str)
+        or not isinstance(tracker, dict)
+        or not isinstance(tracker.get("sender_id"), str)
+    ):
         return _error(400, "an action call needs next_action and a tracker with a sender_id")
     if not isinstance(call.get("domain", {}), dict):
         return _error(400, "domain must be a JSON object")
@@ -139,8 +152,9 @@ def _checked_body(request: Request, max_body: int) -> response.HTTPResponse | No
     return None
 
 
-def create_app(config: ServerConfig, action_package: Any = "actions", cors_origins: Any = None,
-               auto_reload: bool = False) -> Sanic:
+def create_app(
+    config: ServerConfig, action_package: Any = "actions", cors_origins: Any = None, auto_reload: bool = False
+) -> Sanic:
     """rasa-sdk's ``create_app`` with ``GuardedExecutor``, the token check, the body checks and JSON errors."""
     executor = GuardedExecutor(config.timeout, config.threads)
     original = sdk_endpoint.ActionExecutor
@@ -179,8 +193,7 @@ def create_app(config: ServerConfig, action_package: Any = "actions", cors_origi
             return _error(exception.status_code)
         call = getattr(request, "parsed_json", None)
         name = call.get("next_action") if isinstance(call, dict) else None
-        logger.error("error while serving %s %s (action %s)", request.method, request.path, name,
-                     exc_info=exception)
+        logger.error("error while serving %s %s (action %s)", request.method, request.path, name, exc_info=exception)
         return _error(500, "internal error")
 
     app.error_handler.add(Exception, on_error)
@@ -217,9 +230,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = create_app(config, args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
     ssl_context = sdk_endpoint.create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     host = os.environ.get("SANIC_HOST") or DEFAULT_HOST
-    logger.info("action server on %s://%s:%d (token required, timeout %.1f s, %d threads, body limit %d bytes)",
-                "https" if ssl_context else "http", host, args.port, config.timeout, config.threads,
-                config.max_body)
+    logger.info(
+        "action server on %s://%s:%d (token required, timeout %.1f s, %d threads, body limit %d bytes)",
+        "https" if ssl_context else "http",
+        host,
+        args.port,
+        config.timeout,
+        config.threads,
+        config.max_body,
+    )
     app.run(host, args.port, ssl=ssl_context, workers=sdk_utils.number_of_sanic_workers(), access_log=False)
     return 0
 

@@ -3,6 +3,7 @@
 ``get_service()`` builds ``SupportService.from_env()`` (DATABASE_URL, POLICY_FILE) once, thread-safely.  Tests and
 tools inject their own service with ``set_service()`` and drop it with ``reset_service()``.
 """
+
 from __future__ import annotations
 
 import threading

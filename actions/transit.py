@@ -1,6 +1,7 @@
 """Parcels lost, damaged or delayed (INS-1, INS-2): the problem, an explicit "yes", then the claim.
 
 The service has no preview for transit claims, so the confirmation question comes before any decision."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,9 @@ class ValidateTransitForm(SupportFormValidation):
     form = "transit_form"
     topic_slots = ("transit_problem",)
 
-    def validate_transit_problem(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
+    def validate_transit_problem(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         problem = parse_problem(value)
         if problem is None:
             return self.reject(dispatcher, tracker, "transit_problem")
@@ -51,8 +53,9 @@ class ActionConfirmTransit(Action):
     def name(self) -> str:
         return "action_confirm_transit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         if not is_verified(tracker) or tracker.get_slot("transit_problem") not in PROBLEMS:
             return [SlotSet("pending_confirmation", None)]
         dispatcher.utter_message(response="utter_confirm_transit")

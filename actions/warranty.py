@@ -1,5 +1,6 @@
 """Warranty claims (WAR-1..22): the item, serial number, defect and its cause, troubleshooting (WAR-6/7), evidence,
 and the country the product is used in (WAR-2); the preview, then the claim after the customer's "yes"."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,16 @@ from policy_engine.core.warranty_request import CAUSES, WarrantyRequest
 from .base import SERIAL_RE, UNKNOWN, SupportFormValidation, as_bool, choose
 from .flow import CommitAction, PreviewAction, slot_int
 
-WARRANTY_SLOTS = ("order_line", "serial_number", "defect", "defect_cause", "troubleshooting_done",
-                  "evidence_provided", "country_now", "shipped_internationally")
+WARRANTY_SLOTS = (
+    "order_line",
+    "serial_number",
+    "defect",
+    "defect_cause",
+    "troubleshooting_done",
+    "evidence_provided",
+    "country_now",
+    "shipped_internationally",
+)
 DEFECT_CAUSES = tuple(c for c in CAUSES if c)
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
 #: "I can't find it", "don't have the serial", "no idea": no serial number (WAR-7 accepts visual evidence instead)
@@ -28,8 +37,9 @@ class ValidateWarrantyForm(SupportFormValidation):
     topic_slots = WARRANTY_SLOTS
     needs_line = True
 
-    def validate_serial_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_serial_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value == UNKNOWN:  # "I can't find it": WAR-7 accepts clear visual evidence instead
             return self.accept("serial_number", UNKNOWN)
         for candidate in SERIAL_RE.findall(str(value or "").upper()):
@@ -39,15 +49,17 @@ class ValidateWarrantyForm(SupportFormValidation):
             return self.accept("serial_number", UNKNOWN)
         return self.reject(dispatcher, tracker, "serial_number")
 
-    def validate_defect(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> dict[str, Any]:
+    def validate_defect(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = " ".join(str(value or "").split())
         if not formats.DEFECT_MIN_CHARS <= len(text) <= formats.TEXT_MAX_CHARS:
             return self.reject(dispatcher, tracker, "defect")
         return self.accept("defect", text)
 
-    def validate_defect_cause(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
+    def validate_defect_cause(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         cause = choose(value, DEFECT_CAUSES)
         if cause is None:
             return self.reject(dispatcher, tracker, "defect_cause")
@@ -59,20 +71,24 @@ class ValidateWarrantyForm(SupportFormValidation):
             return self.reject(dispatcher, tracker, slot)
         return self.accept(slot, answer)
 
-    def validate_troubleshooting_done(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: DomainDict) -> dict[str, Any]:
+    def validate_troubleshooting_done(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._yes_no("troubleshooting_done", value, dispatcher, tracker)
 
-    def validate_evidence_provided(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    def validate_evidence_provided(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._yes_no("evidence_provided", value, dispatcher, tracker)
 
-    def validate_shipped_internationally(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> dict[str, Any]:
+    def validate_shipped_internationally(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._yes_no("shipped_internationally", value, dispatcher, tracker)
 
-    def validate_country_now(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
+    def validate_country_now(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "").strip()
         if not COUNTRY_RE.match(text):  # the NLU maps country names to ISO codes (data/nlu/lookups.yml)
             return self.reject(dispatcher, tracker, "country_now")

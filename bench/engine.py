@@ -3,6 +3,7 @@
 ``bench/engine_bench.py`` belongs to the store part of the project; this module only runs it (in .venv-engine, the
 interpreter running the benchmark) and files its figures under ``engine`` in bench.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,14 @@ from bench import paths
 
 
 def _options(script: Path) -> str:
-    result = subprocess.run([sys.executable, str(script), "--help"], cwd=paths.ROOT, env=paths.quiet_env(),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(script), "--help"],
+        cwd=paths.ROOT,
+        env=paths.quiet_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return result.stdout + result.stderr
 
 
@@ -50,8 +57,9 @@ def run(work: Path, smoke: bool = False, timeout: float = 300.0) -> dict:
                 break
         else:
             return {"skipped": "engine_bench.py has no --smoke/--quick option"}
-    result = subprocess.run(argv, cwd=paths.ROOT, env=paths.quiet_env(), capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        argv, cwd=paths.ROOT, env=paths.quiet_env(), capture_output=True, text=True, timeout=timeout
+    )
     if result.returncode != 0:
         raise RuntimeError(f"engine_bench.py failed (exit {result.returncode}): {result.stderr[-2000:]}")
     figures: object = None
@@ -62,5 +70,9 @@ def run(work: Path, smoke: bool = False, timeout: float = 300.0) -> dict:
             figures = json.loads(result.stdout)
         except ValueError:
             figures = None
-    return {"command": " ".join(argv[1:]), "figures": figures, "headline": headline(figures),
-            "output": result.stdout[-4000:]}
+    return {
+        "command": " ".join(argv[1:]),
+        "figures": figures,
+        "headline": headline(figures),
+        "output": result.stdout[-4000:],
+    }

@@ -12,6 +12,7 @@ gives the CPU time this process spent per call (``*_cpu_ms``: the database serve
 average at the start, because on a shared machine the wall-clock rates say as much about the neighbours as about the
 code.  Not a test.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,8 +77,10 @@ def bench_pure(seconds: float) -> dict[str, float]:
             row = order_by_number(uow.session, "AK1000008")
             ledger = customer_ledger(uow.session, row.customer_id)
         engine.dispose()
-    ret, war = ReturnRequest(1, 1), WarrantyRequest(line_id=1, defect="dead", cause="quality",
-                                                    troubleshooting_done=True, evidence_provided=True)
+    ret, war = (
+        ReturnRequest(1, 1),
+        WarrantyRequest(line_id=1, defect="dead", cause="quality", troubleshooting_done=True, evidence_provided=True),
+    )
     return {
         "return_decisions_per_s": _timed(lambda: decide_return(order, ret, policy, NOW), seconds),
         "cancellation_decisions_per_s": _timed(lambda: decide_cancellation(order, policy, NOW), seconds),
@@ -93,10 +96,16 @@ def _orders_document(count: int) -> dict:
         "format_version": 1,
         "products": [{"sku": "B0001", "name": "Bench charger", "category": "charger", "price": "19.99"}],
         "orders": [
-            {"order_number": f"AK9{n:06d}", "email": f"bench{n}@example.com", "placed_at": iso(placed),
-             "paid_at": iso(placed), "status": "delivered", "shipped_at": iso(placed + timedelta(days=1)),
-             "delivered_at": iso(placed + timedelta(days=2)),
-             "lines": [{"line_id": 1, "sku": "B0001", "quantity": 1, "unit_price": "19.99"}]}
+            {
+                "order_number": f"AK9{n:06d}",
+                "email": f"bench{n}@example.com",
+                "placed_at": iso(placed),
+                "paid_at": iso(placed),
+                "status": "delivered",
+                "shipped_at": iso(placed + timedelta(days=1)),
+                "delivered_at": iso(placed + timedelta(days=2)),
+                "lines": [{"line_id": 1, "sku": "B0001", "quantity": 1, "unit_price": "19.99"}],
+            }
             for n in range(count)
         ],
     }
@@ -118,19 +127,25 @@ def bench_persisted(url: str, orders: int) -> dict[str, float]:
             result = call()
             return result, time.perf_counter() - wall, time.process_time() - cpu
 
-        tokens, verify_s, verify_cpu = timed(lambda: [
-            service.verify_customer(f"bench-{n}", number, f"bench{n}@example.com").verified
-            for n, number in enumerate(numbers)])
+        tokens, verify_s, verify_cpu = timed(
+            lambda: [
+                service.verify_customer(f"bench-{n}", number, f"bench{n}@example.com").verified
+                for n, number in enumerate(numbers)
+            ]
+        )
         assert all(tokens), "verification failed"
 
-        cases, create_s, create_cpu = timed(lambda: [
-            service.open_return(f"bench-{n}", number, ReturnRequest(1, 1)).case_id
-            for n, number in enumerate(numbers)])
+        cases, create_s, create_cpu = timed(
+            lambda: [
+                service.open_return(f"bench-{n}", number, ReturnRequest(1, 1)).case_id
+                for n, number in enumerate(numbers)
+            ]
+        )
         assert len(set(cases)) == orders and all(cases)
 
-        repeats, repeat_s, repeat_cpu = timed(lambda: [
-            service.open_return(f"bench-{n}", number, ReturnRequest(1, 1))
-            for n, number in enumerate(numbers)])
+        repeats, repeat_s, repeat_cpu = timed(
+            lambda: [service.open_return(f"bench-{n}", number, ReturnRequest(1, 1)) for n, number in enumerate(numbers)]
+        )
         assert all(d.values["repeated"] for d in repeats)
         ms = lambda seconds: round(1000 * seconds / orders, 2)  # noqa: E731
         return {

@@ -6,6 +6,7 @@ before every message; the latency of a message is the time until the REST channe
 (NLU, dialogue policies, custom actions and the database included). Only loopback URLs are accepted; every loop
 stops on ``stop()`` and every request has a timeout.
 """
+
 from __future__ import annotations
 
 import http.client

@@ -11,6 +11,7 @@ Conventions (docs/bench.md explains them; the same as scripts/measure_nlu.py, so
 - Entities: a predicted entity is correct when its type and its span equal those of a gold entity of the same
   message; the same span predicted twice (two extractors) counts once.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -180,4 +181,3 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     low = int(position)
     high = min(low + 1, len(data) - 1)
     return data[low] + (data[high] - data[low]) * (position - low)
-

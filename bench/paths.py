@@ -1,4 +1,5 @@
 """Where the benchmark finds the project's files and the two Python environments."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """PNG plots of the benchmark (matplotlib, no display needed)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -29,8 +30,15 @@ def confusion_plot(confusion: Mapping, title: str, path: Path) -> Path:
     for i, row in enumerate(counts):
         for j, count in enumerate(row):
             if count:
-                ax.text(j, i, str(count), ha="center", va="center", fontsize=5,
-                        color="white" if rows[i][j] > 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                    color="white" if rows[i][j] > 0.6 else "black",
+                )
     fig.colorbar(image, ax=ax, fraction=0.03)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

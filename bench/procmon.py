@@ -1,4 +1,5 @@
 """CPU time and memory of process trees, sampled with psutil from a background thread."""
+
 from __future__ import annotations
 
 import os
@@ -54,9 +55,7 @@ class ProcessMonitor:
 
     def _sample(self) -> None:
         now = time.monotonic()
-        self.samples.append(
-            (now, {name: tree_usage(pid, name not in self.alone) for name, pid in self.groups.items()})
-        )
+        self.samples.append((now, {name: tree_usage(pid, name not in self.alone) for name, pid in self.groups.items()}))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -99,15 +98,18 @@ class Measured:
     peak_rss_mb: float
 
 
-def run_measured(
-    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path, timeout: float
-) -> Measured:
+def run_measured(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path, timeout: float) -> Measured:
     """Run a command to completion, its output to ``log_path``; wall time, CPU time and peak memory of its tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         monitor = ProcessMonitor({"job": process.pid}, interval=0.2).start()

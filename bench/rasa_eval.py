@@ -12,6 +12,7 @@ each prediction is
 "entities": [{"entity", "start", "end", "value", "extractor"}]}``. A retrieval intent is resolved to its full name
 with the response selector's ``intent_response_key`` (the selector named after the intent, else ``default``).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """The benchmark's outputs: ``bench.json`` (every figure), ``bench.md`` (tables + PNG plots) and the headline."""
+
 from __future__ import annotations
 
 import json
@@ -35,20 +36,37 @@ def evaluate_targets(results: Mapping) -> list[dict]:
         mine = _get(nlu, "project", set_name, "macro_f1")
         theirs = _get(nlu, "default", set_name, "macro_f1")
         ok = None if mine is None else mine >= floor and (theirs is None or mine > theirs)
-        targets.append(_target(f"intent macro-F1 {SET_TITLES[set_name]} >= {floor} and above default", mine, ok,
-                               theirs))
+        targets.append(
+            _target(f"intent macro-F1 {SET_TITLES[set_name]} >= {floor} and above default", mine, ok, theirs)
+        )
     entity = _get(nlu, "project", "entities_all", "micro", "f1")
-    targets.append(_target("entity F1 (order number, email, serial) >= 0.99", entity,
-                           None if entity is None else entity >= 0.99,
-                           _get(nlu, "default", "entities_all", "micro", "f1")))
+    targets.append(
+        _target(
+            "entity F1 (order number, email, serial) >= 0.99",
+            entity,
+            None if entity is None else entity >= 0.99,
+            _get(nlu, "default", "entities_all", "micro", "f1"),
+        )
+    )
     mine = _get(results, "serving", "project", "sustained_msg_per_s")
     theirs = _get(results, "serving", "default", "sustained_msg_per_s")
     ratio = None if not mine or not theirs else mine / theirs
-    targets.append(_target(">= 2x the default config's sustained msg/s at p95 < 300 ms (ratio)", ratio,
-                           None if ratio is None else ratio >= 2.0))
+    targets.append(
+        _target(
+            ">= 2x the default config's sustained msg/s at p95 < 300 ms (ratio)",
+            ratio,
+            None if ratio is None else ratio >= 2.0,
+        )
+    )
     cold = _get(results, "training", "project", "cold", "wall_seconds")
-    targets.append(_target("training < 3 minutes cold (s)", cold, None if cold is None else cold < 180,
-                           _get(results, "training", "default", "cold", "wall_seconds")))
+    targets.append(
+        _target(
+            "training < 3 minutes cold (s)",
+            cold,
+            None if cold is None else cold < 180,
+            _get(results, "training", "default", "cold", "wall_seconds"),
+        )
+    )
     return targets
 
 
@@ -107,9 +125,13 @@ def _understanding_md(nlu: Mapping, out: Path, files: list[str]) -> list[str]:
     configs = [c for c in CONFIGS if c in nlu.get("configs", {})]
     if not configs:
         return md + [f"Not run: {nlu.get('error') or nlu.get('skipped')}", ""]
-    md.append("Held-out sets: " + ", ".join(f"{SET_TITLES.get(k, k)} ({v} messages)" for k, v in nlu["sets"].items())
-              + ". Parse time per message: "
-              + ", ".join(f"{c} {nlu['configs'][c]['parse_ms_per_message']:.1f} ms" for c in configs) + ".")
+    md.append(
+        "Held-out sets: "
+        + ", ".join(f"{SET_TITLES.get(k, k)} ({v} messages)" for k, v in nlu["sets"].items())
+        + ". Parse time per message: "
+        + ", ".join(f"{c} {nlu['configs'][c]['parse_ms_per_message']:.1f} ms" for c in configs)
+        + "."
+    )
     md.append("")
     for set_name in nlu["sets"]:
         md.append(f"### {SET_TITLES.get(set_name, set_name)}")
@@ -119,13 +141,34 @@ def _understanding_md(nlu: Mapping, out: Path, files: list[str]) -> list[str]:
             fig = nlu["configs"][c][set_name]
             ents = fig["entities"]["per_type"]
             ent_cells = [
-                f"{_f(ents[t]['precision'], 3)} / {_f(ents[t]['recall'], 3)}" for t in ("order_number", "email",
-                                                                                         "serial_number")
+                f"{_f(ents[t]['precision'], 3)} / {_f(ents[t]['recall'], 3)}"
+                for t in ("order_number", "email", "serial_number")
             ]
-            rows.append([c, fig["n"], _f(fig["accuracy"]), _f(fig["macro_f1"]),
-                         _pct(fig["out_of_scope_rejection_rate"]), _pct(fig["false_fallback_rate"]), *ent_cells])
-        md += _table(["config", "n", "accuracy", "macro-F1", "out-of-scope rejected", "false fallback",
-                      "order_number P / R", "email P / R", "serial_number P / R"], rows)
+            rows.append(
+                [
+                    c,
+                    fig["n"],
+                    _f(fig["accuracy"]),
+                    _f(fig["macro_f1"]),
+                    _pct(fig["out_of_scope_rejection_rate"]),
+                    _pct(fig["false_fallback_rate"]),
+                    *ent_cells,
+                ]
+            )
+        md += _table(
+            [
+                "config",
+                "n",
+                "accuracy",
+                "macro-F1",
+                "out-of-scope rejected",
+                "false fallback",
+                "order_number P / R",
+                "email P / R",
+                "serial_number P / R",
+            ],
+            rows,
+        )
         labels = sorted({label for c in configs for label in nlu["configs"][c][set_name]["per_intent"]})
         rows = []
         for label in labels:
@@ -136,8 +179,11 @@ def _understanding_md(nlu: Mapping, out: Path, files: list[str]) -> list[str]:
         md += ["</details>", ""]
         for c in configs:
             name = f"bench_confusion_{c}_{set_name}.png"
-            plots.confusion_plot(nlu["configs"][c][set_name]["confusion"],
-                                 f"{c} config, {SET_TITLES.get(set_name, set_name)}", out / name)
+            plots.confusion_plot(
+                nlu["configs"][c][set_name]["confusion"],
+                f"{c} config, {SET_TITLES.get(set_name, set_name)}",
+                out / name,
+            )
             files.append(name)
             md.append(f"![confusion matrix, {c}, {set_name}]({name})")
         md.append("")
@@ -149,8 +195,12 @@ def _understanding_md(nlu: Mapping, out: Path, files: list[str]) -> list[str]:
                 row = [flag, first["name"], first["n"]]
                 for c in configs:
                     cell = flags[c].get(flag, {})
-                    row += [_f(cell.get("accuracy")), _f(cell.get("macro_f1")),
-                            _pct(cell.get("out_of_scope_rejection_rate")), _pct(cell.get("false_fallback_rate"))]
+                    row += [
+                        _f(cell.get("accuracy")),
+                        _f(cell.get("macro_f1")),
+                        _pct(cell.get("out_of_scope_rejection_rate")),
+                        _pct(cell.get("false_fallback_rate")),
+                    ]
                 rows.append(row)
             header = ["flag", "meaning", "n"]
             for c in configs:
@@ -159,7 +209,9 @@ def _understanding_md(nlu: Mapping, out: Path, files: list[str]) -> list[str]:
             name = f"bench_flags_{set_name}.png"
             plots.grouped_bars(
                 {c: {f"{k} {v['name']}": v["macro_f1"] for k, v in flags[c].items()} for c in configs},
-                f"macro-F1 by Bitext flag ({SET_TITLES.get(set_name, set_name)})", "macro-F1", out / name,
+                f"macro-F1 by Bitext flag ({SET_TITLES.get(set_name, set_name)})",
+                "macro-F1",
+                out / name,
             )
             files.append(name)
             md += [f"![macro-F1 by flag]({name})", ""]
@@ -167,8 +219,16 @@ def _understanding_md(nlu: Mapping, out: Path, files: list[str]) -> list[str]:
     for c in configs:
         micro = nlu["configs"][c]["entities_all"]
         per = micro["per_type"]
-        rows.append([c, *[f"{_f(per[t]['precision'])} / {_f(per[t]['recall'])} / {_f(per[t]['f1'])} (n={per[t]['gold']})"
-                          for t in ("order_number", "email", "serial_number")], _f(micro["micro"]["f1"])])
+        rows.append(
+            [
+                c,
+                *[
+                    f"{_f(per[t]['precision'])} / {_f(per[t]['recall'])} / {_f(per[t]['f1'])} (n={per[t]['gold']})"
+                    for t in ("order_number", "email", "serial_number")
+                ],
+                _f(micro["micro"]["f1"]),
+            ]
+        )
     md += ["### Entities, both sets together (precision / recall / F1)", ""]
     md += _table(["config", "order_number", "email", "serial_number", "micro F1"], rows)
     return md
@@ -195,14 +255,34 @@ def _serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> 
         rows = []
         for s in run["steps"]:
             cpu = s.get("cpu_percent") or {}
-            rows.append([s["users"], _f(s["msg_per_s"], 1), _f(s["p50_ms"], 0), _f(s["p95_ms"], 0),
-                         _f(s["p99_ms"], 0), s["errors"], " ".join(f"{k} {_f(v, 0)}%" for k, v in cpu.items())])
+            rows.append(
+                [
+                    s["users"],
+                    _f(s["msg_per_s"], 1),
+                    _f(s["p50_ms"], 0),
+                    _f(s["p95_ms"], 0),
+                    _f(s["p99_ms"], 0),
+                    s["errors"],
+                    " ".join(f"{k} {_f(v, 0)}%" for k, v in cpu.items()),
+                ]
+            )
         md += _table(["users", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "CPU (% of one core)"], rows)
         best = run.get("sustained")
-        md += [f"Sustained at p95 < {limit:.0f} ms: **{run['sustained_msg_per_s']:.1f} msg/s**"
-               + (f" ({best['users']} conversations)." if best else "."), ""]
-        rows = [[p, _f(v.get("cpu_seconds"), 1), _f(v.get("cpu_percent"), 0), _f(v.get("peak_rss_mb"), 0),
-                 v.get("processes", "")] for p, v in (run.get("processes") or {}).items()]
+        md += [
+            f"Sustained at p95 < {limit:.0f} ms: **{run['sustained_msg_per_s']:.1f} msg/s**"
+            + (f" ({best['users']} conversations)." if best else "."),
+            "",
+        ]
+        rows = [
+            [
+                p,
+                _f(v.get("cpu_seconds"), 1),
+                _f(v.get("cpu_percent"), 0),
+                _f(v.get("peak_rss_mb"), 0),
+                v.get("processes", ""),
+            ]
+            for p, v in (run.get("processes") or {}).items()
+        ]
         md += _table(["process (tree)", "CPU s under load", "mean CPU %", "peak RSS MB", "processes"], rows)
     if runs:
         name = "bench_latency.png"
@@ -226,8 +306,10 @@ def markdown(results: Mapping, out: Path) -> tuple[str, list[str]]:
         "## Targets",
         "",
     ]
-    md += _table(["target", "project", "default", "met"],
-                 [[t["target"], _f(t["value"]), _f(t["default"]), _f(t["met"])] for t in results.get("targets", [])])
+    md += _table(
+        ["target", "project", "default", "met"],
+        [[t["target"], _f(t["value"]), _f(t["default"]), _f(t["met"])] for t in results.get("targets", [])],
+    )
     md += ["```", *headline(results), "```", ""]
     md += _understanding_md(results.get("understanding") or {}, out, files)
 
@@ -235,8 +317,17 @@ def markdown(results: Mapping, out: Path) -> tuple[str, list[str]]:
     conv = results.get("conversations") or {}
     if "skipped" in conv or "error" in conv:
         md += [f"Not run: {conv.get('error') or conv.get('skipped')}", ""]
-    rows = [[c, v.get("passed", ""), v.get("stories", ""), _pct(v.get("pass_rate")), v.get("error") or
-             v.get("skipped") or ""] for c, v in conv.items() if isinstance(v, Mapping)]
+    rows = [
+        [
+            c,
+            v.get("passed", ""),
+            v.get("stories", ""),
+            _pct(v.get("pass_rate")),
+            v.get("error") or v.get("skipped") or "",
+        ]
+        for c, v in conv.items()
+        if isinstance(v, Mapping)
+    ]
     if rows:
         md += _table(["config", "passed", "stories", "pass rate", "note"], rows)
 
@@ -262,8 +353,17 @@ def markdown(results: Mapping, out: Path) -> tuple[str, list[str]]:
             rows.append([c, "", "", "", "", "", runs.get("error") or runs.get("skipped")])
             continue
         for kind, r in runs.items():
-            rows.append([c, kind, _f(r["wall_seconds"], 1), _f(r["cpu_seconds"], 1), _f(r["peak_rss_mb"], 0),
-                         _f(r["model_mb"], 1), r.get("reused", "")])
+            rows.append(
+                [
+                    c,
+                    kind,
+                    _f(r["wall_seconds"], 1),
+                    _f(r["cpu_seconds"], 1),
+                    _f(r["peak_rss_mb"], 0),
+                    _f(r["model_mb"], 1),
+                    r.get("reused", ""),
+                ]
+            )
     if rows:
         md += _table(["config", "run", "wall s", "CPU s", "peak RSS MB", "model MB", "note"], rows)
     return "\n".join(md) + "\n", files

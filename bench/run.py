@@ -9,6 +9,7 @@ Sections: 1 understanding (held-out sets), 2 conversations (tests/test_stories.y
 REST), 4 engine (bench/engine_bench.py), 5 training (cold and cached). A section that fails is recorded with its
 error and the others still run; the exit code is 1 if any failed. Targets that are not met do not fail the run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,14 @@ FULL_PLAN = LoadPlan(
     think_seconds=(1.5, 4.5),
     budget_seconds=240.0,
 )
-SMOKE_PLAN = LoadPlan(user_steps=(2, 4), step_seconds=0.8, warmup_seconds=0.3, think_seconds=(0.01, 0.05),
-                      budget_seconds=5.0, warmup_total_seconds=0.0)
+SMOKE_PLAN = LoadPlan(
+    user_steps=(2, 4),
+    step_seconds=0.8,
+    warmup_seconds=0.3,
+    think_seconds=(0.01, 0.05),
+    budget_seconds=5.0,
+    warmup_total_seconds=0.0,
+)
 
 # How the project is served in the benchmark (the fair tuning the issue allows) and how the default config is.
 # 4 Rasa workers on 2 cores: the sentence embedding holds a worker's event loop for about 25 ms per message, and with
@@ -90,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "load_average_at_start": os.getloadavg()[0],  # other work on the machine skews every timing
             "python": platform.python_version(),
-            "configs": {"project": str(paths.PROJECT_CONFIG.relative_to(paths.ROOT)),
-                        "default": str(paths.DEFAULT_CONFIG.relative_to(paths.ROOT))},
+            "configs": {
+                "project": str(paths.PROJECT_CONFIG.relative_to(paths.ROOT)),
+                "default": str(paths.DEFAULT_CONFIG.relative_to(paths.ROOT)),
+            },
         }
     }
     models = {
@@ -104,31 +113,50 @@ def main(argv: list[str] | None = None) -> int:
             results["training"] = {"skipped": "--reuse-models: models of an earlier run reused"}
         else:
             timeout = max(60.0, deadline - time.monotonic())
-            _section(results, "training", lambda: {
-                "project": train_config(paths.PROJECT_CONFIG, "project", work, cached=True, timeout=timeout),
-                # the default config needs 41-67 minutes here, more with every training example added (its DIET
-                # epochs grow with the data); the limit only stops a hung run
-                "default": train_or_reuse(paths.DEFAULT_CONFIG, default_config_copy(work), "default", work,
-                                          timeout=max(7200.0, timeout)),
-            }, log)
+            _section(
+                results,
+                "training",
+                lambda: {
+                    "project": train_config(paths.PROJECT_CONFIG, "project", work, cached=True, timeout=timeout),
+                    # the default config needs 41-67 minutes here, more with every training example added (its DIET
+                    # epochs grow with the data); the limit only stops a hung run
+                    "default": train_or_reuse(
+                        paths.DEFAULT_CONFIG, default_config_copy(work), "default", work, timeout=max(7200.0, timeout)
+                    ),
+                },
+                log,
+            )
     elif args.smoke:
         results["training"] = {"skipped": "smoke run"}
 
     if "understanding" in only:
         if args.smoke:
-            _section(results, "understanding", lambda: run_understanding(
-                {"project": Path("simulated"), "default": Path("simulated")}, heldout_sets(max_per_set=60),
-                simulated_predictor({"project": 25, "default": 6}),
-            ), log)
+            _section(
+                results,
+                "understanding",
+                lambda: run_understanding(
+                    {"project": Path("simulated"), "default": Path("simulated")},
+                    heldout_sets(max_per_set=60),
+                    simulated_predictor({"project": 25, "default": 6}),
+                ),
+                log,
+            )
         else:
             # one .venv-rasa process loads each model once for the held-out sets and the test stories (item 2)
             for name in models:
                 shutil.rmtree(work / "stories" / name, ignore_errors=True)
             # a hard stop only against a hung process: on a busy machine a slow evaluation beats none
             timeout = max(1200.0, deadline - time.monotonic())
-            _section(results, "understanding", lambda: run_understanding(
-                models, heldout_sets(max_per_set=args.sample or None),
-                rasa_predictor(work, stories=paths.TEST_STORIES, timeout=timeout)), log)
+            _section(
+                results,
+                "understanding",
+                lambda: run_understanding(
+                    models,
+                    heldout_sets(max_per_set=args.sample or None),
+                    rasa_predictor(work, stories=paths.TEST_STORIES, timeout=timeout),
+                ),
+                log,
+            )
 
     if "conversations" in only:
         if args.smoke:
@@ -138,10 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         elif "understanding" not in only:
             results["conversations"] = {"skipped": "runs with the understanding section"}
         else:
+
             def conversations() -> dict:
                 configs = (results.get("understanding") or {}).get("configs") or {}
                 return {
-                    name: {"error": configs[name]["stories_error"]} if (configs.get(name) or {}).get("stories_error")
+                    name: {"error": configs[name]["stories_error"]}
+                    if (configs.get(name) or {}).get("stories_error")
                     else story_results(work / "stories" / name)
                     for name in models
                 }
@@ -166,8 +196,14 @@ def main(argv: list[str] | None = None) -> int:
                 budget = min(plan.budget_seconds, max(120.0, share))
                 setup = Setup(name=name, model=models[name], **tuning)
                 # the lambda runs inside _section, in this iteration: B023 does not apply
-                _section(serving, name, lambda: run_setup(
-                    setup, scripts, LoadPlan(**{**plan.__dict__, "budget_seconds": budget}), work, log), log)  # noqa: B023
+                _section(
+                    serving,
+                    name,
+                    lambda: run_setup(
+                        setup, scripts, LoadPlan(**{**plan.__dict__, "budget_seconds": budget}), work, log
+                    ),
+                    log,
+                )  # noqa: B023
 
     results["meta"]["seconds"] = time.monotonic() - began
     results["meta"]["load_average_at_end"] = os.getloadavg()[0]
@@ -176,10 +212,14 @@ def main(argv: list[str] | None = None) -> int:
     log("")
     for line in report.headline(results):
         log(line)
-    log(f"bench: {written['markdown']} and {written['json']} ({len(written['plots'])} plots) "
-        f"in {results['meta']['seconds']:.0f} s")
+    log(
+        f"bench: {written['markdown']} and {written['json']} ({len(written['plots'])} plots) "
+        f"in {results['meta']['seconds']:.0f} s"
+    )
     failed = [name for name, value in results.items() if isinstance(value, dict) and "error" in value]
-    failed += [f"serving.{k}" for k, v in (results.get("serving") or {}).items() if isinstance(v, dict) and "error" in v]
+    failed += [
+        f"serving.{k}" for k, v in (results.get("serving") or {}).items() if isinstance(v, dict) and "error" in v
+    ]
     if failed:
         log(f"bench: failed sections: {', '.join(failed)}")
         return 1

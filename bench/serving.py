@@ -6,6 +6,7 @@ code ``make run`` uses), a private ``redis-server`` when the setup uses Redis, a
 file generated for the bench (``SANIC_WORKERS`` Rasa workers; Redis tracker and lock stores when there is more than
 one worker, as Rasa requires). It then drives ``bench/load.py`` at rising load and stops everything it started.
 """
+
 from __future__ import annotations
 
 import os
@@ -77,7 +78,9 @@ def start_redis(port: int, log_dir: Path) -> botstack.Child:
     child = botstack.Child(
         "redis",
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        paths.quiet_env(), log_dir / "redis.log", echo=False,
+        paths.quiet_env(),
+        log_dir / "redis.log",
+        echo=False,
     )
     deadline = time.monotonic() + 20
     while not redis_ping(port):
@@ -97,8 +100,9 @@ def _warm_up(url: str, scripts: Sequence[Script], users: int, seconds: float) ->
     generator.stop()
 
 
-def run_setup(setup: Setup, scripts: Sequence[Script], plan: LoadPlan, work: Path,
-              log: Callable[[str], None] = print) -> dict:
+def run_setup(
+    setup: Setup, scripts: Sequence[Script], plan: LoadPlan, work: Path, log: Callable[[str], None] = print
+) -> dict:
     """Start the setup, measure it at rising load, stop it; the figures of every step and of the processes."""
     began = time.monotonic()
     base = work / "serve" / setup.name
@@ -122,18 +126,35 @@ def run_setup(setup: Setup, scripts: Sequence[Script], plan: LoadPlan, work: Pat
         stack.start(timeout=plan.startup_timeout)  # support database (migrate + demo data) and the action server
         settings = stack.settings  # with its secrets
         endpoints = base / "endpoints.yml"
-        endpoints.write_text(endpoints_yaml(setup, f"{settings.action_url}/webhook", redis_port,
-                                            settings.secrets["ACTION_SERVER_TOKEN"]), encoding="utf-8")
+        endpoints.write_text(
+            endpoints_yaml(
+                setup, f"{settings.action_url}/webhook", redis_port, settings.secrets["ACTION_SERVER_TOKEN"]
+            ),
+            encoding="utf-8",
+        )
         credentials = base / "credentials.yml"
         credentials.write_text("rest:\n", encoding="utf-8")
         rasa = botstack.Child(
             "rasa",
             [
-                str(paths.RASA_BIN), "run", "--enable-api", f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
-                "--interface", settings.host, "--port", str(settings.rasa_port),
-                "--model", str(setup.model), "--endpoints", str(endpoints), "--credentials", str(credentials),
+                str(paths.RASA_BIN),
+                "run",
+                "--enable-api",
+                f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
+                "--interface",
+                settings.host,
+                "--port",
+                str(settings.rasa_port),
+                "--model",
+                str(setup.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(credentials),
             ],
-            settings.child_env(), stack.log_dir / "rasa.log", echo=False,
+            settings.child_env(),
+            stack.log_dir / "rasa.log",
+            echo=False,
         )
         stack.children.append(rasa)
         stack.wait_ready(timeout=max(60.0, plan.startup_timeout - (time.monotonic() - began)))
@@ -151,9 +172,14 @@ def run_setup(setup: Setup, scripts: Sequence[Script], plan: LoadPlan, work: Pat
         generator = LoadGenerator(settings.rasa_url, scripts, think_seconds=plan.think_seconds, label=setup.name)
         load_start = time.monotonic()
         steps = rising_load(
-            generator, plan.user_steps, plan.step_seconds, plan.warmup_seconds, plan.p95_limit_ms,
+            generator,
+            plan.user_steps,
+            plan.step_seconds,
+            plan.warmup_seconds,
+            plan.p95_limit_ms,
             load_start + plan.budget_seconds,
-            extra=cpu_in_window, log=log,
+            extra=cpu_in_window,
+            log=log,
         )
         load_end = time.monotonic()
         generator.stop()
@@ -188,12 +214,20 @@ def run_stub(scripts: Sequence[Script], plan: LoadPlan, log: Callable[[str], Non
     from bench.stub import StubBot
 
     with StubBot() as bot:
-        monitor = ProcessMonitor({"load generator + stub": os.getpid()}, interval=0.2,
-                                 alone=["load generator + stub"]).start()
+        monitor = ProcessMonitor(
+            {"load generator + stub": os.getpid()}, interval=0.2, alone=["load generator + stub"]
+        ).start()
         generator = LoadGenerator(bot.url, scripts, think_seconds=plan.think_seconds, label="stub")
         start = time.monotonic()
-        steps = rising_load(generator, plan.user_steps, plan.step_seconds, plan.warmup_seconds, plan.p95_limit_ms,
-                            start + plan.budget_seconds, log=log)
+        steps = rising_load(
+            generator,
+            plan.user_steps,
+            plan.step_seconds,
+            plan.warmup_seconds,
+            plan.p95_limit_ms,
+            start + plan.budget_seconds,
+            log=log,
+        )
         end = time.monotonic()
         generator.stop()
         monitor.stop()

@@ -1,4 +1,5 @@
 """A stand-in for Rasa's REST channel on loopback (smoke runs): answers every message after a fixed delay."""
+
 from __future__ import annotations
 
 import http.server

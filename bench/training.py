@@ -1,4 +1,5 @@
 """Item 5 (training: wall time and peak memory, cold and cached; model size) and item 2 (test-story results)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,16 @@ from bench.procmon import run_measured
 MB = 1024 * 1024
 
 
-def train(config: Path, name: str, out_dir: Path, cache_dir: Path, log_dir: Path, timeout: float,
-          domain: Path = paths.DOMAIN, data: Path = paths.DATA) -> dict:
+def train(
+    config: Path,
+    name: str,
+    out_dir: Path,
+    cache_dir: Path,
+    log_dir: Path,
+    timeout: float,
+    domain: Path = paths.DOMAIN,
+    data: Path = paths.DATA,
+) -> dict:
     """``rasa train`` of ``config`` on the project's data and domain into ``out_dir/<name>.tar.gz``.
 
     ``cache_dir`` is Rasa's training cache (RASA_CACHE_DIRECTORY): empty for a cold run, filled by an earlier run of
@@ -26,13 +35,25 @@ def train(config: Path, name: str, out_dir: Path, cache_dir: Path, log_dir: Path
     out_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     argv = [
-        str(paths.RASA_BIN), "train",
-        "--config", str(config), "--domain", str(domain), "--data", str(data),
-        "--out", str(out_dir), "--fixed-model-name", name,
+        str(paths.RASA_BIN),
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        str(domain),
+        "--data",
+        str(data),
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        name,
     ]
     log = log_dir / f"train-{name}-{out_dir.name}.log"
     measured = run_measured(
-        argv, cwd=paths.ROOT, env=paths.quiet_env(RASA_CACHE_DIRECTORY=str(cache_dir)), log_path=log,
+        argv,
+        cwd=paths.ROOT,
+        env=paths.quiet_env(RASA_CACHE_DIRECTORY=str(cache_dir)),
+        log_path=log,
         timeout=timeout,
     )
     model = out_dir / f"{name}.tar.gz"
@@ -60,8 +81,9 @@ def train_config(config: Path, name: str, work: Path, cached: bool, timeout: flo
     return result
 
 
-def fingerprint(config: Path, domain: Path = paths.DOMAIN, data: Path = paths.DATA,
-                requirements: Path = paths.RASA_REQUIREMENTS) -> str:
+def fingerprint(
+    config: Path, domain: Path = paths.DOMAIN, data: Path = paths.DATA, requirements: Path = paths.RASA_REQUIREMENTS
+) -> str:
     """What a trained model depends on: the config, the domain, every training file and the pinned Rasa version."""
     digest = hashlib.sha256()
     files = [config, domain, requirements] + sorted(p for p in data.rglob("*") if p.is_file())
@@ -86,8 +108,11 @@ def train_or_reuse(config: Path, train_with: Path, name: str, work: Path, timeou
             record["reused"] = f"trained by an earlier run at {record.get('measured_at')}; inputs unchanged"
             return {"cold": record}
     result = train_config(train_with, name, work, cached=False, timeout=timeout)
-    result["cold"].update(fingerprint=expected, measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                          load_average_1m=os.getloadavg()[0])
+    result["cold"].update(
+        fingerprint=expected,
+        measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        load_average_1m=os.getloadavg()[0],
+    )
     record_path.write_text(json.dumps(result["cold"], indent=1), encoding="utf-8")
     return result
 

@@ -7,6 +7,7 @@ Bitext linguistic flags are looked up in the Bitext CSV by normalised utterance 
 Predictions come from ``bench/rasa_eval.py`` run in ``.venv-rasa``, which also runs the test stories (item 2) while
 each model is loaded.
 """
+
 from __future__ import annotations
 
 import csv
@@ -122,17 +123,28 @@ def rasa_predictor(work_dir: Path, stories: Path | None = None, timeout: float =
         job = work_dir / "rasa_eval_job.json"
         out = work_dir / "rasa_eval.json"
         out.unlink(missing_ok=True)
-        job.write_text(json.dumps({
-            "texts": _texts(sets), "models": {k: str(v) for k, v in models.items()}, "out": str(out),
-            "stories": str(stories) if stories and stories.is_file() else None,
-            "stories_out": str(work_dir / "stories"),
-        }), encoding="utf-8")
+        job.write_text(
+            json.dumps(
+                {
+                    "texts": _texts(sets),
+                    "models": {k: str(v) for k, v in models.items()},
+                    "out": str(out),
+                    "stories": str(stories) if stories and stories.is_file() else None,
+                    "stories_out": str(work_dir / "stories"),
+                }
+            ),
+            encoding="utf-8",
+        )
         log = work_dir / "log" / "rasa_eval.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w", encoding="utf-8") as handle:
             result = subprocess.run(
                 [str(paths.RASA_PYTHON), str(paths.BENCH / "rasa_eval.py"), "--job", str(job)],
-                cwd=paths.ROOT, env=paths.quiet_env(), stdout=handle, stderr=subprocess.STDOUT, timeout=timeout,
+                cwd=paths.ROOT,
+                env=paths.quiet_env(),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
             )
         if result.returncode != 0:
             raise RuntimeError(f"rasa_eval.py failed (exit {result.returncode}); see {log}")
@@ -149,8 +161,13 @@ def simulated_predictor(error_every: Mapping[str, int]) -> Predictor:
         for i, row in enumerate(rows):
             wrong = bool(every) and i % every == every - 1
             entities = [{"entity": e.entity, "start": e.start, "end": e.end, "value": e.value} for e in row.entities]
-            out.append({"intent": "nlu_fallback" if wrong else row.intent, "confidence": 0.99,
-                        "entities": [] if wrong else entities})
+            out.append(
+                {
+                    "intent": "nlu_fallback" if wrong else row.intent,
+                    "confidence": 0.99,
+                    "entities": [] if wrong else entities,
+                }
+            )
         return out
 
     def predict(models: Mapping[str, Path], sets: Sets) -> dict:
@@ -182,7 +199,7 @@ def run_understanding(models: Mapping[str, Path], sets: Sets, predictor: Predict
         offset = 0
         everything: list[Scored] = []
         for name, rows in sets.items():
-            scored = score(rows, predictions[offset: offset + len(rows)])
+            scored = score(rows, predictions[offset : offset + len(rows)])
             offset += len(rows)
             everything += scored
             figures[name] = evaluate(scored, BENCH_ENTITY_TYPES)
@@ -190,7 +207,8 @@ def run_understanding(models: Mapping[str, Path], sets: Sets, predictor: Predict
                 figures[name]["by_flag"] = by_flag(scored, FLAG_LEGEND)
             figures[name]["errors_sample"] = [
                 {"text": s.text, "gold": s.gold_intent, "predicted": s.predicted_intent}
-                for s in scored if s.gold_intent != s.predicted_intent
+                for s in scored
+                if s.gold_intent != s.predicted_intent
             ][:40]
         figures["entities_all"] = entity_report(everything, BENCH_ENTITY_TYPES)
         result["configs"][config] = figures

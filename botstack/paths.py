@@ -24,7 +24,5 @@ QUIET_ENV = {
 }
 
 
-
 class StackError(RuntimeError):
     """A process of the stack could not be prepared or did not come up; the message says which and why."""
-

@@ -39,12 +39,12 @@ def train_if_stale(check_only: bool = False) -> None:
 def prepare_database(settings: Settings, seed: bool = True, log: IO[str] | None = None) -> None:
     """Create/migrate the support database and load the demo data (``python -m policy_engine migrate|load-demo``)."""
     if settings.database_url.startswith("sqlite:///"):
-        db_path = Path(settings.database_url[len("sqlite:///"):])
+        db_path = Path(settings.database_url[len("sqlite:///") :])
         if not db_path.is_absolute():
             db_path = ROOT / db_path
         db_path.parent.mkdir(parents=True, exist_ok=True)
     if settings.tracker_store_url.startswith("sqlite:///"):
-        tracker_path = Path(settings.tracker_store_url[len("sqlite:///"):])
+        tracker_path = Path(settings.tracker_store_url[len("sqlite:///") :])
         if not tracker_path.is_absolute():
             tracker_path = ROOT / tracker_path
         tracker_path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,12 +69,11 @@ def prepare_database(settings: Settings, seed: bool = True, log: IO[str] | None 
             )
 
 
-
 def private_files(settings: Settings) -> None:
     """Owner-only modes on the SQLite files and logs an earlier version may have created world-readable."""
     for url in (settings.database_url, settings.tracker_store_url):
         if url.startswith("sqlite:///"):
-            path = Path(url[len("sqlite:///"):])
+            path = Path(url[len("sqlite:///") :])
             path = path if path.is_absolute() else ROOT / path
             for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
                 if candidate.exists():

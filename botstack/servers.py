@@ -29,16 +29,22 @@ def rasa_run_argv(settings: Settings) -> list[str]:
     The token goes in the ``--auth-token=`` form: a generated one may start with "-", which argparse would take for
     an option (and Rasa would not start)."""
     return [
-        str(RASA_BIN), "run",
-        "--enable-api", f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
+        str(RASA_BIN),
+        "run",
+        "--enable-api",
+        f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
         *(["--cors"] + list(settings.origins)),  # never "*"
-        "--interface", settings.host, "--port", str(settings.rasa_port),
-        "--model", str(settings.models),
-        "--endpoints", str(ROOT / "endpoints.yml"),
-        "--credentials", str(ROOT / "credentials.yml"),
+        "--interface",
+        settings.host,
+        "--port",
+        str(settings.rasa_port),
+        "--model",
+        str(settings.models),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
     ]
-
-
 
 
 def action_server_ready(settings: Settings) -> bool:
@@ -51,4 +57,3 @@ def rasa_ready(settings: Settings) -> bool:
     token = settings.secrets.get("RASA_API_TOKEN", "")
     status, body = _http_get_json(f"{settings.rasa_url}/status?token={token}")
     return status == 200 and isinstance(body, dict) and bool(body.get("model_file"))
-

@@ -19,8 +19,12 @@ META_REQUEST_MAX_SIZE = "1048576"
 #: the test stacks' rate limits: one loopback client plays every customer; TRUST_PROXY lets each test customer
 #: come from an address of its own (X-Forwarded-For), as customers do behind nginx, so that one test's wrong emails
 #: do not put the next test's customer into the step-up of RET-4
-TEST_RATE_LIMITS = {"RATE_LIMIT_CLIENT": "100000/minute", "RATE_LIMIT_SESSIONS": "100000/minute",
-                    "RATE_LIMIT_CONVERSATION": "1000/minute", "TRUST_PROXY": "1"}
+TEST_RATE_LIMITS = {
+    "RATE_LIMIT_CLIENT": "100000/minute",
+    "RATE_LIMIT_SESSIONS": "100000/minute",
+    "RATE_LIMIT_CONVERSATION": "1000/minute",
+    "TRUST_PROXY": "1",
+}
 
 
 def request_max_size(environ: Mapping[str, str]) -> str:
@@ -28,7 +32,6 @@ def request_max_size(environ: Mapping[str, str]) -> str:
     if environ.get("WHATSAPP_APP_SECRET") or environ.get("MESSENGER_APP_SECRET"):
         return META_REQUEST_MAX_SIZE
     return DEFAULT_REQUEST_MAX_SIZE
-
 
 
 def _env(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -98,8 +101,9 @@ class Settings:
             action_endpoint_url=_env(e, "ACTION_ENDPOINT_URL", ""),
             public_rasa_url=_env(e, "PUBLIC_RASA_URL", ""),
             models=_env(e, "RASA_MODEL", cls.models),
-            allowed_origins=tuple(o.strip().rstrip("/") for o in e.get("CHAT_ALLOWED_ORIGINS", "").split(",")
-                                  if o.strip()),
+            allowed_origins=tuple(
+                o.strip().rstrip("/") for o in e.get("CHAT_ALLOWED_ORIGINS", "").split(",") if o.strip()
+            ),
         )
 
     def with_secrets(self, announce: IO[str] | None = None) -> Settings:
@@ -175,4 +179,3 @@ class Settings:
         env.update(self.extra_env)
         env["SANIC_REQUEST_MAX_SIZE"] = env.get("SANIC_REQUEST_MAX_SIZE") or request_max_size(env)
         return env
-

@@ -53,8 +53,9 @@ class Stack:
     def _start(self, timeout: float) -> None:
         s = self.settings
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(os.open(self.log_dir / "database.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a",
-                  encoding="utf-8") as log:
+        with open(
+            os.open(self.log_dir / "database.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a", encoding="utf-8"
+        ) as log:
             prepare_database(s, seed=self.seed, log=log)
         private_files(s)
         env = s.child_env()
@@ -117,8 +118,9 @@ class Stack:
         self.children[index] = fresh
         return fresh
 
-    def supervise(self, keep_running: Callable[[], bool] = lambda: True, *, poll: float = 1.0,
-                  say: Callable[[str], None] = print) -> int:
+    def supervise(
+        self, keep_running: Callable[[], bool] = lambda: True, *, poll: float = 1.0, say: Callable[[str], None] = print
+    ) -> int:
         """Watch the children until ``keep_running()`` is false (0): a child that died is restarted and the others
         keep running; a crash loop (more than ``MAX_RESTARTS`` within ``RESTART_WINDOW`` s) gives up (1)."""
         restarts: list[float] = []
@@ -129,12 +131,16 @@ class Stack:
                 restarts = [t for t in restarts if now - t < RESTART_WINDOW]
                 code = dead.process.returncode
                 if len(restarts) >= MAX_RESTARTS:
-                    say(f"the {dead.name} server exited with code {code} again ({len(restarts) + 1} times within "
-                        f"{RESTART_WINDOW:.0f} s); giving up. Its log: {dead.log_path}")
+                    say(
+                        f"the {dead.name} server exited with code {code} again ({len(restarts) + 1} times within "
+                        f"{RESTART_WINDOW:.0f} s); giving up. Its log: {dead.log_path}"
+                    )
                     return 1
                 restarts.append(now)
-                say(f"the {dead.name} server exited with code {code}; restarting it, the others keep running. "
-                    f"Its log: {dead.log_path}")
+                say(
+                    f"the {dead.name} server exited with code {code}; restarting it, the others keep running. "
+                    f"Its log: {dead.log_path}"
+                )
                 self.restart(dead)
             time.sleep(poll)
         return 0
@@ -161,4 +167,3 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-

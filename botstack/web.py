@@ -45,8 +45,9 @@ class _WebHandler(http.server.SimpleHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(self.config_js)
             return
-        if path in ("/", "/index.html") or (path.startswith("/static/") and ".." not in path
-                                             and not path.endswith("/")):
+        if path in ("/", "/index.html") or (
+            path.startswith("/static/") and ".." not in path and not path.endswith("/")
+        ):
             super().do_GET()
             return
         self.send_error(404)
@@ -84,8 +85,10 @@ class WebServer:
         handler = type(
             "WebHandler",
             (_WebHandler,),
-            {"config_js": f"window.SUPPORT_CHAT_CONFIG = {json.dumps(config)};\n".encode(),
-             "connect_src": f"{rasa_origin} {ws_origin}"},
+            {
+                "config_js": f"window.SUPPORT_CHAT_CONFIG = {json.dumps(config)};\n".encode(),
+                "connect_src": f"{rasa_origin} {ws_origin}",
+            },
         )
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         try:
@@ -104,4 +107,3 @@ class WebServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
-

@@ -26,6 +26,7 @@ So a refused caller waits ``REFUSAL_DELAY_SECONDS`` for its answer (an idle coro
 gets about one answer per connection per delay. Floods over many connections or addresses are the front proxy's to
 stop (nginx ``limit_req``/``limit_conn``, README "Security").
 """
+
 from __future__ import annotations
 
 import asyncio

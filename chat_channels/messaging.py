@@ -35,6 +35,7 @@ verification, the parsing of the platform's update and the rendering of the bot'
 Runs inside the Rasa server (.venv-rasa): aiohttp (a Rasa dependency) for the platform APIs (``platform_api.Api``),
 redis-py for the shared cache (``turns``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,12 @@ class ChannelConfigError(ValueError):
     """A channel is half configured: Rasa must not start (the message names the missing variables)."""
 
 
-def channel_config(channel: str, names: Sequence[str], environ: Mapping[str, str] | None = None,
-                   min_lengths: Mapping[str, int] | None = None) -> dict[str, str] | None:
+def channel_config(
+    channel: str,
+    names: Sequence[str],
+    environ: Mapping[str, str] | None = None,
+    min_lengths: Mapping[str, int] | None = None,
+) -> dict[str, str] | None:
     """The channel's variables: ``None`` when none is set (the channel is off), all of them, or an error.
 
     ``min_lengths`` (name -> characters) refuses secrets that are too short to be secrets."""
@@ -132,8 +137,7 @@ class MessagingChannel(InputChannel):
     def name(cls) -> str:
         return cls.platform
 
-    def __init__(self, config: dict[str, str] | None, guard: Guard | None,
-                 dedup: Deduplicator | None = None) -> None:
+    def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Deduplicator | None = None) -> None:
         self.config = config
         self.guard = guard
         self.dedup = dedup or Deduplicator()
@@ -176,8 +180,9 @@ class MessagingChannel(InputChannel):
         if pause is not None:
             await pause()
 
-    async def accept(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                     events: Iterable[tuple[str, Inbound]]) -> int:
+    async def accept(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], events: Iterable[tuple[str, Inbound]]
+    ) -> int:
         """Start a turn for every event seen for the first time; the number started."""
         started = 0
         for key, inbound in events:
@@ -210,8 +215,15 @@ class MessagingChannel(InputChannel):
             await self.typing(inbound)
             collector = Collector()
             try:
-                await on_new_message(UserMessage(inbound.text, collector, inbound.conversation_id,
-                                                 input_channel=self.name(), metadata=self.guard.metadata(client)))
+                await on_new_message(
+                    UserMessage(
+                        inbound.text,
+                        collector,
+                        inbound.conversation_id,
+                        input_channel=self.name(),
+                        metadata=self.guard.metadata(client),
+                    )
+                )
             except Exception:  # noqa: BLE001 - logged (masked); the customer is told below
                 logger.exception("%s message could not be handled", self.platform)
             await self.deliver(inbound, collector.messages or [{"text": NO_ANSWER}])

@@ -25,6 +25,7 @@ WhatsApp connector at all. Here:
 * photos, documents, voice notes, videos: ``render.ATTACHMENTS_NOT_YET``; locations, contacts, stickers: "I can only
   read text messages here"; reactions, echoes, delivery and read receipts, statuses: ignored.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -82,8 +83,11 @@ class MetaChannel(MessagingChannel):
         if config is not None:
             self.app_secret = config[self.secret_name].encode("utf-8")
             self.verify_token = config[self.verify_name].encode("utf-8")
-            self.api = Api(self.platform, env_url("META_GRAPH_API_URL", GRAPH_API_URL),
-                           {"Authorization": f"Bearer {config[self.token_name]}"})
+            self.api = Api(
+                self.platform,
+                env_url("META_GRAPH_API_URL", GRAPH_API_URL),
+                {"Authorization": f"Bearer {config[self.token_name]}"},
+            )
 
     def parse(self, body: dict[str, Any]) -> list[tuple[str, Inbound]]:
         raise NotImplementedError
@@ -98,8 +102,11 @@ class MetaChannel(MessagingChannel):
             mode = request.args.get("hub.mode", "")
             token = request.args.get("hub.verify_token", "")
             challenge = request.args.get("hub.challenge", "")
-            if (mode == "subscribe" and hmac.compare_digest(token.encode("utf-8", "replace"), self.verify_token)
-                    and CHALLENGE_RE.fullmatch(challenge)):
+            if (
+                mode == "subscribe"
+                and hmac.compare_digest(token.encode("utf-8", "replace"), self.verify_token)
+                and CHALLENGE_RE.fullmatch(challenge)
+            ):
                 logger.info("%s webhook verified by the handshake", self.platform)
                 return response.text(challenge)
             logger.warning("%s webhook handshake refused", self.platform)
@@ -170,8 +177,12 @@ class WhatsAppInput(MetaChannel):
             return None
         if kind in WHATSAPP_IGNORED:
             return None
-        inbound = Inbound(conversation_id=self.conversation_id(wa_id), user_key=f"whatsapp:{wa_id}", reply_to=wa_id,
-                          extra={"message_id": message_id})
+        inbound = Inbound(
+            conversation_id=self.conversation_id(wa_id),
+            user_key=f"whatsapp:{wa_id}",
+            reply_to=wa_id,
+            extra={"message_id": message_id},
+        )
         text: Any = None
         if kind == "text":
             text = (message.get("text") or {}).get("body")
@@ -191,9 +202,16 @@ class WhatsAppInput(MetaChannel):
         return f"wa:{message_id}", inbound
 
     async def typing(self, inbound: Inbound) -> None:
-        await self.api.post(f"{self.phone_number_id}/messages", what="typing", json={
-            "messaging_product": "whatsapp", "status": "read", "message_id": inbound.extra["message_id"],
-            "typing_indicator": {"type": "text"}})
+        await self.api.post(
+            f"{self.phone_number_id}/messages",
+            what="typing",
+            json={
+                "messaging_product": "whatsapp",
+                "status": "read",
+                "message_id": inbound.extra["message_id"],
+                "typing_indicator": {"type": "text"},
+            },
+        )
 
     async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
         for method, body in render.whatsapp(inbound.reply_to, messages):
@@ -234,8 +252,7 @@ class MessengerInput(MetaChannel):
                 inbound.text = quick_reply["payload"]
             elif isinstance(message.get("text"), str):
                 inbound.text = message["text"]
-            elif message.get("sticker_id") is None and any(a.get("type") in MESSENGER_ATTACHMENTS
-                                                           for a in attachments):
+            elif message.get("sticker_id") is None and any(a.get("type") in MESSENGER_ATTACHMENTS for a in attachments):
                 inbound.kind = "attachment"
             else:
                 inbound.kind = "unsupported"
@@ -253,8 +270,9 @@ class MessengerInput(MetaChannel):
         return f"fb:{mid}", inbound
 
     async def typing(self, inbound: Inbound) -> None:
-        await self.api.post("me/messages", what="typing",
-                            json={"recipient": {"id": inbound.reply_to}, "sender_action": "typing_on"})
+        await self.api.post(
+            "me/messages", what="typing", json={"recipient": {"id": inbound.reply_to}, "sender_action": "typing_on"}
+        )
 
     async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
         for method, body in render.messenger(inbound.reply_to, messages):

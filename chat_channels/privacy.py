@@ -6,6 +6,7 @@ so it sees every record that any logger propagates there: Rasa's own (its "Faile
 the standard library), Sanic's, the action server's and ours. Called when a channel is built (inside Rasa) and when
 the action server starts; never at import time. Standard library only, so both environments can use it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,8 +14,10 @@ import re
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # message text quoted by Rasa's own log lines (the user's words may hold anything)
-    (re.compile(r"((?:in line|user message|text)\s*[=:]?\s*)(['\"]).*?\2", re.IGNORECASE | re.DOTALL),
-     r"\1'<message>'"),
+    (
+        re.compile(r"((?:in line|user message|text)\s*[=:]?\s*)(['\"]).*?\2", re.IGNORECASE | re.DOTALL),
+        r"\1'<message>'",
+    ),
     (re.compile(r"(Continuing without\s).*"), r"\1<message>"),
     (re.compile(r"(['\"]?text['\"]?\s*:\s*)(['\"]).*?(?<!\\)\2", re.IGNORECASE | re.DOTALL), r"\1'<message>'"),
     (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+"), "<token>"),

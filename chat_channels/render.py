@@ -18,6 +18,7 @@ A ``{"decision": {...}}`` payload (``policy_engine.core.decision.Decision.widget
 Texts are cut at a blank line, else a line break, else a space, else anywhere (``split_text``); button labels longer
 than the platform allows are shortened with an ellipsis (``clip``); the payload a button sends back is never cut.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -129,8 +130,9 @@ def payload_of(button: dict[str, Any]) -> str:
 # ---- Telegram ------------------------------------------------------------------------------------------------------
 
 
-def telegram(chat_id: Any, messages: Iterable[dict[str, Any]],
-             callback_data: Callable[[str], str] = lambda payload: payload) -> list[Call]:
+def telegram(
+    chat_id: Any, messages: Iterable[dict[str, Any]], callback_data: Callable[[str], str] = lambda payload: payload
+) -> list[Call]:
     """Bot API calls (``sendMessage``, ``sendPhoto``); ``callback_data`` maps a payload to at most 64 bytes."""
     calls: list[Call] = []
     for message in messages:
@@ -158,8 +160,10 @@ def telegram(chat_id: Any, messages: Iterable[dict[str, Any]],
 
 
 def _whatsapp(to: str, kind: str, content: dict[str, Any]) -> Call:
-    return ("messages", {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind,
-                         kind: content})
+    return (
+        "messages",
+        {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: content},
+    )
 
 
 def whatsapp(to: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
@@ -181,28 +185,48 @@ def whatsapp(to: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
         if body is None:
             continue
         if len(buttons) <= WHATSAPP_MAX_BUTTONS:
-            calls.append(_whatsapp(to, "interactive", {
-                "type": "button",
-                "body": {"text": body},
-                "action": {"buttons": [
-                    {"type": "reply", "reply": {"id": payload_of(b)[:WHATSAPP_ID],
-                                                "title": clip(b.get("title") or payload_of(b), WHATSAPP_BUTTON_TITLE)}}
-                    for b in buttons]},
-            }))
+            calls.append(
+                _whatsapp(
+                    to,
+                    "interactive",
+                    {
+                        "type": "button",
+                        "body": {"text": body},
+                        "action": {
+                            "buttons": [
+                                {
+                                    "type": "reply",
+                                    "reply": {
+                                        "id": payload_of(b)[:WHATSAPP_ID],
+                                        "title": clip(b.get("title") or payload_of(b), WHATSAPP_BUTTON_TITLE),
+                                    },
+                                }
+                                for b in buttons
+                            ]
+                        },
+                    },
+                )
+            )
             continue
         for start in range(0, len(buttons), WHATSAPP_LIST_ROWS):  # a list holds ten rows; more: another list
             rows = []
-            for b in buttons[start:start + WHATSAPP_LIST_ROWS]:
+            for b in buttons[start : start + WHATSAPP_LIST_ROWS]:
                 title = str(b.get("title") or payload_of(b))
                 row = {"id": payload_of(b)[:WHATSAPP_ID], "title": clip(title, WHATSAPP_ROW_TITLE)}
                 if row["title"] != " ".join(title.split()):
                     row["description"] = clip(title, WHATSAPP_ROW_DESCRIPTION)
                 rows.append(row)
-            calls.append(_whatsapp(to, "interactive", {
-                "type": "list",
-                "body": {"text": body if start == 0 else CHOOSE},
-                "action": {"button": "Choose", "sections": [{"title": "Options", "rows": rows}]},
-            }))
+            calls.append(
+                _whatsapp(
+                    to,
+                    "interactive",
+                    {
+                        "type": "list",
+                        "body": {"text": body if start == 0 else CHOOSE},
+                        "action": {"button": "Choose", "sections": [{"title": "Options", "rows": rows}]},
+                    },
+                )
+            )
     return calls
 
 
@@ -226,8 +250,13 @@ def messenger(psid: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
             body: dict[str, Any] = {"text": piece}
             if buttons and index == len(pieces) - 1:
                 body["quick_replies"] = [
-                    {"content_type": "text", "title": clip(b.get("title") or payload_of(b), MESSENGER_QUICK_REPLY_TITLE),
-                     "payload": payload_of(b)[:MESSENGER_PAYLOAD]} for b in buttons]
+                    {
+                        "content_type": "text",
+                        "title": clip(b.get("title") or payload_of(b), MESSENGER_QUICK_REPLY_TITLE),
+                        "payload": payload_of(b)[:MESSENGER_PAYLOAD],
+                    }
+                    for b in buttons
+                ]
             calls.append(_messenger(psid, body))
     return calls
 
@@ -241,22 +270,36 @@ def slack(channel: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
     calls: list[Call] = []
     for message in messages:
         if message.get("image"):
-            calls.append(("chat.postMessage", {"channel": channel, "text": "image", "blocks": [
-                {"type": "image", "image_url": str(message["image"]), "alt_text": "image"}]}))
+            calls.append(
+                (
+                    "chat.postMessage",
+                    {
+                        "channel": channel,
+                        "text": "image",
+                        "blocks": [{"type": "image", "image_url": str(message["image"]), "alt_text": "image"}],
+                    },
+                )
+            )
         buttons = buttons_of(message)
         texts = texts_of(message) or ([CHOOSE] if buttons else [])
         pieces = [piece for text in texts for piece in split_text(text, SLACK_SECTION)]
         for index, piece in enumerate(pieces):
-            blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "plain_text", "text": piece,
-                                                                          "emoji": True}}]
+            blocks: list[dict[str, Any]] = [
+                {"type": "section", "text": {"type": "plain_text", "text": piece, "emoji": True}}
+            ]
             if buttons and index == len(pieces) - 1:
                 for start in range(0, len(buttons), SLACK_BUTTONS_PER_BLOCK):
                     elements = []
-                    for number, b in enumerate(buttons[start:start + SLACK_BUTTONS_PER_BLOCK], start):
+                    for number, b in enumerate(buttons[start : start + SLACK_BUTTONS_PER_BLOCK], start):
                         element: dict[str, Any] = {
-                            "type": "button", "action_id": f"choice-{number}",
-                            "text": {"type": "plain_text", "text": clip(b.get("title") or payload_of(b),
-                                                                        SLACK_BUTTON_TEXT), "emoji": True}}
+                            "type": "button",
+                            "action_id": f"choice-{number}",
+                            "text": {
+                                "type": "plain_text",
+                                "text": clip(b.get("title") or payload_of(b), SLACK_BUTTON_TEXT),
+                                "emoji": True,
+                            },
+                        }
                         if b.get("url"):
                             element["url"] = str(b["url"])
                         else:

@@ -15,6 +15,7 @@ traceback, a missing sender shared the conversation ``"default"``, finding 11). 
 
 Request bodies over ``SANIC_REQUEST_MAX_SIZE`` are refused with 413 by Sanic before anything is read.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -62,8 +63,11 @@ class TokenRestInput(InputChannel):
     def _authorised(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
         scheme, _, presented = header.partition(" ")
-        return (self.token is not None and scheme.lower() == "bearer"
-                and hmac.compare_digest(presented.strip().encode(), self.token.encode()))
+        return (
+            self.token is not None
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(presented.strip().encode(), self.token.encode())
+        )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("token_rest_webhook", __name__)
@@ -101,8 +105,15 @@ class TokenRestInput(InputChannel):
                 return _error(429, verdict.reply)
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(body["message"], collector, sender, input_channel=self.name(),
-                                                 metadata=self.guard.metadata(client)))
+                await on_new_message(
+                    UserMessage(
+                        body["message"],
+                        collector,
+                        sender,
+                        input_channel=self.name(),
+                        metadata=self.guard.metadata(client),
+                    )
+                )
             except Exception:  # noqa: BLE001 - logged without the message; the caller is told below
                 logger.exception("REST message could not be handled")
             if not collector.messages:

@@ -9,6 +9,7 @@ nothing: it cannot be joined, read or written without the signed token that carr
 ``CHAT_SESSION_SECRET`` (at least 32 characters) signs the tokens; ``CHAT_SESSION_HOURS`` (default 12) bounds them.
 Rotating the secret ends every open web chat session (the page asks for a new one and starts a new conversation).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -51,8 +52,13 @@ class SessionTokens:
         if not isinstance(token, str) or not token or len(token) > 1024:
             return None
         try:
-            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM], audience=AUDIENCE,
-                                options={"require": ["sub", "exp", "iat", "aud"]})
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                options={"require": ["sub", "exp", "iat", "aud"]},
+            )
         except jwt.PyJWTError:
             return None
         sub = claims.get("sub")

@@ -23,6 +23,7 @@ one (``chat_channels.slack.SlackInput`` in credentials.yml):
 
 ``SLACK_API_URL`` (default https://slack.com/api) is where the Web API calls go (tests: a local stub).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -80,8 +81,11 @@ class SlackInput(MessagingChannel):
         super().__init__(config, guard, dedup)
         if config is not None:
             self.secret = config["SLACK_SIGNING_SECRET"].encode("utf-8")
-            self.api = Api("slack", env_url("SLACK_API_URL", SLACK_API_URL),
-                           {"Authorization": f"Bearer {config['SLACK_BOT_TOKEN']}"})
+            self.api = Api(
+                "slack",
+                env_url("SLACK_API_URL", SLACK_API_URL),
+                {"Authorization": f"Bearer {config['SLACK_BOT_TOKEN']}"},
+            )
 
     # ---- receiving ------------------------------------------------------------------------------------------------
     @staticmethod
@@ -125,12 +129,16 @@ class SlackInput(MessagingChannel):
             return []
         events = []
         for action in payload.get("actions") or []:
-            if not isinstance(action, dict) or action.get("type") != "button" or not isinstance(action.get("value"),
-                                                                                                  str):
+            if (
+                not isinstance(action, dict)
+                or action.get("type") != "button"
+                or not isinstance(action.get("value"), str)
+            ):
                 continue  # a link button (no value) opens its URL in the browser
             click = Inbound(inbound.conversation_id, inbound.user_key, inbound.reply_to, text=action["value"])
-            events.append((f"sl:action:{inbound.conversation_id}:{action.get('action_ts')}:{action.get('action_id')}",
-                           click))
+            events.append(
+                (f"sl:action:{inbound.conversation_id}:{action.get('action_ts')}:{action.get('action_id')}", click)
+            )
         return events
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -141,8 +149,12 @@ class SlackInput(MessagingChannel):
             if not self.enabled:
                 return channel_off()
             raw = request.body or b""
-            if not signature_valid(raw, request.headers.get("x-slack-request-timestamp", ""),
-                                   request.headers.get("x-slack-signature", ""), self.secret):
+            if not signature_valid(
+                raw,
+                request.headers.get("x-slack-request-timestamp", ""),
+                request.headers.get("x-slack-signature", ""),
+                self.secret,
+            ):
                 logger.warning("slack webhook refused: missing, wrong or expired signature")
                 await self.refused()
                 return response.json({"error": "unauthorized"}, status=401)

@@ -21,6 +21,7 @@ chat), called ``getMe`` on every request and failed on externally triggered mess
 
 ``TELEGRAM_API_URL`` (default https://api.telegram.org) is where the Bot API calls go (tests: a local stub).
 """
+
 from __future__ import annotations
 
 import collections
@@ -58,8 +59,10 @@ class TelegramInput(MessagingChannel):
         if config is None:
             return cls(None, None)
         if not SECRET_RE.fullmatch(config["TELEGRAM_WEBHOOK_SECRET"]):
-            raise ChannelConfigError("TELEGRAM_WEBHOOK_SECRET must be 32-256 characters of A-Z, a-z, 0-9, '_' and "
-                                     "'-' (Telegram's rule for secret_token)")
+            raise ChannelConfigError(
+                "TELEGRAM_WEBHOOK_SECRET must be 32-256 characters of A-Z, a-z, 0-9, '_' and "
+                "'-' (Telegram's rule for secret_token)"
+            )
         return cls(config, Guard())
 
     def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:

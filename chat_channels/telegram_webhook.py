@@ -11,6 +11,7 @@ rotating the secret)::
 Standard library only (runs in either virtual environment, or any Python 3.8+). ``TELEGRAM_API_URL`` (default
 https://api.telegram.org) points it elsewhere (the tests' stub). Prints Telegram's answer; never prints the token.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,12 @@ def _settings(environ: Mapping[str, str]) -> tuple[str, str, str]:
 
 def call(method: str, payload: dict, environ: Mapping[str, str] | None = None, timeout: float = 20.0) -> Any:
     token, _, api = _settings(os.environ if environ is None else environ)
-    request = urllib.request.Request(f"{api}/bot{token}/{method}", data=json.dumps(payload).encode("utf-8"),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"{api}/bot{token}/{method}",
+        data=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read().decode("utf-8"))
@@ -55,15 +60,24 @@ def call(method: str, payload: dict, environ: Mapping[str, str] | None = None, t
             return {"ok": False, "error_code": error.code}
 
 
-def set_webhook(url: str, *, drop_pending_updates: bool = False, environ: Mapping[str, str] | None = None,
-                max_connections: int = 40) -> Any:
+def set_webhook(
+    url: str, *, drop_pending_updates: bool = False, environ: Mapping[str, str] | None = None, max_connections: int = 40
+) -> Any:
     """``setWebhook`` with the secret token and only the update types the channel handles."""
     if not url.startswith("https://"):
         raise SystemExit("Telegram only delivers to https:// webhook URLs")
     _, secret, _ = _settings(os.environ if environ is None else environ)
-    return call("setWebhook", {"url": url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES,
-                               "drop_pending_updates": drop_pending_updates, "max_connections": max_connections},
-                environ)
+    return call(
+        "setWebhook",
+        {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": ALLOWED_UPDATES,
+            "drop_pending_updates": drop_pending_updates,
+            "max_connections": max_connections,
+        },
+        environ,
+    )
 
 
 def delete_webhook(*, drop_pending_updates: bool = False, environ: Mapping[str, str] | None = None) -> Any:

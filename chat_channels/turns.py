@@ -1,5 +1,6 @@
 """How a messaging channel runs its turns (messaging.py, points 3 and 4): each update once (``Deduplicator``), in a
 background task, one conversation's messages in the order they arrived (``Background``)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,9 @@ class Deduplicator:
                     self._redis = aioredis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
                 return bool(await self._redis.set(f"channel-seen:{key}", b"1", nx=True, ex=self.ttl))
             except Exception as error:  # noqa: BLE001 - handle the event rather than drop it
-                logger.warning("channel de-duplication: Redis unavailable (%s); handling the event",
-                               type(error).__name__)
+                logger.warning(
+                    "channel de-duplication: Redis unavailable (%s); handling the event", type(error).__name__
+                )
                 return True
         now = time.monotonic()
         while self._seen:

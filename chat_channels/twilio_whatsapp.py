@@ -25,6 +25,7 @@ For stores whose WhatsApp number is on Twilio rather than on Meta's Cloud API (`
   payload; texts are cut at 1600 characters (Twilio's limit for a WhatsApp body);
 * answers media (``NumMedia`` > 0) with ``render.ATTACHMENTS_NOT_YET`` (issue 15); nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import collections
@@ -71,15 +72,19 @@ class TwilioWhatsAppInput(MessagingChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         cls._install_logging()
-        config = channel_config("Twilio WhatsApp", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
-                                                    "TWILIO_WHATSAPP_NUMBER", "TWILIO_WEBHOOK_URL"))
+        config = channel_config(
+            "Twilio WhatsApp",
+            ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER", "TWILIO_WEBHOOK_URL"),
+        )
         if config is None:
             return cls(None, None)
         if not NUMBER_RE.fullmatch(config["TWILIO_WHATSAPP_NUMBER"]):
             raise ChannelConfigError("TWILIO_WHATSAPP_NUMBER must look like whatsapp:+14155238886")
         if not config["TWILIO_WEBHOOK_URL"].startswith(("https://", "http://")):
-            raise ChannelConfigError("TWILIO_WEBHOOK_URL must be the full public URL Twilio calls "
-                                     "(https://<host>/webhooks/twilio_whatsapp/webhook)")
+            raise ChannelConfigError(
+                "TWILIO_WEBHOOK_URL must be the full public URL Twilio calls "
+                "(https://<host>/webhooks/twilio_whatsapp/webhook)"
+            )
         return cls(config, Guard())
 
     def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:
@@ -91,8 +96,9 @@ class TwilioWhatsAppInput(MessagingChannel):
             self.sender = config["TWILIO_WHATSAPP_NUMBER"]
             self.webhook_url = config["TWILIO_WEBHOOK_URL"]
             self.validator = RequestValidator(config["TWILIO_AUTH_TOKEN"])
-            self.api = Api("twilio", f"{env_url('TWILIO_API_URL', TWILIO_API_URL)}/2010-04-01/Accounts/"
-                                     f"{self.account_sid}")
+            self.api = Api(
+                "twilio", f"{env_url('TWILIO_API_URL', TWILIO_API_URL)}/2010-04-01/Accounts/{self.account_sid}"
+            )
             self._auth = aiohttp.BasicAuth(self.account_sid, config["TWILIO_AUTH_TOKEN"])
 
     # ---- receiving ------------------------------------------------------------------------------------------------
@@ -162,8 +168,9 @@ class TwilioWhatsAppInput(MessagingChannel):
         shown = [b for m in messages for b in render.buttons_of(m) if not b.get("url")]
         self._menus.pop(conversation, None)
         if shown:
-            self._menus[conversation] = [(str(b.get("title") or render.payload_of(b)), render.payload_of(b))
-                                         for b in shown]
+            self._menus[conversation] = [
+                (str(b.get("title") or render.payload_of(b)), render.payload_of(b)) for b in shown
+            ]
             while len(self._menus) > MAX_REMEMBERED_MENUS:
                 self._menus.popitem(last=False)
 

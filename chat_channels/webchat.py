@@ -22,6 +22,7 @@ Rasa 3.6.21's ``socketio`` channel, rewritten here:
 Used from credentials.yml as ``chat_channels.webchat.WebChatInput``. Runs inside the Rasa server (.venv-rasa);
 imports nothing from the engine or the actions.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -90,10 +91,20 @@ class WebChatInput(SocketIOInput):
             origins=allowed_origins(environ),
         )
 
-    def __init__(self, user_message_evt: str, bot_message_evt: str, namespace: str | None,
-                 socketio_path: str, *, guard: Guard, tokens: SessionTokens, origins: list[str]) -> None:
-        super().__init__(user_message_evt, bot_message_evt, namespace, session_persistence=True,
-                         socketio_path=socketio_path)
+    def __init__(
+        self,
+        user_message_evt: str,
+        bot_message_evt: str,
+        namespace: str | None,
+        socketio_path: str,
+        *,
+        guard: Guard,
+        tokens: SessionTokens,
+        origins: list[str],
+    ) -> None:
+        super().__init__(
+            user_message_evt, bot_message_evt, namespace, session_persistence=True, socketio_path=socketio_path
+        )
         self.guard = guard
         self.tokens = tokens
         self.origins = origins
@@ -129,8 +140,9 @@ class WebChatInput(SocketIOInput):
                 await self.guard.refusal_pause()
                 return response.json({"error": "too many new sessions; try again in a minute"}, status=429)
             issued = self.tokens.issue()
-            return response.json({"token": issued["token"], "expires_at": issued["expires_at"]},
-                                 headers={"Cache-Control": "no-store"})
+            return response.json(
+                {"token": issued["token"], "expires_at": issued["expires_at"]}, headers={"Cache-Control": "no-store"}
+            )
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict, auth: dict | None) -> bool:
@@ -173,8 +185,9 @@ class WebChatInput(SocketIOInput):
                     await self.guard.refusal_pause()
                 await output.send_text_message(sender_id, verdict.reply)
                 return
-            message = UserMessage(text, output, sender_id, input_channel=self.name(),
-                                  metadata=self.guard.metadata(client))
+            message = UserMessage(
+                text, output, sender_id, input_channel=self.name(), metadata=self.guard.metadata(client)
+            )
             try:
                 await on_new_message(message)
             except Exception:  # noqa: BLE001 - logged; the customer is told below

@@ -24,6 +24,7 @@ config.yml::
 
     - name: nlu_components.intent_classifier.SentenceFeatureLogisticRegressionClassifier
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,8 +69,11 @@ class SentenceFeatureLogisticRegressionClassifier(LogisticRegressionClassifier):
         for message in messages:
             sparse = _sentence_matrix(message, sparse=True)
             dense = _sentence_matrix(message, sparse=False)
-            rows.append(hstack([csr_matrix(sparse if sparse is not None else []),
-                                csr_matrix(dense if dense is not None else [])]))
+            rows.append(
+                hstack(
+                    [csr_matrix(sparse if sparse is not None else []), csr_matrix(dense if dense is not None else [])]
+                )
+            )
         return vstack(rows)
 
     def persist(self) -> None:
@@ -89,9 +93,10 @@ class SentenceFeatureLogisticRegressionClassifier(LogisticRegressionClassifier):
     ) -> SentenceFeatureLogisticRegressionClassifier:
         component = cls(config, execution_context.node_name, model_storage, resource)
         try:
-            with model_storage.read_from(resource) as model_dir, np.load(
-                model_dir / f"{resource.name}.npz", allow_pickle=False
-            ) as arrays:
+            with (
+                model_storage.read_from(resource) as model_dir,
+                np.load(model_dir / f"{resource.name}.npz", allow_pickle=False) as arrays,
+            ):
                 for name in FITTED:
                     value = arrays[name]
                     setattr(component.clf, name, value.item() if value.ndim == 0 else value)

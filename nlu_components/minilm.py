@@ -22,6 +22,7 @@ tests/nlu/test_minilm.py compares the output with vectors the reference implemen
 PyTorch) produced for the same sentences. docs/bench.md ("The sentence embedding on ONNX Runtime") has the
 comparison with the NumPy implementation this replaced, and the timings.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,11 +89,13 @@ def build_tokenizer(vocab_text: str):
         lines.pop()
     vocab = {line: i for i, line in enumerate(lines)}
     tokenizer = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=MAX_WORD_CHARS))
-    tokenizer.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
-                                                      strip_accents=None, lowercase=True)
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True
+    )
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+    )
     tokenizer.enable_truncation(max_length=MAX_PIECES)
     return tokenizer
 
@@ -110,8 +113,11 @@ def build_graph(weights: Mapping[str, np.ndarray]):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    w = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()
-         if name != "embeddings.position_ids"}
+    w = {
+        name: np.asarray(value, dtype=np.float32)
+        for name, value in weights.items()
+        if name != "embeddings.position_ids"
+    }
     initializers: list[onnx.TensorProto] = []
     nodes: list[onnx.NodeProto] = []
 
@@ -130,9 +136,13 @@ def build_graph(weights: Mapping[str, np.ndarray]):
         return node("Add", [node("MatMul", [x, weight], out + "/matmul"), bias], out)
 
     def layer_norm(x: str, prefix: str, out: str) -> str:
-        return node("LayerNormalization", [x, const(prefix + ".weight", w[prefix + ".weight"]),
-                                           const(prefix + ".bias", w[prefix + ".bias"])],
-                    out, axis=-1, epsilon=LAYER_NORM_EPS)
+        return node(
+            "LayerNormalization",
+            [x, const(prefix + ".weight", w[prefix + ".weight"]), const(prefix + ".bias", w[prefix + ".bias"])],
+            out,
+            axis=-1,
+            epsilon=LAYER_NORM_EPS,
+        )
 
     head = HIDDEN // HEADS
     split_heads = const("shape/split_heads", [0, 0, HEADS, head], np.int64)  # 0: keep that dimension
@@ -142,21 +152,38 @@ def build_graph(weights: Mapping[str, np.ndarray]):
     scale = const("const/scale", np.sqrt(head))
 
     # embeddings: word + position + token type (always type 0 here), then LayerNorm
-    words = node("Gather", [const("embeddings.word_embeddings.weight", w["embeddings.word_embeddings.weight"]),
-                            "input_ids"], "embeddings/words")
-    pieces = node("Slice", [node("Shape", ["input_ids"], "embeddings/shape"), const("const/i1", [1], np.int64),
-                            const("const/i2", [2], np.int64)], "embeddings/pieces")
-    positions = node("Slice", [const("embeddings.position_embeddings.weight",
-                                     w["embeddings.position_embeddings.weight"]),
-                               const("const/i0", [0], np.int64), pieces, const("const/axis0", [0], np.int64)],
-                     "embeddings/positions")
+    words = node(
+        "Gather",
+        [const("embeddings.word_embeddings.weight", w["embeddings.word_embeddings.weight"]), "input_ids"],
+        "embeddings/words",
+    )
+    pieces = node(
+        "Slice",
+        [
+            node("Shape", ["input_ids"], "embeddings/shape"),
+            const("const/i1", [1], np.int64),
+            const("const/i2", [2], np.int64),
+        ],
+        "embeddings/pieces",
+    )
+    positions = node(
+        "Slice",
+        [
+            const("embeddings.position_embeddings.weight", w["embeddings.position_embeddings.weight"]),
+            const("const/i0", [0], np.int64),
+            pieces,
+            const("const/axis0", [0], np.int64),
+        ],
+        "embeddings/positions",
+    )
     token_type = const("embeddings.token_type_embeddings.weight[0]", w["embeddings.token_type_embeddings.weight"][0])
     x = node("Add", [node("Add", [words, positions], "embeddings/word_position"), token_type], "embeddings/sum")
     x = layer_norm(x, "embeddings.LayerNorm", "embeddings/out")
 
     # padded pieces get no attention (the reference adds float32's minimum; after exp() both are exactly 0)
-    mask_bias = node("Mul", [node("Sub", [one, "attention_mask"], "mask/inverted"), const("const/minus", -1e9)],
-                     "mask/bias_2d")
+    mask_bias = node(
+        "Mul", [node("Sub", [one, "attention_mask"], "mask/inverted"), const("const/minus", -1e9)], "mask/bias_2d"
+    )
     mask_bias = node("Unsqueeze", [mask_bias, const("const/axes12", [1, 2], np.int64)], "mask/bias")
 
     for i in range(LAYERS):
@@ -165,25 +192,32 @@ def build_graph(weights: Mapping[str, np.ndarray]):
 
         def heads(name: str, perm: Sequence[int]) -> str:  # called in this iteration only (B023 does not apply)
             projected = linear(x, p + f"attention.self.{name}", o + name)  # noqa: B023
-            return node("Transpose", [node("Reshape", [projected, split_heads], o + name + "/split")],  # noqa: B023
-                        o + name + "/heads", perm=list(perm))  # noqa: B023
+            return node(
+                "Transpose",
+                [node("Reshape", [projected, split_heads], o + name + "/split")],  # noqa: B023
+                o + name + "/heads",
+                perm=list(perm),
+            )  # noqa: B023
 
         q = heads("query", (0, 2, 1, 3))
         k = heads("key", (0, 2, 3, 1))
         v = heads("value", (0, 2, 1, 3))
         scores = node("Div", [node("MatMul", [q, k], o + "scores/raw"), scale], o + "scores/scaled")
         probs = node("Softmax", [node("Add", [scores, mask_bias], o + "scores/masked")], o + "probs", axis=-1)
-        context = node("Transpose", [node("MatMul", [probs, v], o + "context/heads")], o + "context/t",
-                       perm=[0, 2, 1, 3])
+        context = node(
+            "Transpose", [node("MatMul", [probs, v], o + "context/heads")], o + "context/t", perm=[0, 2, 1, 3]
+        )
         context = node("Reshape", [context, merge_heads], o + "context")
         attended = linear(context, p + "attention.output.dense", o + "attention_out")
-        x = layer_norm(node("Add", [attended, x], o + "attention_residual"), p + "attention.output.LayerNorm",
-                       o + "attention_norm")
+        x = layer_norm(
+            node("Add", [attended, x], o + "attention_residual"), p + "attention.output.LayerNorm", o + "attention_norm"
+        )
         hidden = linear(x, p + "intermediate.dense", o + "intermediate")
         # GELU, erf form: x * 0.5 * (1 + erf(x / sqrt(2)))
         erf = node("Erf", [node("Div", [hidden, sqrt2], o + "gelu/div")], o + "gelu/erf")
-        gelu = node("Mul", [node("Mul", [hidden, node("Add", [erf, one], o + "gelu/add")], o + "gelu/mul")
-                            , half], o + "gelu")
+        gelu = node(
+            "Mul", [node("Mul", [hidden, node("Add", [erf, one], o + "gelu/add")], o + "gelu/mul"), half], o + "gelu"
+        )
         down = linear(gelu, p + "output.dense", o + "output")
         x = layer_norm(node("Add", [down, x], o + "output_residual"), p + "output.LayerNorm", o + "out")
 
@@ -194,18 +228,27 @@ def build_graph(weights: Mapping[str, np.ndarray]):
     summed = node("ReduceSum", [node("Mul", [x, mask3], "pool/masked"), axis1], "pool/sum", keepdims=0)
     counts = node("ReduceSum", [mask3, axis1], "pool/count", keepdims=0)
     pooled = node("Div", [summed, counts], "pool/mean")
-    norm = node("Max", [node("ReduceL2", [pooled], "pool/l2", axes=[1], keepdims=1), const("const/tiny", 1e-12)],
-                "pool/norm")
+    norm = node(
+        "Max", [node("ReduceL2", [pooled], "pool/l2", axes=[1], keepdims=1), const("const/tiny", 1e-12)], "pool/norm"
+    )
     node("Div", [pooled, norm], "embedding")
 
     graph = helper.make_graph(
-        nodes, "all-MiniLM-L6-v2",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "pieces"]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", "pieces"])],
+        nodes,
+        "all-MiniLM-L6-v2",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "pieces"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", "pieces"]),
+        ],
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", HIDDEN])],
-        initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="nlu_components.minilm", producer_version="1")
+        initializers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="nlu_components.minilm",
+        producer_version="1",
+    )
     model.ir_version = 8  # ONNX 1.10+; pinned so the bytes do not follow the onnx package's default
     return model
 
@@ -224,8 +267,10 @@ class MiniLM:
         if check_graph:
             digest = hashlib.sha256(graph).hexdigest()
             if digest != GRAPH_SHA256:
-                raise ModelFilesError(f"the ONNX graph built from the checked weights has SHA-256 {digest}, not "
-                                      f"{GRAPH_SHA256} (another onnx or protobuf version? see GRAPH_SHA256)")
+                raise ModelFilesError(
+                    f"the ONNX graph built from the checked weights has SHA-256 {digest}, not "
+                    f"{GRAPH_SHA256} (another onnx or protobuf version? see GRAPH_SHA256)"
+                )
         self.tokenizer = tokenizer
         options = ort.SessionOptions()
         # One thread per run: a customer's message is too small to share between cores (the second thread would
@@ -281,14 +326,15 @@ class MiniLM:
         if not encoded:
             return result
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         if len(batches) == 1 or len(encoded) <= SMALL_BATCH:
             for rows in batches:
                 result[rows] = self._forward([encoded[i] for i in rows])
             return result
         with ThreadPoolExecutor(max_workers=min(len(batches), os.cpu_count() or 1)) as pool:
-            for rows, vectors in zip(batches, pool.map(lambda rows: self._forward([encoded[i] for i in rows]),
-                                                       batches), strict=True):
+            for rows, vectors in zip(
+                batches, pool.map(lambda rows: self._forward([encoded[i] for i in rows]), batches), strict=True
+            ):
                 result[rows] = vectors
         return result
 

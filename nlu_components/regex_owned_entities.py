@@ -14,6 +14,7 @@ config.yml::
     - name: nlu_components.regex_owned_entities.RegexOwnedEntityFilter
       entity_types: [order_number, email, serial_number, channel, country, condition, transit_problem]
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,15 +35,22 @@ class RegexOwnedEntityFilter(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"entity_types": ["order_number", "email", "serial_number", "channel", "country", "condition",
-                                 "transit_problem"]}
+        return {
+            "entity_types": [
+                "order_number",
+                "email",
+                "serial_number",
+                "channel",
+                "country",
+                "condition",
+                "transit_problem",
+            ]
+        }
 
     def __init__(self, config: dict[str, Any]) -> None:
         types = config.get("entity_types")
         if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
-            raise ValueError(
-                f"RegexOwnedEntityFilter: 'entity_types' must be a list of entity names, got {types!r}"
-            )
+            raise ValueError(f"RegexOwnedEntityFilter: 'entity_types' must be a list of entity names, got {types!r}")
         self.entity_types = frozenset(types)
 
     @classmethod

@@ -18,6 +18,7 @@ config.yml::
     - name: nlu_components.sentence_featurizer.SentenceEmbeddingFeaturizer
       alias: minilm
 """
+
 from __future__ import annotations
 
 import hashlib

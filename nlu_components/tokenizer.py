@@ -20,6 +20,7 @@ config.yml::
 
     - name: nlu_components.tokenizer.FingerprintCachingWhitespaceTokenizer
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional

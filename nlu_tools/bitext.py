@@ -18,6 +18,7 @@ Guarantees (tests/nlu/test_nlu_data.py checks them on the committed files):
   that the assistant's own data labels differently.
 `--check` rebuilds in memory and fails if the committed files differ.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,20 +39,55 @@ MAP_FILE = ROOT / "nlu_eval" / "bitext_intent_map.yml"
 TRAIN_FILE = ROOT / "data" / "nlu" / "bitext_train.yml"
 HELDOUT_FILE = ROOT / "nlu_eval" / "bitext_heldout.yml"
 DEV_FILE = ROOT / "nlu_eval" / "bitext_dev.yml"
-OWN_HELDOUT_FILES = (ROOT / "nlu_eval" / "own_heldout.yml", ROOT / "nlu_eval" / "own_heldout_2.yml",
-                     ROOT / "nlu_eval" / "own_dev.yml")
+OWN_HELDOUT_FILES = (
+    ROOT / "nlu_eval" / "own_heldout.yml",
+    ROOT / "nlu_eval" / "own_heldout_2.yml",
+    ROOT / "nlu_eval" / "own_dev.yml",
+)
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 # characters that would be read as Rasa entity-annotation syntax
 ANNOTATION_CHARS = re.compile(r"[\[\]{}()]")
 
-EMAIL_USERS = ["jo", "maria.lopez", "tkim88", "dave_r", "sam+anker", "li.wei", "a.nowak", "pat.o.brien", "kmueller",
-               "jenny1993", "r.singh", "tom_h", "nguyen.an", "ella-mae", "j.smith42"]
-EMAIL_DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.co.uk", "icloud.com", "proton.me", "web.de",
-                 "aol.com", "mail.company.io", "uni-hamburg.de"]
+EMAIL_USERS = [
+    "jo",
+    "maria.lopez",
+    "tkim88",
+    "dave_r",
+    "sam+anker",
+    "li.wei",
+    "a.nowak",
+    "pat.o.brien",
+    "kmueller",
+    "jenny1993",
+    "r.singh",
+    "tom_h",
+    "nguyen.an",
+    "ella-mae",
+    "j.smith42",
+]
+EMAIL_DOMAINS = [
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.co.uk",
+    "icloud.com",
+    "proton.me",
+    "web.de",
+    "aol.com",
+    "mail.company.io",
+    "uni-hamburg.de",
+]
 NAMES = ["Maria", "John", "Aisha", "Kenji", "Laura", "Diego", "Priya", "Tom"]
-PRODUCTS = ["Anker 737 Power Bank", "PowerCore 10000", "Nano charger", "USB-C cable", "PowerExpand hub",
-            "SOLIX F1200", "757 Portable Power Station"]
+PRODUCTS = [
+    "Anker 737 Power Bank",
+    "PowerCore 10000",
+    "Nano charger",
+    "USB-C cable",
+    "PowerExpand hub",
+    "SOLIX F1200",
+    "757 Portable Power Station",
+]
 
 
 class BuildError(Exception):
@@ -186,8 +222,8 @@ def build(csv_path: Path) -> tuple[str, str, str, Counter]:
             train[target].append(filled)
             train_keys.add(key)
         n_heldout = split["heldout_per_intent"]
-        heldout_candidates.extend(usable[n_train:n_train + n_heldout])
-        dev_candidates.extend(usable[n_train + n_heldout:n_train + n_heldout + split["dev_per_intent"]])
+        heldout_candidates.extend(usable[n_train : n_train + n_heldout])
+        dev_candidates.extend(usable[n_train + n_heldout : n_train + n_heldout + split["dev_per_intent"]])
 
     def evaluation_part(candidates: list[tuple[str, str, str]], fill: random.Random, seen: str) -> dict[str, list[str]]:
         """Utterances never trained on, placeholders filled; ``seen`` counts those dropped as seen in training."""
@@ -214,10 +250,13 @@ def build(csv_path: Path) -> tuple[str, str, str, Counter]:
         "Intent mapping: nlu_eval/bitext_intent_map.yml."
     )
     train_text = dump_intents({k: sorted(v) for k, v in sorted(train.items())}, header + "\nTraining part.")
-    heldout_text = dump_intents({k: sorted(v) for k, v in sorted(heldout.items())},
-                                header + "\nHeld-out part: never used for training.")
-    dev_text = dump_intents({k: sorted(v) for k, v in sorted(dev.items())},
-                            header + "\nDev part: never used for training; for tuning, so figures on it are optimistic.")
+    heldout_text = dump_intents(
+        {k: sorted(v) for k, v in sorted(heldout.items())}, header + "\nHeld-out part: never used for training."
+    )
+    dev_text = dump_intents(
+        {k: sorted(v) for k, v in sorted(dev.items())},
+        header + "\nDev part: never used for training; for tuning, so figures on it are optimistic.",
+    )
     stats["train_rows"] = sum(len(v) for v in train.values())
     stats["heldout_rows"] = sum(len(v) for v in heldout.values())
     stats["dev_rows"] = sum(len(v) for v in dev.values())
@@ -239,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check:
         outputs = ((TRAIN_FILE, train_text), (HELDOUT_FILE, heldout_text), (DEV_FILE, dev_text))
-        stale = [str(p.relative_to(ROOT)) for p, text in outputs
-                 if not p.exists() or p.read_text(encoding="utf-8") != text]
+        stale = [
+            str(p.relative_to(ROOT)) for p, text in outputs if not p.exists() or p.read_text(encoding="utf-8") != text
+        ]
         if stale:
             print(f"out of date: {', '.join(stale)} (run scripts/build_bitext.py)", file=sys.stderr)
             return 1

@@ -3,6 +3,7 @@
 Only the parts this project uses: `- intent: name` blocks with `examples: |` lists, entity annotations
 `[text](entity)` and `[text]{"entity": "...", "value": "..."}`, and the `regex:` / `lookup:` / `synonym:` blocks.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,16 +20,16 @@ ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>\
 @dataclass(frozen=True)
 class Entity:
     entity: str
-    value: str          # the normalised value (synonym) if the annotation gives one, else the text
-    text: str           # the text as written
+    value: str  # the normalised value (synonym) if the annotation gives one, else the text
+    text: str  # the text as written
     start: int
     end: int
 
 
 @dataclass(frozen=True)
 class Example:
-    intent: str         # full intent, e.g. "faq/return_window"
-    text: str           # plain text, annotations removed
+    intent: str  # full intent, e.g. "faq/return_window"
+    text: str  # plain text, annotations removed
     entities: tuple[Entity, ...] = field(default_factory=tuple)
     source: str = ""
 
@@ -40,7 +41,7 @@ def parse_annotated(raw: str) -> tuple[str, tuple[Entity, ...]]:
     pos = 0
     length = 0
     for match in ANNOTATION.finditer(raw):
-        before = raw[pos:match.start()]
+        before = raw[pos : match.start()]
         out.append(before)
         length += len(before)
         text = match.group("text")

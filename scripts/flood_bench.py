@@ -13,6 +13,7 @@ Starts a private stack exactly as ``make run`` does (botstack/), with the produc
 It prints the customer's p50/p95/max latency in both phases and what the flood got (answered, refused with 429).
 Traffic goes to loopback only, bounded in time and count.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,11 @@ MAX_FLOOD_REQUESTS = 200_000
 class Poster:
     def __init__(self, settings: botstack.Settings, address: str) -> None:
         self.host, self.port = settings.host, settings.rasa_port
-        self.headers = {"Authorization": f"Bearer {settings.secrets['REST_CHANNEL_TOKEN']}",
-                        "Content-Type": "application/json", "X-Forwarded-For": address}
+        self.headers = {
+            "Authorization": f"Bearer {settings.secrets['REST_CHANNEL_TOKEN']}",
+            "Content-Type": "application/json",
+            "X-Forwarded-For": address,
+        }
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
 
     def post(self, sender: str, text: str) -> tuple[int, float]:
@@ -141,13 +145,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     result = run(args.seconds, args.flooders)
     alone, flooded = result["customer_alone"], result["customer_during_flood"]
-    print(f"customer alone:        {alone['asked']} questions, p50 {alone['p50_ms']} ms, p95 {alone['p95_ms']} ms, "
-          f"max {alone['max_ms']} ms, unanswered {alone['not_answered']}")
-    print(f"customer during flood: {flooded['asked']} questions, p50 {flooded['p50_ms']} ms, "
-          f"p95 {flooded['p95_ms']} ms, max {flooded['max_ms']} ms, unanswered {flooded['not_answered']}")
+    print(
+        f"customer alone:        {alone['asked']} questions, p50 {alone['p50_ms']} ms, p95 {alone['p95_ms']} ms, "
+        f"max {alone['max_ms']} ms, unanswered {alone['not_answered']}"
+    )
+    print(
+        f"customer during flood: {flooded['asked']} questions, p50 {flooded['p50_ms']} ms, "
+        f"p95 {flooded['p95_ms']} ms, max {flooded['max_ms']} ms, unanswered {flooded['not_answered']}"
+    )
     flood = result["flood"]
-    print(f"flood ({result['flooders']} threads, one address): {flood['requests_per_s']} requests/s, "
-          f"{flood['answered']} answered, {flood['refused']} refused (429), {flood['other']} other")
+    print(
+        f"flood ({result['flooders']} threads, one address): {flood['requests_per_s']} requests/s, "
+        f"{flood['answered']} answered, {flood['refused']} refused (429), {flood['other']} other"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -12,6 +12,7 @@ p90, p99 and max in milliseconds, overall, per conversation and split by whether
 server (form validation, identity, decisions) or not. Bounded: rounds x conversations x messages requests, each
 with a timeout, to loopback only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,11 +33,21 @@ from bench.metrics import percentile  # (one definition: linear interpolation, a
 # (name, messages): the demo logins of docs/demo-data.md. Repeating a write returns the same case (idempotent), so
 # every round walks the same path.
 CONVERSATIONS: list[tuple[str, list[str]]] = [
-    ("greeting and faq", ["hi", "how many days do I have to return a product?", "can I exchange AnkerCredits for cash?",
-                          "thanks", "bye"]),
+    (
+        "greeting and faq",
+        [
+            "hi",
+            "how many days do I have to return a product?",
+            "can I exchange AnkerCredits for cash?",
+            "thanks",
+            "bye",
+        ],
+    ),
     ("cancellation", ["I want to cancel my order", "AK1000001", "olivia.fresh@example.com", "yes"]),
-    ("return", ["I'd like to return an item", "AK1000003", "emma.twenty@example.com", "1", "1", "unopened", "no",
-                "yes"]),
+    (
+        "return",
+        ["I'd like to return an item", "AK1000003", "emma.twenty@example.com", "1", "1", "unopened", "no", "yes"],
+    ),
     ("refund status", ["where is my refund?", "AK1000016", "grace.refunds@example.com"]),
     ("credits balance", ["how many AnkerCredits do I have?", "AK1000008", "liam.rewards@example.com"]),
     ("lost parcel", ["my parcel never arrived", "AK1000012", "zoe.worryfree@example.com", "lost", "yes"]),
@@ -57,8 +68,9 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def send(session: requests.Session, rasa_url: str, sender: str, text: str, timeout: float) -> tuple[float, list]:
     started = time.perf_counter()
-    response = session.post(f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                            timeout=timeout)
+    response = session.post(
+        f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout
+    )
     elapsed = time.perf_counter() - started
     response.raise_for_status()
     return elapsed, response.json()
@@ -66,9 +78,17 @@ def send(session: requests.Session, rasa_url: str, sender: str, text: str, timeo
 
 # Rasa's own actions, run inside the Rasa server (the project's actions, forms and validations go to the action server)
 RASA_BUILTIN_ACTIONS = {
-    "action_listen", "action_restart", "action_session_start", "action_default_fallback", "action_deactivate_loop",
-    "action_revert_fallback_events", "action_default_ask_rephrase", "action_two_stage_fallback",
-    "action_unlikely_intent", "action_back", "action_extract_slots",
+    "action_listen",
+    "action_restart",
+    "action_session_start",
+    "action_default_fallback",
+    "action_deactivate_loop",
+    "action_revert_fallback_events",
+    "action_default_ask_rephrase",
+    "action_two_stage_fallback",
+    "action_unlikely_intent",
+    "action_back",
+    "action_extract_slots",
 }
 
 
@@ -122,11 +142,15 @@ def measure(rasa_url: str, rounds: int, timeout: float, secrets: dict | None = N
 
 def print_report(result: dict) -> None:
     def line(label: str, s: dict) -> str:
-        return (f"  {label:<22} n={s['n']:>4}  p50={s['p50_ms']:>8.1f} ms  p90={s['p90_ms']:>8.1f} ms  "
-                f"p99={s['p99_ms']:>8.1f} ms  max={s['max_ms']:>8.1f} ms")
+        return (
+            f"  {label:<22} n={s['n']:>4}  p50={s['p50_ms']:>8.1f} ms  p90={s['p90_ms']:>8.1f} ms  "
+            f"p99={s['p99_ms']:>8.1f} ms  max={s['max_ms']:>8.1f} ms"
+        )
 
-    print(f"latency over REST: {result['messages']} messages in {result['rounds']} round(s) "
-          f"of {len(CONVERSATIONS)} conversations ({result['empty_answers']} without an answer)")
+    print(
+        f"latency over REST: {result['messages']} messages in {result['rounds']} round(s) "
+        f"of {len(CONVERSATIONS)} conversations ({result['empty_answers']} without an answer)"
+    )
     print(line("all messages", result["overall"]))
     for kind, s in result["by_kind"].items():
         print(line(kind, s))

@@ -15,6 +15,7 @@ the previous test set, still reported), `dev` (nlu_eval/own_dev.yml, the set the
 `bitext` (nlu_eval/bitext_heldout.yml) and `bitext-dev` (nlu_eval/bitext_dev.yml, Bitext utterances for tuning).
 Writes reports/nlu.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,13 @@ from bench.understanding import load_heldout, score
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SETS = {"own": paths.OWN_HELDOUT, "own-2": paths.OWN_HELDOUT_2, "dev": paths.OWN_DEV, "bitext": paths.BITEXT_HELDOUT,
-        "bitext-dev": paths.BITEXT_DEV}
+SETS = {
+    "own": paths.OWN_HELDOUT,
+    "own-2": paths.OWN_HELDOUT_2,
+    "dev": paths.OWN_DEV,
+    "bitext": paths.BITEXT_HELDOUT,
+    "bitext-dev": paths.BITEXT_DEV,
+}
 TARGETS = {"own": 0.97, "own-2": 0.97, "bitext": 0.95}  # intent macro-F1 (issue 4); entity F1 >= 0.99 on every set
 
 
@@ -45,8 +51,13 @@ def train(config: Path, out_dir: Path, cache: str | None = None) -> Path:
     from rasa.model_training import train_nlu
 
     started = time.perf_counter()
-    model = train_nlu(config=str(config), nlu_data=str(paths.DATA), output=str(out_dir),
-                      fixed_model_name="nlu-check", domain=str(paths.DOMAIN))
+    model = train_nlu(
+        config=str(config),
+        nlu_data=str(paths.DATA),
+        output=str(out_dir),
+        fixed_model_name="nlu-check",
+        domain=str(paths.DOMAIN),
+    )
     if not model:
         raise SystemExit("error: NLU training failed (see the log above)")
     print(f"trained {model} in {time.perf_counter() - started:.0f} s (NLU only{', cache reused' if cache else ''})")
@@ -71,13 +82,16 @@ def fmt(value: float | None) -> str:
 
 def summary(name: str, figures: dict) -> list[str]:
     entities = figures["entities"]["micro"]
-    lines = [f"[{name}] n={figures['n']} accuracy={fmt(figures['accuracy'])} macro-F1={fmt(figures['macro_f1'])} "
-             f"oos-rejection={fmt(figures['out_of_scope_rejection_rate'])} "
-             f"false-fallback={fmt(figures['false_fallback_rate'])} entity-F1={fmt(entities['f1'])}"]
+    lines = [
+        f"[{name}] n={figures['n']} accuracy={fmt(figures['accuracy'])} macro-F1={fmt(figures['macro_f1'])} "
+        f"oos-rejection={fmt(figures['out_of_scope_rejection_rate'])} "
+        f"false-fallback={fmt(figures['false_fallback_rate'])} entity-F1={fmt(entities['f1'])}"
+    ]
     for label, row in figures["per_intent"].items():
         if row["f1"] < 1.0:
-            lines.append(f"    {label:32s} F1={row['f1']:.3f} P={row['precision']:.3f} R={row['recall']:.3f} "
-                         f"n={row['support']}")
+            lines.append(
+                f"    {label:32s} F1={row['f1']:.3f} P={row['precision']:.3f} R={row['recall']:.3f} n={row['support']}"
+            )
     for error in figures["errors"][:25]:
         lines.append(f"    ! {error['gold']:28s} -> {error['predicted']:28s} {error['text']}")
     return lines
@@ -94,8 +108,11 @@ def measure(args: argparse.Namespace) -> int:
         scored = score(rows, predictions)
         figures = evaluate(scored, BENCH_ENTITY_TYPES)
         figures.pop("confusion")
-        figures["errors"] = [{"text": s.text, "gold": s.gold_intent, "predicted": s.predicted_intent}
-                             for s in scored if s.gold_intent != s.predicted_intent]
+        figures["errors"] = [
+            {"text": s.text, "gold": s.gold_intent, "predicted": s.predicted_intent}
+            for s in scored
+            if s.gold_intent != s.predicted_intent
+        ]
         report["sets"][name] = figures
         print("\n".join(summary(name, figures)))
         if name in TARGETS and (figures["macro_f1"] or 0) < TARGETS[name]:
@@ -131,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=str(paths.PROJECT_CONFIG))
     parser.add_argument("--out-dir", default=str(ROOT / "var" / "nlu-check"), help="where a trained model goes")
     parser.add_argument("--cache", help="development: a Rasa training cache directory to reuse (training not cold)")
-    parser.add_argument("--sets", default="own,own-2,dev,bitext",
-                        help="comma-separated: own, own-2, dev, bitext, bitext-dev")
+    parser.add_argument(
+        "--sets", default="own,own-2,dev,bitext", help="comma-separated: own, own-2, dev, bitext, bitext-dev"
+    )
     parser.add_argument("--report", default=str(ROOT / "reports" / "nlu.json"))
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)

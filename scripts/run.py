@@ -13,6 +13,7 @@ shell: the same preparation, then the action server in the background and ``rasa
 Ports, hosts and stores come from the environment: see ``botstack.Settings.from_env`` (BOT_HOST, RASA_PORT,
 ACTION_PORT, WEB_PORT, SHELL_PORT, DATABASE_URL, TRACKER_STORE_URL, LOCK_STORE_TYPE, ...).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,17 +93,25 @@ def shell(args: argparse.Namespace) -> int:
             stack.start(timeout=args.timeout)
             print(f"shell: action server at {settings.action_url} (log: {stack.log_dir / 'actions.log'})", flush=True)
         argv = [
-            str(botstack.RASA_BIN), "shell",
-            "--model", settings.models,
-            "--endpoints", str(ROOT / "endpoints.yml"),
-            "--interface", settings.host, "--port", str(settings.shell_port),
+            str(botstack.RASA_BIN),
+            "shell",
+            "--model",
+            settings.models,
+            "--endpoints",
+            str(ROOT / "endpoints.yml"),
+            "--interface",
+            settings.host,
+            "--port",
+            str(settings.shell_port),
         ]
         # rasa shell owns the terminal; Ctrl-C is its to handle (its SIGINT restored to the default, since an
         # ignored signal is inherited), this process only waits for it
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             return subprocess.call(
-                argv, cwd=ROOT, env=settings.child_env(),
+                argv,
+                cwd=ROOT,
+                env=settings.child_env(),
                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
             )
         finally:

@@ -6,6 +6,7 @@
 * ``chat``: a ``Chat`` that keeps the slots between turns like Rasa does, runs one action per call and checks every
   message it dispatched: the response exists in domain.yml and every ``{placeholder}`` in it gets a value.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -84,26 +85,42 @@ class Chat:
     def __init__(self, domain: dict[str, Any], sender_id: str = "test-conversation") -> None:
         self.domain = domain
         self.sender_id = sender_id
-        self.slots: dict[str, Any] = {
-            name: spec.get("initial_value") for name, spec in domain["slots"].items()
-        }
+        self.slots: dict[str, Any] = {name: spec.get("initial_value") for name, spec in domain["slots"].items()}
         self.slots["requested_slot"] = None
         self.active_loop: str | None = None
-        self.messages: list[dict[str, Any]] = []   # the last action's messages
-        self.events: list[dict[str, Any]] = []     # the last action's events
+        self.messages: list[dict[str, Any]] = []  # the last action's messages
+        self.events: list[dict[str, Any]] = []  # the last action's events
 
     # ------------------------------------------------------------------------------------------------ trackers
-    def tracker(self, new_slots: dict[str, Any] | None = None, intent: str = "inform", text: str = "",
-                entities: list[dict[str, Any]] | None = None, extra: dict[str, Any] | None = None) -> Tracker:
+    def tracker(
+        self,
+        new_slots: dict[str, Any] | None = None,
+        intent: str = "inform",
+        text: str = "",
+        entities: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Tracker:
         """A tracker whose last events are the slots set this turn (what a form's validation action sees)."""
         new_slots = dict(new_slots or {})
         slots = {**self.slots, **new_slots}
-        latest = {"intent": {"name": intent, "confidence": 1.0}, "entities": entities or [], "text": text,
-                  **(extra or {})}
+        latest = {
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities or [],
+            "text": text,
+            **(extra or {}),
+        }
         events = [{"event": "user", "text": text, "parse_data": latest}]
         events += [{"event": "slot", "name": k, "value": v} for k, v in new_slots.items()]
-        return Tracker(self.sender_id, slots, latest, events, False, None,
-                       {"name": self.active_loop} if self.active_loop else {}, "action_listen")
+        return Tracker(
+            self.sender_id,
+            slots,
+            latest,
+            events,
+            False,
+            None,
+            {"name": self.active_loop} if self.active_loop else {},
+            "action_listen",
+        )
 
     # ------------------------------------------------------------------------------------------------ running
     def run(self, action: Any, new_slots: dict[str, Any] | None = None, **message: Any) -> list[dict[str, Any]]:
@@ -123,9 +140,11 @@ class Chat:
             name = message.get("response")
             assert name, f"a message without a response name (text built in Python?): {message}"
             assert name in self.domain["responses"], f"{name} is not in domain.yml"
-            given = {k for k, v in message.items() if v is not None} | {
-                k for k, v in self.slots.items() if v is not None} | {
-                k for k, v in tracker.slots.items() if v is not None}
+            given = (
+                {k for k, v in message.items() if v is not None}
+                | {k for k, v in self.slots.items() if v is not None}
+                | {k for k, v in tracker.slots.items() if v is not None}
+            )
             for variation in self.domain["responses"][name]:
                 missing = placeholders(variation) - given
                 assert not missing, f"{name}: no value for {sorted(missing)}"

@@ -1,5 +1,6 @@
 """Issue 12, finding 9: after ``utter_backend_error`` during a confirmation, "yes" again retries without refilling the
 form; a timed-out action (``actions/executor.py``'s ``GuardedExecutor``) keeps the conversation state consistent."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,16 @@ def test_yes_after_a_backend_error_retries_the_pending_cancellation(chat, servic
 
 def test_a_return_is_retried_with_the_collected_facts(chat, service, counts, monkeypatch):
     chat.active_loop = "return_form"
-    chat.run(ValidateReturnForm(), {"order_number": "AK1000003", "email": "emma.twenty@example.com",
-                                    "order_line": "1", "item_condition": "unopened", "quality_issue": False})
+    chat.run(
+        ValidateReturnForm(),
+        {
+            "order_number": "AK1000003",
+            "email": "emma.twenty@example.com",
+            "order_line": "1",
+            "item_condition": "unopened",
+            "quality_issue": False,
+        },
+    )
     chat.active_loop = None
     chat.run(ActionPreviewReturn())
     assert chat.slots["pending_confirmation"] == "return"
@@ -93,6 +102,7 @@ def test_a_preview_error_still_drops_the_request(chat, service, monkeypatch):
 
 # ---------------------------------------------------------------------------------------------- the executor
 
+
 @pytest.fixture
 def executor():
     ex = GuardedExecutor(timeout=0.5, threads=2)
@@ -104,8 +114,13 @@ def executor():
 def call(chat, name, new_slots=None):
     """What Rasa posts to /webhook for ``name`` (the tracker as ``Chat`` would give it to the action)."""
     state = chat.tracker(new_slots).current_state()
-    return {"next_action": name, "sender_id": chat.sender_id, "tracker": state, "domain": chat.domain,
-            "version": "3.6.21"}
+    return {
+        "next_action": name,
+        "sender_id": chat.sender_id,
+        "tracker": state,
+        "domain": chat.domain,
+        "version": "3.6.21",
+    }
 
 
 def apply(chat, result, new_slots=None):

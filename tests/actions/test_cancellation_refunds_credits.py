@@ -1,4 +1,5 @@
 """Cancellation (CAN-1..3), refund status (REF-1..4) and the credits balance (CRD-6/7): identity, then one call."""
+
 from __future__ import annotations
 
 from actions.cancellation import ActionCancelOrder, ActionPreviewCancellation, ValidateCancelForm

@@ -1,5 +1,6 @@
 """domain.yml against its contracts: a response per reason code and next step, the forms' questions and hints,
 the actions the action server registers, and where each slot may come from."""
+
 from __future__ import annotations
 
 import importlib
@@ -59,8 +60,7 @@ def test_registered_actions_and_domain_actions_agree():
 
 @pytest.mark.parametrize("form,spec", sorted(DOMAIN["forms"].items()))
 def test_every_form_slot_is_asked_hinted_and_validated(form, spec):
-    validator = next(cls() for cls in action_classes()
-                     if issubclass(cls, SupportFormValidation) and cls.form == form)
+    validator = next(cls() for cls in action_classes() if issubclass(cls, SupportFormValidation) and cls.form == form)
     assert validator.ask_order == spec["required_slots"]
     for slot in spec["required_slots"]:
         assert f"utter_ask_{slot}" in DOMAIN["responses"] or f"action_ask_{slot}" in DOMAIN["actions"], slot

@@ -1,4 +1,5 @@
 """FAQ answers quote the policy file; handoff gives the contacts (CON-1); backend errors stay generic; fallback."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,7 @@ from policy_engine.service import SupportService
 from policy_engine.store import make_session_factory
 from tests.actions.conftest import load_domain
 
-FAQ_KEYS = [name[len("utter_"):] for name in load_domain()["responses"] if "/" in name]
+FAQ_KEYS = [name[len("utter_") :] for name in load_domain()["responses"] if "/" in name]
 
 
 def selector(key: str) -> dict:
@@ -50,8 +51,36 @@ def test_unknown_faq_key_asks_to_rephrase(chat, service):
 
 
 def test_faq_keys_of_the_contract_all_have_answers(domain):
-    contract = {"faq/" + k for k in ["return_window", "bulk_corporate", "mystery_box", "warranty_abroad", "extended_warranty", "refund_timing", "contact_hours", "proof_of_purchase", "warranty_not_covered", "warranty_period", "how_to_return", "worry_free"]}
-    contract |= {"credits_faq/" + k for k in ["how_to_earn", "when_credited", "expiry", "redeem", "reversed", "eligibility", "cash_value", "merge_accounts"]}
+    contract = {
+        "faq/" + k
+        for k in [
+            "return_window",
+            "bulk_corporate",
+            "mystery_box",
+            "warranty_abroad",
+            "extended_warranty",
+            "refund_timing",
+            "contact_hours",
+            "proof_of_purchase",
+            "warranty_not_covered",
+            "warranty_period",
+            "how_to_return",
+            "worry_free",
+        ]
+    }
+    contract |= {
+        "credits_faq/" + k
+        for k in [
+            "how_to_earn",
+            "when_credited",
+            "expiry",
+            "redeem",
+            "reversed",
+            "eligibility",
+            "cash_value",
+            "merge_accounts",
+        ]
+    }
     assert contract <= set(FAQ_KEYS)
 
 
@@ -79,6 +108,7 @@ class Broken:
     def __getattr__(self, name):
         def fail(*args, **kwargs):
             raise RuntimeError("connection refused: postgresql://secret@db/support")
+
         return fail
 
 
@@ -106,11 +136,14 @@ def test_backend_error_in_handoff_still_answers(chat, service):
     assert chat.responses == ["utter_handoff", "utter_backend_error"]
 
 
-@pytest.mark.parametrize("intent,ranking,expected", [
-    ("request_return", [], "utter_ask_affirmation_request_return"),
-    ("nlu_fallback", [{"name": "nlu_fallback"}, {"name": "cancel_order"}], "utter_ask_affirmation_cancel_order"),
-    ("greet", [], "utter_ask_rephrase"),
-])
+@pytest.mark.parametrize(
+    "intent,ranking,expected",
+    [
+        ("request_return", [], "utter_ask_affirmation_request_return"),
+        ("nlu_fallback", [{"name": "nlu_fallback"}, {"name": "cancel_order"}], "utter_ask_affirmation_cancel_order"),
+        ("greet", [], "utter_ask_rephrase"),
+    ],
+)
 def test_fallback_asks_did_you_mean_by_intent(chat, service, intent, ranking, expected):
     chat.run(ActionAskAffirmation(), intent=intent, extra={"intent_ranking": ranking})
     assert chat.responses == [expected]
@@ -120,4 +153,4 @@ def test_affirmation_buttons_repeat_the_intent_or_say_out_of_scope(domain):
     for name, variations in domain["responses"].items():
         if name.startswith("utter_ask_affirmation_"):
             payloads = [b["payload"] for b in variations[0]["buttons"]]
-            assert payloads == ["/" + name[len("utter_ask_affirmation_"):], "/out_of_scope"], name
+            assert payloads == ["/" + name[len("utter_ask_affirmation_") :], "/out_of_scope"], name

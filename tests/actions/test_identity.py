@@ -1,6 +1,7 @@
 """Identity first (RET-4): verification by order number + purchase email, the same answer for an unknown order and a
 wrong email, lock-out after the policy file's figure (the service's answer: the bot counts nothing itself), and no
 credential in the conversation's slots (issue 12): the verification is a grant the service keeps."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,9 +21,17 @@ def test_verified_identity_asks_nothing_more_for_a_cancellation_and_stores_no_cr
     chat.active_loop = "cancel_form"
     chat.run(ValidateCancelForm(), GOOD)
     assert chat.slots["verified"] is True and "identity_token" not in chat.slots
-    assert set(chat.slot_events()) <= {"order_number", "email", "verified", "verified_identity", "identity_failures",
-                                       "verification_pending", "verification_code", "validation_failures",
-                                       "requested_slot"}
+    assert set(chat.slot_events()) <= {
+        "order_number",
+        "email",
+        "verified",
+        "verified_identity",
+        "identity_failures",
+        "verification_pending",
+        "verification_code",
+        "validation_failures",
+        "requested_slot",
+    }
     assert chat.responses == ["utter_identity_verified"]
     assert chat.slot_events()["requested_slot"] is None  # the form is complete
 
@@ -40,10 +49,13 @@ def test_the_form_asks_the_order_number_first_then_the_email(chat, service):
     assert chat.slots["verified"] is False
 
 
-@pytest.mark.parametrize("order_number,email", [
-    ("AK1000001", "someone.else@example.com"),   # wrong email
-    ("AK9999999", "olivia.fresh@example.com"),   # unknown order
-])
+@pytest.mark.parametrize(
+    "order_number,email",
+    [
+        ("AK1000001", "someone.else@example.com"),  # wrong email
+        ("AK9999999", "olivia.fresh@example.com"),  # unknown order
+    ],
+)
 def test_unknown_order_and_wrong_email_get_the_same_generic_answer(chat, service, order_number, email):
     chat.run(ValidateCancelForm(), {"order_number": order_number, "email": email})
     assert chat.responses == ["utter_identity_not_verified"]
@@ -118,9 +130,15 @@ def test_changing_the_order_number_after_verification_drops_the_token(chat, serv
 
 def test_a_forged_verified_slot_does_not_verify_anything(chat, service):
     """Slots only the action server sets: even if ``verified`` got into the slots, the service re-checks its grant."""
-    chat.run(ActionPreviewCancellation(), {"order_number": "AK1000001", "email": "olivia.fresh@example.com",
-                                           "verified": True,
-                                           "verified_identity": "AK1000001|olivia.fresh@example.com"})
+    chat.run(
+        ActionPreviewCancellation(),
+        {
+            "order_number": "AK1000001",
+            "email": "olivia.fresh@example.com",
+            "verified": True,
+            "verified_identity": "AK1000001|olivia.fresh@example.com",
+        },
+    )
     assert chat.responses == ["utter_identity_required"]
     assert chat.slots["verified"] is False
 
@@ -131,17 +149,16 @@ def test_order_lines_are_not_listed_before_verification(chat, service):
 
 
 def test_identity_slots_have_only_custom_mappings(domain):
-    for name in ("verification_pending", "verified", "verified_identity", "identity_failures",
-                 "pending_confirmation"):
+    for name in ("verification_pending", "verified", "verified_identity", "identity_failures", "pending_confirmation"):
         assert [m["type"] for m in domain["slots"][name]["mappings"]] == ["custom"], name
     assert domain["slots"]["verification_pending"]["influence_conversation"] is False
-    assert "identity_token" not in domain["slots"]   # issue 12: no credential in the tracker
+    assert "identity_token" not in domain["slots"]  # issue 12: no credential in the tracker
     assert "verification_pending" not in domain["entities"] and "verified" not in domain["entities"]
 
 
 def test_a_second_order_with_another_email_asks_for_that_email_without_counting_a_failure(chat, service):
     chat.run(ValidateCancelForm(), GOOD)
-    chat.run(ValidateCancelForm(), {"order_number": "AK1000016"})   # grace's order, olivia's email carried over
+    chat.run(ValidateCancelForm(), {"order_number": "AK1000016"})  # grace's order, olivia's email carried over
     assert chat.responses == []
     assert chat.slots["email"] is None and chat.slots["verified"] is False
     assert chat.slot_events()["requested_slot"] == "email"

@@ -1,6 +1,7 @@
 """RET-4 step-up in the conversation (issue 12, finding 6): the forms ask ``verification_code`` when the service says
 a one-time code was sent, the code mailed to the purchase email (a real SMTP server on loopback) lets the customer
 in, and the bot's answers disclose nothing: a mismatching email in step-up gets byte-identical messages."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,9 @@ CLIENT = {"metadata": {"client": "c0ffee" * 5 + "00"}}
 
 @pytest.fixture
 def smtp_service(engine, smtp_server):
-    svc, _ = make_service(engine, demo=False,
-                          mailer=SmtpMailer(host=smtp_server.host, port=smtp_server.port, sender="support@anker.test"))
+    svc, _ = make_service(
+        engine, demo=False, mailer=SmtpMailer(host=smtp_server.host, port=smtp_server.port, sender="support@anker.test")
+    )
     set_service(svc)
     yield svc
     reset_service()
@@ -67,8 +69,9 @@ def test_step_up_answers_are_byte_identical_for_a_wrong_email(new_chat, smtp_ser
     right.run(ValidateCancelForm(), {"verification_code": "000000"})
     wrong.run(ValidateCancelForm(), {"verification_code": "000000"})
     if smtp_server.code_for(OLIVIA["email"]) != "000000":
-        assert wrong.messages == right.messages == [{**right.messages[0],
-                                                     "response": "utter_invalid_verification_code"}]
+        assert (
+            wrong.messages == right.messages == [{**right.messages[0], "response": "utter_invalid_verification_code"}]
+        )
     assert [r.recipients for r in smtp_server.messages] == [[OLIVIA["email"]]]
 
 
@@ -142,7 +145,7 @@ def test_one_client_hopping_sender_ids_is_locked_out_at_the_policy_figure(new_ch
     assert last.responses[0] == "utter_identity_locked_out"
     fresh = new_chat("hop-fresh")
     fresh.run(ValidateCancelForm(), OLIVIA, extra=CLIENT)
-    assert fresh.responses == ["utter_identity_code_sent"]   # not verified by the email alone any more
+    assert fresh.responses == ["utter_identity_code_sent"]  # not verified by the email alone any more
     other = new_chat("other-client")
     other.run(ValidateCancelForm(), OLIVIA, extra={"metadata": {"client": "f" * 32}})
     assert other.slots["verified"] is True

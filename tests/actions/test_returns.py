@@ -1,12 +1,13 @@
 """The return form, the preview (no write), the explicit "yes" and the case (RET-1..12, REF-1..3)."""
+
 from __future__ import annotations
 
 from actions.conversation import ActionAbandonRequest, ActionAskOrderLine
 from actions.returns import ActionOpenReturn, ActionPreviewReturn, ValidateReturnForm
 
-EMMA = {"order_number": "AK1000003", "email": "emma.twenty@example.com"}   # 2 lines, 20 days ago
-NOAH = {"order_number": "AK1000004", "email": "noah.late@example.com"}     # 31 days ago
-BULK = {"order_number": "AK1000005", "email": "bulk.buyer@example.com"}    # 11 cables
+EMMA = {"order_number": "AK1000003", "email": "emma.twenty@example.com"}  # 2 lines, 20 days ago
+NOAH = {"order_number": "AK1000004", "email": "noah.late@example.com"}  # 31 days ago
+BULK = {"order_number": "AK1000005", "email": "bulk.buyer@example.com"}  # 11 cables
 
 
 def fill(chat, identity, **facts):
@@ -31,8 +32,11 @@ def test_multi_line_order_asks_which_item_with_the_line_names_as_buttons(chat, s
 
 def test_the_item_can_be_named_instead_of_clicked(chat, service):
     fill(chat, EMMA, order_line="the cable")
-    line = next(candidate for candidate in service.order_overview(chat.sender_id, "AK1000003").lines
-                if "Cable" in candidate.name)
+    line = next(
+        candidate
+        for candidate in service.order_overview(chat.sender_id, "AK1000003").lines
+        if "Cable" in candidate.name
+    )
     assert chat.slots["order_line"] == str(line.line_id)
 
 
@@ -45,8 +49,7 @@ def test_an_unknown_item_gets_a_hint(chat, service):
 
 def test_everything_in_one_message_is_used_without_asking_again(chat, service):
     chat.active_loop = "return_form"
-    chat.run(ValidateReturnForm(), {**EMMA, "order_line": "1", "item_condition": "unopened",
-                                    "quality_issue": False})
+    chat.run(ValidateReturnForm(), {**EMMA, "order_line": "1", "item_condition": "unopened", "quality_issue": False})
     assert chat.slot_events()["requested_slot"] is None
     assert chat.slots["quantity"] == "1"  # one unit on that line: not asked
 

@@ -1,4 +1,5 @@
 """Parcels lost, damaged or late (INS-1, INS-2, REF-4): the problem, an explicit yes, then the claim."""
+
 from __future__ import annotations
 
 from actions.conversation import ActionAbandonRequest
@@ -40,8 +41,10 @@ def test_no_at_the_confirmation_writes_nothing(chat, service, counts):
 
 
 def test_shipping_insurance_means_one_compensation(chat, service):
-    chat.run(ValidateTransitForm(), {"order_number": "AK1000013", "email": "lucas.insured@example.com",
-                                     "transit_problem": "damaged"})
+    chat.run(
+        ValidateTransitForm(),
+        {"order_number": "AK1000013", "email": "lucas.insured@example.com", "transit_problem": "damaged"},
+    )
     chat.run(ActionConfirmTransit())
     chat.run(ActionOpenTransitClaim())
     reasons = chat.messages[0]["custom"]["decision"]["reasons"]
@@ -49,7 +52,10 @@ def test_shipping_insurance_means_one_compensation(chat, service):
 
 
 def test_typed_problems_are_understood(chat, service):
-    for typed, expected in [("it never arrived", "lost"), ("the box came crushed", "damaged"),
-                            ("it's still not here yet, late", "delayed")]:
+    for typed, expected in [
+        ("it never arrived", "lost"),
+        ("the box came crushed", "damaged"),
+        ("it's still not here yet, late", "delayed"),
+    ]:
         chat.run(ValidateTransitForm(), {"transit_problem": typed})
         assert chat.slots["transit_problem"] == expected, typed

@@ -1,15 +1,22 @@
 """Warranty claims (WAR-1..22): the form's questions and validators, the preview and the claim."""
+
 from __future__ import annotations
 
 import pytest
 
 from actions.warranty import ActionOpenWarrantyClaim, ActionPreviewWarranty, ValidateWarrantyForm
 
-AVA = {"order_number": "AK1000010", "email": "ava.solix@example.com"}      # line 1 power station, 20 months
+AVA = {"order_number": "AK1000010", "email": "ava.solix@example.com"}  # line 1 power station, 20 months
 HENRY = {"order_number": "AK1000018", "email": "henry.abroad@example.com"}  # bought in DE
-COVERED_FACTS = {"order_line": "1", "defect": "It no longer charges", "defect_cause": "quality",
-                 "troubleshooting_done": True, "evidence_provided": True, "country_now": "US",
-                 "shipped_internationally": False}
+COVERED_FACTS = {
+    "order_line": "1",
+    "defect": "It no longer charges",
+    "defect_cause": "quality",
+    "troubleshooting_done": True,
+    "evidence_provided": True,
+    "country_now": "US",
+    "shipped_internationally": False,
+}
 
 
 def serial_of(service, chat, order_number, line_id="1"):
@@ -31,27 +38,33 @@ def test_product_named_early_picks_the_line(chat, service):
     assert chat.slots["order_line"] == "1"
 
 
-@pytest.mark.parametrize("typed,expected", [
-    ("it's a2633c1f23100457 I think", "A2633C1F23100457"),
-    ("unknown", "unknown"),
-    ("I can't find it", "unknown"),
-    ("I don't have the box anymore", "unknown"),
-])
+@pytest.mark.parametrize(
+    "typed,expected",
+    [
+        ("it's a2633c1f23100457 I think", "A2633C1F23100457"),
+        ("unknown", "unknown"),
+        ("I can't find it", "unknown"),
+        ("I don't have the box anymore", "unknown"),
+    ],
+)
 def test_serial_number_normalised(chat, service, typed, expected):
     chat.run(ValidateWarrantyForm(), {**AVA, "serial_number": typed})
     assert chat.slots["serial_number"] == expected
 
 
-@pytest.mark.parametrize("slot,bad", [
-    ("serial_number", "12345"),
-    ("serial_number", "ABCDEFGHIJKLMNOP"),   # no digits
-    ("defect", "x"),
-    ("defect_cause", "aliens"),
-    ("country_now", "Atlantis"),
-    ("troubleshooting_done", "maybe"),
-    ("evidence_provided", "perhaps"),
-    ("shipped_internationally", "who knows"),
-])
+@pytest.mark.parametrize(
+    "slot,bad",
+    [
+        ("serial_number", "12345"),
+        ("serial_number", "ABCDEFGHIJKLMNOP"),  # no digits
+        ("defect", "x"),
+        ("defect_cause", "aliens"),
+        ("country_now", "Atlantis"),
+        ("troubleshooting_done", "maybe"),
+        ("evidence_provided", "perhaps"),
+        ("shipped_internationally", "who knows"),
+    ],
+)
 def test_bad_answers_get_their_hint(chat, service, slot, bad):
     chat.run(ValidateWarrantyForm(), {slot: bad})
     assert chat.responses == [f"utter_invalid_{slot}"]
@@ -73,16 +86,21 @@ def test_covered_claim_preview_then_yes(chat, service, counts):
     assert chat.messages[0]["case_id"].startswith("WAR-")
 
 
-@pytest.mark.parametrize("cause,code", [
-    ("wear", "normal_wear"),
-    ("misuse", "misuse"),
-    ("lost_or_stolen", "lost_or_stolen"),
-    ("third_party_repair", "third_party_repair"),
-])
+@pytest.mark.parametrize(
+    "cause,code",
+    [
+        ("wear", "normal_wear"),
+        ("misuse", "misuse"),
+        ("lost_or_stolen", "lost_or_stolen"),
+        ("third_party_repair", "third_party_repair"),
+    ],
+)
 def test_exclusions_are_explained_and_nothing_is_offered(chat, service, counts, cause, code):
     chat.run(ValidateWarrantyForm(), AVA)
-    chat.run(ValidateWarrantyForm(), {**COVERED_FACTS, "defect_cause": cause,
-                                      "serial_number": serial_of(service, chat, "AK1000010")})
+    chat.run(
+        ValidateWarrantyForm(),
+        {**COVERED_FACTS, "defect_cause": cause, "serial_number": serial_of(service, chat, "AK1000010")},
+    )
     before = counts()
     chat.run(ActionPreviewWarranty())
     assert f"utter_warranty_{code}" in chat.responses
@@ -93,8 +111,10 @@ def test_exclusions_are_explained_and_nothing_is_offered(chat, service, counts, 
 
 def test_troubleshooting_not_done_points_to_the_smart_help_center(chat, service):
     chat.run(ValidateWarrantyForm(), AVA)
-    chat.run(ValidateWarrantyForm(), {**COVERED_FACTS, "troubleshooting_done": False,
-                                      "serial_number": serial_of(service, chat, "AK1000010")})
+    chat.run(
+        ValidateWarrantyForm(),
+        {**COVERED_FACTS, "troubleshooting_done": False, "serial_number": serial_of(service, chat, "AK1000010")},
+    )
     chat.run(ActionPreviewWarranty())
     assert "utter_warranty_troubleshoot_first" in chat.responses
     assert "utter_next_step_smart_help_center" in chat.responses
@@ -102,7 +122,9 @@ def test_troubleshooting_not_done_points_to_the_smart_help_center(chat, service)
 
 def test_used_outside_the_country_of_purchase(chat, service):
     chat.run(ValidateWarrantyForm(), HENRY)
-    chat.run(ValidateWarrantyForm(), {**COVERED_FACTS, "country_now": "us",
-                                      "serial_number": serial_of(service, chat, "AK1000018")})
+    chat.run(
+        ValidateWarrantyForm(),
+        {**COVERED_FACTS, "country_now": "us", "serial_number": serial_of(service, chat, "AK1000018")},
+    )
     chat.run(ActionPreviewWarranty())
     assert "utter_warranty_outside_country_of_purchase" in chat.responses

@@ -1,4 +1,5 @@
 """The benchmark's own checks: its metrics, its load generator, its inputs, and a smoke run of `python -m bench`."""
+
 from __future__ import annotations
 
 import json
@@ -87,8 +88,12 @@ def test_percentile_interpolates():
 
 
 def test_window_stats_counts_messages_answered_in_the_window():
-    samples = [Sample(0.0, 0.1, True, 0), Sample(0.5, 0.9, True, 1), Sample(1.0, 1.2, False, 0),
-               Sample(1.9, 2.5, True, 1)]
+    samples = [
+        Sample(0.0, 0.1, True, 0),
+        Sample(0.5, 0.9, True, 1),
+        Sample(1.0, 1.2, False, 0),
+        Sample(1.9, 2.5, True, 1),
+    ]
     stats = window_stats(samples, 0.0, 2.0)
     assert stats["messages"] == 3 and stats["errors"] == 1
     assert stats["msg_per_s"] == pytest.approx(1.5)
@@ -155,8 +160,12 @@ def _inputs(tmp_path):
     (tmp_path / "data" / "nlu.yml").write_text("nlu: []\n")
     for name in ("config.yml", "domain.yml", "rasa.txt"):
         (tmp_path / name).write_text(f"# {name}\n")
-    return {"config": tmp_path / "config.yml", "domain": tmp_path / "domain.yml", "data": tmp_path / "data",
-            "requirements": tmp_path / "rasa.txt"}
+    return {
+        "config": tmp_path / "config.yml",
+        "domain": tmp_path / "domain.yml",
+        "data": tmp_path / "data",
+        "requirements": tmp_path / "rasa.txt",
+    }
 
 
 def test_fingerprint_changes_with_any_training_input(tmp_path):
@@ -176,8 +185,14 @@ def test_default_model_is_reused_only_with_its_fingerprint(tmp_path):
     home = tmp_path / "models" / "default" / "cold"
     home.mkdir(parents=True)
     (home / "default.tar.gz").write_bytes(b"model")
-    record = {"wall_seconds": 2000.0, "cpu_seconds": 3900.0, "peak_rss_mb": 2100.0, "model_mb": 90.0,
-              "fingerprint": fingerprint(paths.DEFAULT_CONFIG), "measured_at": "2026-11-26T15:00:00+00:00"}
+    record = {
+        "wall_seconds": 2000.0,
+        "cpu_seconds": 3900.0,
+        "peak_rss_mb": 2100.0,
+        "model_mb": 90.0,
+        "fingerprint": fingerprint(paths.DEFAULT_CONFIG),
+        "measured_at": "2026-11-26T15:00:00+00:00",
+    }
     (home / "training.json").write_text(json.dumps(record))
     reused = train_or_reuse(paths.DEFAULT_CONFIG, paths.DEFAULT_CONFIG, "default", tmp_path, timeout=1.0)
     assert reused["cold"]["wall_seconds"] == 2000.0 and "2026-11-26T15:00:00" in reused["cold"]["reused"]
@@ -196,10 +211,15 @@ def test_count_stories(tmp_path):
 
 
 def test_targets_need_the_floor_and_beating_the_default():
-    results = {"understanding": {"configs": {
-        "project": {"bitext": {"macro_f1": 0.96}, "own": {"macro_f1": 0.99}},
-        "default": {"bitext": {"macro_f1": 0.97}, "own": {"macro_f1": 0.90}},
-    }}, "serving": {"project": {"sustained_msg_per_s": 9.0}, "default": {"sustained_msg_per_s": 4.0}}}
+    results = {
+        "understanding": {
+            "configs": {
+                "project": {"bitext": {"macro_f1": 0.96}, "own": {"macro_f1": 0.99}},
+                "default": {"bitext": {"macro_f1": 0.97}, "own": {"macro_f1": 0.90}},
+            }
+        },
+        "serving": {"project": {"sustained_msg_per_s": 9.0}, "default": {"sustained_msg_per_s": 4.0}},
+    }
     targets = report.evaluate_targets(results)
 
     def met(prefix):

@@ -1,5 +1,6 @@
 """The channel tests' fake credentials and the environment that turns every messaging channel on (a module of its
 own, not conftest.py, so that test files import it by a name no other test folder uses)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ variables point there, so every outgoing call is recorded and tests assert exact
 ``BareRasa`` starts ``rasa run`` with the project's credentials.yml and no model (seconds, not minutes): enough to
 see which channels are on, off (404) or refused at start.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -94,8 +95,14 @@ class ApiStub:
             n = self._counter
         if call.path.startswith("/telegram/"):
             if call.method in ("sendMessage", "sendPhoto"):
-                return {"ok": True, "result": {"message_id": n, "date": int(time.time()),
-                                               "chat": {"id": (call.json or {}).get("chat_id"), "type": "private"}}}
+                return {
+                    "ok": True,
+                    "result": {
+                        "message_id": n,
+                        "date": int(time.time()),
+                        "chat": {"id": (call.json or {}).get("chat_id"), "type": "private"},
+                    },
+                }
             if call.method in ("setWebhook", "deleteWebhook"):
                 return {"ok": True, "result": True, "description": "Webhook was set"}
             return {"ok": True, "result": True}
@@ -105,8 +112,11 @@ class ApiStub:
                 return {"recipient_id": (body.get("recipient") or {}).get("id"), "message_id": f"m_stub{n}"}
             if body.get("status") == "read":
                 return {"success": True}
-            return {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
-                    "messages": [{"id": f"wamid.stub{n}"}]}
+            return {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                "messages": [{"id": f"wamid.stub{n}"}],
+            }
         if call.path.startswith("/twilio/"):
             return {"sid": f"SM{n:032d}", "status": "queued", "to": call.form.get("To"), "body": call.form.get("Body")}
         return {"ok": True, "ts": f"{time.time():.6f}"}
@@ -125,8 +135,9 @@ class ApiStub:
             found = self._calls[since:]
         return [c for c in found if where is None or where(c)]
 
-    def wait(self, since: int, where: Callable[[Call], bool], *, count: int = 1, timeout: float = 90.0,
-             quiet: float = 0.8) -> list[Call]:
+    def wait(
+        self, since: int, where: Callable[[Call], bool], *, count: int = 1, timeout: float = 90.0, quiet: float = 0.8
+    ) -> list[Call]:
         """The matching calls after ``since`` once at least ``count`` arrived and none more came for ``quiet`` s
         (a turn's replies are sent together, after the turn)."""
         deadline = time.monotonic() + timeout
@@ -135,8 +146,10 @@ class ApiStub:
             if len(found) >= count and time.monotonic() - found[-1].at >= quiet:
                 return found
             if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} call(s) to the platform within {timeout:.0f} s, got "
-                                     f"{len(found)}: {[(c.method, c.json) for c in found]}")
+                raise AssertionError(
+                    f"expected {count} call(s) to the platform within {timeout:.0f} s, got "
+                    f"{len(found)}: {[(c.method, c.json) for c in found]}"
+                )
             time.sleep(0.05)
 
     def nothing_sent(self, since: int, where: Callable[[Call], bool], wait: float = 2.0) -> None:
@@ -157,11 +170,28 @@ class BareRasa:
         self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - the server's log while it runs; stop() closes it
         self.process = subprocess.Popen(
             # --enable-api: without it and without a model, `rasa run` gives up at once
-            [str(root / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api", f"--auth-token={env['RASA_API_TOKEN']}",
-             "--interface", "127.0.0.1", "--port", str(port),
-             "--model", str(empty), "--credentials", str(root / "credentials.yml"),
-             "--endpoints", str(root / "endpoints.yml")],
-            cwd=root, env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(root / ".venv-rasa" / "bin" / "rasa"),
+                "run",
+                "--enable-api",
+                f"--auth-token={env['RASA_API_TOKEN']}",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--model",
+                str(empty),
+                "--credentials",
+                str(root / "credentials.yml"),
+                "--endpoints",
+                str(root / "endpoints.yml"),
+            ],
+            cwd=root,
+            env=dict(env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

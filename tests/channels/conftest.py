@@ -5,6 +5,7 @@ One stack for every channel test (session scope): started like tests/security's 
 set and their API URLs pointing at ``ApiStub``. Updates are posted to the webhooks as the platforms post them
 (payloads from their documentation, a source URL beside each); the tests assert on what the stub received.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 A bare ``rasa run`` (credentials.yml, no model: it comes up in seconds) per case, with the environment of a test
 stack and the channel variables under test; nothing else of the stack is needed to see the channels' state.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,10 @@ from tests.channels.channel_support import BareRasa
 
 CHANNEL_VARIABLES = set(channel_env("http://stub"))
 SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a moment and try again."
-NO_ANSWER = ("Sorry, something went wrong on our side and I couldn't answer that. Please try again in a minute; "
-             "nothing you told me is lost.")
+NO_ANSWER = (
+    "Sorry, something went wrong on our side and I couldn't answer that. Please try again in a minute; "
+    "nothing you told me is lost."
+)
 WEBHOOKS = ("telegram", "whatsapp", "messenger", "slack", "twilio_whatsapp")
 
 
@@ -33,8 +36,9 @@ def test_without_their_variables_the_channels_are_off_and_answer_404(tmp_path):
         for name in WEBHOOKS:
             url = f"{rasa.url}/webhooks/{name}/webhook"
             assert requests.post(url, json={"update_id": 1}, timeout=10).status_code == 404, name
-            assert requests.get(url, params={"hub.mode": "subscribe", "hub.challenge": "1",
-                                             "hub.verify_token": "x"}, timeout=10).status_code in (404, 405), name
+            assert requests.get(
+                url, params={"hub.mode": "subscribe", "hub.challenge": "1", "hub.verify_token": "x"}, timeout=10
+            ).status_code in (404, 405), name
         log = rasa.log()
         for label in ("Telegram", "WhatsApp", "Messenger", "Slack", "Twilio WhatsApp"):
             assert f"{label} channel off" in log
@@ -42,22 +46,49 @@ def test_without_their_variables_the_channels_are_off_and_answer_404(tmp_path):
         rasa.stop()
 
 
-@pytest.mark.parametrize("channel_vars,named", [
-    ({"TELEGRAM_BOT_TOKEN": "123456789:AAE-token"}, ["TELEGRAM_WEBHOOK_SECRET"]),
-    ({"TELEGRAM_WEBHOOK_SECRET": "s" * 40}, ["TELEGRAM_BOT_TOKEN"]),
-    ({"TELEGRAM_BOT_TOKEN": "123456789:AAE-token", "TELEGRAM_WEBHOOK_SECRET": "short"},
-     ["TELEGRAM_WEBHOOK_SECRET must be 32-256 characters"]),
-    ({"WHATSAPP_ACCESS_TOKEN": "EAA-token", "WHATSAPP_APP_SECRET": "a" * 32, "WHATSAPP_VERIFY_TOKEN": "v" * 32},
-     ["WHATSAPP_PHONE_NUMBER_ID"]),
-    ({"MESSENGER_PAGE_ACCESS_TOKEN": "EAA-token"}, ["MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"]),
-    ({"MESSENGER_PAGE_ACCESS_TOKEN": "EAA-token", "MESSENGER_APP_SECRET": "a" * 32, "MESSENGER_VERIFY_TOKEN": "v"},
-     ["MESSENGER_VERIFY_TOKEN must be at least 32 characters"]),
-    ({"SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}, ["SLACK_BOT_TOKEN"]),
-    ({"TWILIO_ACCOUNT_SID": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "TWILIO_AUTH_TOKEN": "12345678901234567890123456789012",
-      "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886"}, ["TWILIO_WEBHOOK_URL"]),
-], ids=["telegram-no-secret", "telegram-no-token", "telegram-short-secret", "whatsapp-no-phone-id",
-        "messenger-token-only", "messenger-short-verify-token", "slack-no-token",
-        "twilio-no-webhook-url"])
+@pytest.mark.parametrize(
+    "channel_vars,named",
+    [
+        ({"TELEGRAM_BOT_TOKEN": "123456789:AAE-token"}, ["TELEGRAM_WEBHOOK_SECRET"]),
+        ({"TELEGRAM_WEBHOOK_SECRET": "s" * 40}, ["TELEGRAM_BOT_TOKEN"]),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456789:AAE-token", "TELEGRAM_WEBHOOK_SECRET": "short"},
+            ["TELEGRAM_WEBHOOK_SECRET must be 32-256 characters"],
+        ),
+        (
+            {"WHATSAPP_ACCESS_TOKEN": "EAA-token", "WHATSAPP_APP_SECRET": "a" * 32, "WHATSAPP_VERIFY_TOKEN": "v" * 32},
+            ["WHATSAPP_PHONE_NUMBER_ID"],
+        ),
+        ({"MESSENGER_PAGE_ACCESS_TOKEN": "EAA-token"}, ["MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"]),
+        (
+            {
+                "MESSENGER_PAGE_ACCESS_TOKEN": "EAA-token",
+                "MESSENGER_APP_SECRET": "a" * 32,
+                "MESSENGER_VERIFY_TOKEN": "v",
+            },
+            ["MESSENGER_VERIFY_TOKEN must be at least 32 characters"],
+        ),
+        ({"SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}, ["SLACK_BOT_TOKEN"]),
+        (
+            {
+                "TWILIO_ACCOUNT_SID": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+                "TWILIO_AUTH_TOKEN": "12345678901234567890123456789012",
+                "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
+            },
+            ["TWILIO_WEBHOOK_URL"],
+        ),
+    ],
+    ids=[
+        "telegram-no-secret",
+        "telegram-no-token",
+        "telegram-short-secret",
+        "whatsapp-no-phone-id",
+        "messenger-token-only",
+        "messenger-short-verify-token",
+        "slack-no-token",
+        "twilio-no-webhook-url",
+    ],
+)
 def test_with_some_but_not_all_variables_rasa_refuses_to_start(tmp_path, channel_vars, named):
     rasa = BareRasa(ROOT, environment(tmp_path, **channel_vars), botstack.free_port(), tmp_path / "rasa.log")
     try:
@@ -81,12 +112,22 @@ def test_over_the_rate_limit_the_customer_gets_the_polite_reply_on_their_platfor
         chat_id = 5_950_000_001
         mark = api_stub.mark()
         for update_id in (91_000_001, 91_000_002, 91_000_003):
-            update = {"update_id": update_id, "message": {  # https://core.telegram.org/bots/api#message
-                "message_id": update_id, "date": 1441645532, "text": "hello",
-                "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
-                "from": {"id": chat_id, "is_bot": False, "first_name": "Test"}}}
-            answer = requests.post(f"{rasa.url}/webhooks/telegram/webhook", json=update, timeout=30,
-                                   headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+            update = {
+                "update_id": update_id,
+                "message": {  # https://core.telegram.org/bots/api#message
+                    "message_id": update_id,
+                    "date": 1441645532,
+                    "text": "hello",
+                    "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
+                    "from": {"id": chat_id, "is_bot": False, "first_name": "Test"},
+                },
+            }
+            answer = requests.post(
+                f"{rasa.url}/webhooks/telegram/webhook",
+                json=update,
+                timeout=30,
+                headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+            )
             assert answer.status_code == 200
         mine = lambda c: (c.json or {}).get("chat_id") == chat_id and c.method == "sendMessage"  # noqa: E731
         sent = [c.json["text"] for c in api_stub.wait(mark, mine, count=3)]

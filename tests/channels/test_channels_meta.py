@@ -9,6 +9,7 @@ Payloads follow Meta's documentation, ids and texts varied per test:
   https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messaging_postbacks
 - the signature: https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -65,49 +66,74 @@ def wa_envelope(messages: list[dict], phone_number_id: str = WHATSAPP_PHONE_NUMB
     # https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples#text-messages
     return {
         "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "102290129340398",
-            "changes": [{
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
-                    "contacts": contacts or [{"profile": {"name": "Sheena Nelson"}, "wa_id": m["from"]}
-                                             for m in messages],
-                    "messages": messages,
-                },
-                "field": "messages",
-            }],
-        }],
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+                            "contacts": contacts
+                            or [{"profile": {"name": "Sheena Nelson"}, "wa_id": m["from"]} for m in messages],
+                            "messages": messages,
+                        },
+                        "field": "messages",
+                    }
+                ],
+            }
+        ],
     }
 
 
 def wa_text(wa_id: str, body: str) -> dict:
-    return {"from": wa_id, "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA{next(_ids)}=",
-            "timestamp": "1749416383", "type": "text", "text": {"body": body}}
+    return {
+        "from": wa_id,
+        "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA{next(_ids)}=",
+        "timestamp": "1749416383",
+        "type": "text",
+        "text": {"body": body},
+    }
 
 
 def wa_button_reply(wa_id: str, button_id: str, title: str) -> dict:
     # https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples#reply-button
-    return {"context": {"from": "15550783881", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA"},
-            "from": wa_id, "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQUZCMTY0MDc2MUYwNzBDNTY5MAA{next(_ids)}=",
-            "timestamp": "1749854575", "type": "interactive",
-            "interactive": {"type": "button_reply", "button_reply": {"id": button_id, "title": title}}}
+    return {
+        "context": {"from": "15550783881", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA"},
+        "from": wa_id,
+        "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQUZCMTY0MDc2MUYwNzBDNTY5MAA{next(_ids)}=",
+        "timestamp": "1749854575",
+        "type": "interactive",
+        "interactive": {"type": "button_reply", "button_reply": {"id": button_id, "title": title}},
+    }
 
 
 def wa_list_reply(wa_id: str, row_id: str, title: str) -> dict:
     # https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples#list-messages
-    return {"context": {"from": "15550783881", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBIzNjZDNzc3NjU2RjQ2QjQyOEEA"},
-            "from": wa_id, "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQUM0NUNFRkQ3NUE3NzA1QzRBMQA{next(_ids)}=",
-            "timestamp": "1749854575", "type": "interactive",
-            "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}}}
+    return {
+        "context": {"from": "15550783881", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBIzNjZDNzc3NjU2RjQ2QjQyOEEA"},
+        "from": wa_id,
+        "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQUM0NUNFRkQ3NUE3NzA1QzRBMQA{next(_ids)}=",
+        "timestamp": "1749854575",
+        "type": "interactive",
+        "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}},
+    }
 
 
 def wa_image(wa_id: str) -> dict:
     # https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples#media-messages
-    return {"from": wa_id, "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTU5NjBBNEE3QjFDOUIyNDY3NgA{next(_ids)}=",
-            "timestamp": "1744344496", "type": "image",
-            "image": {"caption": "the receipt", "mime_type": "image/jpeg",
-                      "sha256": "SfInY0gKEp0Vmb5XmHKYPLlBEJ2mzL7h8ho8FJ6eULQ=", "id": "1003383421387256"}}
+    return {
+        "from": wa_id,
+        "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTU5NjBBNEE3QjFDOUIyNDY3NgA{next(_ids)}=",
+        "timestamp": "1744344496",
+        "type": "image",
+        "image": {
+            "caption": "the receipt",
+            "mime_type": "image/jpeg",
+            "sha256": "SfInY0gKEp0Vmb5XmHKYPLlBEJ2mzL7h8ho8FJ6eULQ=",
+            "id": "1003383421387256",
+        },
+    }
 
 
 def wa_status(wa_id: str) -> dict:
@@ -115,9 +141,15 @@ def wa_status(wa_id: str) -> dict:
     envelope = wa_envelope([])
     value = envelope["entry"][0]["changes"][0]["value"]
     del value["messages"], value["contacts"]
-    value["statuses"] = [{"id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI3MDZCRjY0RjRDNjMyNDgzOUUA", "status": "delivered",
-                          "timestamp": "1750030073", "recipient_id": wa_id,
-                          "pricing": {"billable": True, "pricing_model": "PMP", "category": "utility"}}]
+    value["statuses"] = [
+        {
+            "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI3MDZCRjY0RjRDNjMyNDgzOUUA",
+            "status": "delivered",
+            "timestamp": "1750030073",
+            "recipient_id": wa_id,
+            "pricing": {"billable": True, "pricing_model": "PMP", "category": "utility"},
+        }
+    ]
     return envelope
 
 
@@ -183,13 +215,16 @@ def wa(rasa_url, channel_stack, api_stub) -> WhatsAppUser:
 def test_the_verify_token_handshake(rasa_url, path, token):
     # https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests
     url = f"{rasa_url}/webhooks/{path}/webhook"
-    ok = requests.get(url, params={"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": token},
-                      timeout=30)
+    ok = requests.get(
+        url, params={"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": token}, timeout=30
+    )
     assert (ok.status_code, ok.text) == (200, "1158201444")
-    for params in ({"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": token + "x"},
-                   {"hub.mode": "subscribe", "hub.challenge": "1158201444"},
-                   {"hub.mode": "unsubscribe", "hub.challenge": "1158201444", "hub.verify_token": token},
-                   {"hub.mode": "subscribe", "hub.challenge": "<script>", "hub.verify_token": token}):
+    for params in (
+        {"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": token + "x"},
+        {"hub.mode": "subscribe", "hub.challenge": "1158201444"},
+        {"hub.mode": "unsubscribe", "hub.challenge": "1158201444", "hub.verify_token": token},
+        {"hub.mode": "subscribe", "hub.challenge": "<script>", "hub.verify_token": token},
+    ):
         refused = requests.get(url, params=params, timeout=30)
         assert refused.status_code == 403 and "1158201444" not in refused.text and "<script>" not in refused.text
 
@@ -203,12 +238,26 @@ def test_whatsapp_text_is_answered_with_a_list_for_many_buttons(wa, api_stub):
     sent = wa.turn(message)
     greet = response("utter_greet")
     rows = [{"id": b["payload"], "title": b["title"]} for b in greet["buttons"]]
-    assert sent == [wa_message(wa.wa_id, "interactive", {
-        "type": "list", "body": {"text": greet["text"]},
-        "action": {"button": "Choose", "sections": [{"title": "Options", "rows": rows}]}})]
+    assert sent == [
+        wa_message(
+            wa.wa_id,
+            "interactive",
+            {
+                "type": "list",
+                "body": {"text": greet["text"]},
+                "action": {"button": "Choose", "sections": [{"title": "Options", "rows": rows}]},
+            },
+        )
+    ]
     typing = api_stub.calls(mark, lambda c: c.path.startswith("/graph/") and (c.json or {}).get("status") == "read")
-    assert [c.json for c in typing] == [{"messaging_product": "whatsapp", "status": "read",
-                                         "message_id": message["id"], "typing_indicator": {"type": "text"}}]
+    assert [c.json for c in typing] == [
+        {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message["id"],
+            "typing_indicator": {"type": "text"},
+        }
+    ]
     calls = api_stub.calls(mark, wa.to_me)
     assert {c.path for c in calls + typing} == {f"/graph/v21.0/{WHATSAPP_PHONE_NUMBER_ID}/messages"}
     assert all(c.headers["authorization"] == f"Bearer {WHATSAPP_TOKEN}" for c in calls + typing)
@@ -223,8 +272,9 @@ def test_whatsapp_list_reply_and_button_reply_are_handled_as_their_payload(wa):
     sent = wa.turn(wa_list_reply(wa.wa_id, choices(sent)["Return an item"], "Return an item"))
     assert wa.user_events()[-1]["text"] == "/request_return"
     asked(wa.customer, "order_number")
-    assert sent == [wa_message(wa.wa_id, "text", {"body": response("utter_ask_order_number")["text"],
-                                                  "preview_url": False})]
+    assert sent == [
+        wa_message(wa.wa_id, "text", {"body": response("utter_ask_order_number")["text"], "preview_url": False})
+    ]
     wa.turn(wa_button_reply(wa.wa_id, "/stop", "Stop"))
     assert wa.user_events()[-1]["text"] == "/stop"
 
@@ -336,29 +386,44 @@ def fb_envelope(*messaging: dict) -> dict:
 
 
 def fb_text(psid: str, text: str, quick_reply: str | None = None) -> dict:
-    message = {"mid": f"m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_{next(_ids)}",
-               "text": text}
+    message = {
+        "mid": f"m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_{next(_ids)}",
+        "text": text,
+    }
     if quick_reply is not None:
         message["quick_reply"] = {"payload": quick_reply}
-    return {"sender": {"id": psid}, "recipient": {"id": "107331984378000"}, "timestamp": 1762902671,
-            "message": message}
+    return {"sender": {"id": psid}, "recipient": {"id": "107331984378000"}, "timestamp": 1762902671, "message": message}
 
 
 def fb_postback(psid: str, payload: str, title: str) -> dict:
     # https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messaging_postbacks
-    return {"sender": {"id": psid}, "recipient": {"id": "107331984378000"}, "timestamp": 1527459824,
-            "postback": {"mid": f"m_postback_{next(_ids)}", "title": title, "payload": payload}}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": "107331984378000"},
+        "timestamp": 1527459824,
+        "postback": {"mid": f"m_postback_{next(_ids)}", "title": title, "payload": payload},
+    }
 
 
 def fb_image(psid: str) -> dict:
-    return {"sender": {"id": psid}, "recipient": {"id": "107331984378000"}, "timestamp": 1762902672,
-            "message": {"mid": f"m_image_{next(_ids)}",
-                        "attachments": [{"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/a.jpg"}}]}}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": "107331984378000"},
+        "timestamp": 1762902672,
+        "message": {
+            "mid": f"m_image_{next(_ids)}",
+            "attachments": [{"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/a.jpg"}}],
+        },
+    }
 
 
 def fb_echo(psid: str) -> dict:
-    return {"sender": {"id": "107331984378000"}, "recipient": {"id": psid}, "timestamp": 1762902673,
-            "message": {"is_echo": True, "app_id": 1517776481860111, "mid": f"m_echo_{next(_ids)}", "text": "hi"}}
+    return {
+        "sender": {"id": "107331984378000"},
+        "recipient": {"id": psid},
+        "timestamp": 1762902673,
+        "message": {"is_echo": True, "app_id": 1517776481860111, "mid": f"m_echo_{next(_ids)}", "text": "hi"},
+    }
 
 
 class MessengerUser:
@@ -401,9 +466,19 @@ def test_messenger_text_is_answered_with_quick_replies_and_typing(fb, api_stub):
     mark = api_stub.mark()
     sent = fb.turn(fb_text(fb.psid, "hello"))
     greet = response("utter_greet")
-    assert sent == [{"text": greet["text"], "quick_replies": [
-        {"content_type": "text", "title": b["title"][:19] + "\u2026" if len(b["title"]) > 20 else b["title"],
-         "payload": b["payload"]} for b in greet["buttons"]]}]
+    assert sent == [
+        {
+            "text": greet["text"],
+            "quick_replies": [
+                {
+                    "content_type": "text",
+                    "title": b["title"][:19] + "\u2026" if len(b["title"]) > 20 else b["title"],
+                    "payload": b["payload"],
+                }
+                for b in greet["buttons"]
+            ],
+        }
+    ]
     calls = api_stub.calls(mark, fb.to_me)
     assert calls[0].json == {"recipient": {"id": fb.psid}, "sender_action": "typing_on"}
     assert calls[1].json["messaging_type"] == "RESPONSE"

@@ -4,6 +4,7 @@ Two bare Rasa servers (credentials.yml, no model: a turn answers ``guard.NO_ANSW
 handled an update) share one real ``redis-server``; the same Telegram update posted to both is handled by one.
 With the in-process default each process remembers only its own (docs/channels.md says so).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -22,10 +23,16 @@ _chat_ids = itertools.count(5_900_000_001)
 
 def update(chat_id: int, update_id: int) -> dict:
     # https://core.telegram.org/bots/webhooks#testing-your-bot-with-updates
-    return {"update_id": update_id, "message": {
-        "date": 1441645532, "message_id": 1365, "text": "hello",
-        "chat": {"id": chat_id, "type": "private", "first_name": "Test Firstname"},
-        "from": {"id": chat_id, "is_bot": False, "first_name": "Test Firstname"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "date": 1441645532,
+            "message_id": 1365,
+            "text": "hello",
+            "chat": {"id": chat_id, "type": "private", "first_name": "Test Firstname"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Test Firstname"},
+        },
+    }
 
 
 def two_servers(tmp_path, stub, storage: str) -> list[BareRasa]:
@@ -52,8 +59,12 @@ def test_a_redelivery_to_another_process_is_handled_once_only_with_redis(tmp_pat
             chat_id = next(_chat_ids)
             mark = api_stub.mark()
             for server in servers:  # Telegram redelivers; a load balancer sends it to the other process
-                answer = requests.post(f"{server.url}/webhooks/telegram/webhook", json=update(chat_id, 77_000_001),
-                                       headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=30)
+                answer = requests.post(
+                    f"{server.url}/webhooks/telegram/webhook",
+                    json=update(chat_id, 77_000_001),
+                    headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+                    timeout=30,
+                )
                 assert answer.status_code == 200
             mine = lambda c: (c.json or {}).get("chat_id") == chat_id and c.method == "sendMessage"  # noqa: E731
             api_stub.wait(mark, mine, count=1 if shared else 2, quiet=2.0)

@@ -1,16 +1,38 @@
 """The rendering of the bot's messages per platform (chat_channels/render.py, standard library only): limits, splits,
 buttons, decisions. The stack-level tests show the same calls arriving at the platforms' stub."""
+
 from __future__ import annotations
 
 import pytest
 
 from chat_channels import render
 
-DECISION = {"decision": {"topic": "return", "outcome": "approved", "reasons": ["RET-1"], "clauses": ["RET-1", "RET-6"],
-                         "case_id": "RET-000042", "policy_version": "2025.1", "missing": [], "next_steps": []}}
-BUTTONS = [{"title": t, "payload": f"/p{i}"} for i, t in enumerate(
-    ["Return an item", "Cancel an order", "Where is my refund?", "Warranty claim", "Lost or damaged parcel",
-     "My AnkerCredits balance", "Talk to a person"])]
+DECISION = {
+    "decision": {
+        "topic": "return",
+        "outcome": "approved",
+        "reasons": ["RET-1"],
+        "clauses": ["RET-1", "RET-6"],
+        "case_id": "RET-000042",
+        "policy_version": "2025.1",
+        "missing": [],
+        "next_steps": [],
+    }
+}
+BUTTONS = [
+    {"title": t, "payload": f"/p{i}"}
+    for i, t in enumerate(
+        [
+            "Return an item",
+            "Cancel an order",
+            "Where is my refund?",
+            "Warranty claim",
+            "Lost or damaged parcel",
+            "My AnkerCredits balance",
+            "Talk to a person",
+        ]
+    )
+]
 
 
 # ---- text ----------------------------------------------------------------------------------------------------------
@@ -36,7 +58,7 @@ def test_split_text_never_exceeds_the_limit_and_loses_no_word(limit):
 
 
 def test_telegram_counts_utf16_units():
-    text = "\U0001F50C" * 3000  # an emoji outside the BMP: two UTF-16 units each
+    text = "\U0001f50c" * 3000  # an emoji outside the BMP: two UTF-16 units each
     pieces = render.split_text(text, 4096, render.utf16_units)
     assert [render.utf16_units(p) for p in pieces] == [4096, 1904]
 
@@ -64,15 +86,22 @@ def test_telegram_long_text_with_buttons_puts_the_keyboard_on_the_last_piece():
     assert [m for m, _ in calls] == ["sendMessage"] * 3
     assert [len(b["text"]) for _, b in calls[:2]] == [3499, 1499]
     assert "reply_markup" not in calls[0][1]
-    assert calls[1][1]["reply_markup"] == {"inline_keyboard": [
-        [{"text": "Return an item", "callback_data": "/p0"}], [{"text": "Cancel an order", "callback_data": "/p1"}]]}
+    assert calls[1][1]["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "Return an item", "callback_data": "/p0"}],
+            [{"text": "Cancel an order", "callback_data": "/p1"}],
+        ]
+    }
     assert calls[2][1] == {"chat_id": 7, "text": "Case RET-000042: return approved (policy RET-1, RET-6)"}
 
 
 def test_telegram_maps_long_payloads_and_sends_images():
     long = '/inform{"order_line":"' + "9" * 80 + '"}'
-    calls = render.telegram(7, [{"image": "https://example.com/a.png"}, {"buttons": [{"title": "A", "payload": long}]}],
-                            lambda p: "#short" if len(p) > 64 else p)
+    calls = render.telegram(
+        7,
+        [{"image": "https://example.com/a.png"}, {"buttons": [{"title": "A", "payload": long}]}],
+        lambda p: "#short" if len(p) > 64 else p,
+    )
     assert calls[0] == ("sendPhoto", {"chat_id": 7, "photo": "https://example.com/a.png"})
     assert calls[1][1]["text"] == render.CHOOSE
     assert calls[1][1]["reply_markup"]["inline_keyboard"] == [[{"text": "A", "callback_data": "#short"}]]
@@ -83,12 +112,28 @@ def test_telegram_maps_long_payloads_and_sends_images():
 
 def test_whatsapp_up_to_three_buttons_are_reply_buttons():
     calls = render.whatsapp("15551234567", [{"text": "Is it faulty?", "buttons": BUTTONS[:3]}])
-    assert calls == [("messages", {
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": "15551234567", "type": "interactive",
-        "interactive": {"type": "button", "body": {"text": "Is it faulty?"}, "action": {"buttons": [
-            {"type": "reply", "reply": {"id": "/p0", "title": "Return an item"}},
-            {"type": "reply", "reply": {"id": "/p1", "title": "Cancel an order"}},
-            {"type": "reply", "reply": {"id": "/p2", "title": "Where is my refund?"}}]}}})]
+    assert calls == [
+        (
+            "messages",
+            {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": "15551234567",
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": {"text": "Is it faulty?"},
+                    "action": {
+                        "buttons": [
+                            {"type": "reply", "reply": {"id": "/p0", "title": "Return an item"}},
+                            {"type": "reply", "reply": {"id": "/p1", "title": "Cancel an order"}},
+                            {"type": "reply", "reply": {"id": "/p2", "title": "Where is my refund?"}},
+                        ]
+                    },
+                },
+            },
+        )
+    ]
 
 
 def test_whatsapp_more_than_three_buttons_become_a_list_with_full_titles_in_the_description():
@@ -118,8 +163,10 @@ def test_whatsapp_long_text_before_buttons_keeps_the_body_under_1024():
 def test_whatsapp_text_decision_and_image():
     calls = render.whatsapp("1", [{"text": "Done!", "custom": DECISION}, {"image": "https://example.com/a.png"}])
     assert [b["type"] for _, b in calls] == ["text", "text", "image"]
-    assert calls[1][1]["text"] == {"body": "Case RET-000042: return approved (policy RET-1, RET-6)",
-                                   "preview_url": False}
+    assert calls[1][1]["text"] == {
+        "body": "Case RET-000042: return approved (policy RET-1, RET-6)",
+        "preview_url": False,
+    }
     assert calls[2][1]["image"] == {"link": "https://example.com/a.png"}
 
 
@@ -153,9 +200,12 @@ def test_slack_pieces_of_3000_with_the_buttons_under_the_last():
     first, second, third = (b for _, b in calls)
     assert [b["type"] for b in first["blocks"]] == ["section"] and len(first["text"]) <= 3000
     assert [b["type"] for b in second["blocks"]] == ["section", "actions"]
-    assert second["blocks"][1]["elements"][1] == {"type": "button", "action_id": "choice-1", "value": "/p1",
-                                                  "text": {"type": "plain_text", "text": "Cancel an order",
-                                                           "emoji": True}}
+    assert second["blocks"][1]["elements"][1] == {
+        "type": "button",
+        "action_id": "choice-1",
+        "value": "/p1",
+        "text": {"type": "plain_text", "text": "Cancel an order", "emoji": True},
+    }
     assert (first["text"] + " " + second["text"]).split() == text.split()
     assert third["text"] == "Case RET-000042: return approved (policy RET-1, RET-6)"
     assert all(b["channel"] == "D024BE91L" for _, b in calls)
@@ -173,11 +223,21 @@ def test_slack_more_than_25_buttons_take_two_action_blocks():
 
 
 def test_twilio_numbers_the_buttons_across_the_turn_and_cuts_at_1600():
-    bodies = render.twilio("whatsapp:+15551234567", "whatsapp:+14155238886", [
-        {"text": "Which item?", "buttons": BUTTONS[:2]}, {"text": "Or else", "buttons": BUTTONS[2:3]},
-        {"custom": DECISION}, {"text": ("word " * 400).strip()}])
-    assert bodies[0] == {"From": "whatsapp:+14155238886", "To": "whatsapp:+15551234567",
-                         "Body": "Which item?\n\n1. Return an item\n2. Cancel an order\nReply with a number."}
+    bodies = render.twilio(
+        "whatsapp:+15551234567",
+        "whatsapp:+14155238886",
+        [
+            {"text": "Which item?", "buttons": BUTTONS[:2]},
+            {"text": "Or else", "buttons": BUTTONS[2:3]},
+            {"custom": DECISION},
+            {"text": ("word " * 400).strip()},
+        ],
+    )
+    assert bodies[0] == {
+        "From": "whatsapp:+14155238886",
+        "To": "whatsapp:+15551234567",
+        "Body": "Which item?\n\n1. Return an item\n2. Cancel an order\nReply with a number.",
+    }
     assert bodies[1]["Body"] == "Or else\n\n3. Where is my refund?\nReply with a number."
     assert bodies[2]["Body"] == "Case RET-000042: return approved (policy RET-1, RET-6)"
     assert [len(b["Body"]) <= 1600 for b in bodies[3:]] == [True, True]

@@ -9,6 +9,7 @@ Payloads follow Slack's documentation, ids and texts varied per test:
 - file_share: https://api.slack.com/events/message/file_share
 - the signature: https://api.slack.com/authentication/verifying-requests-from-slack
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,9 @@ def response(name: str) -> dict:
     return DOMAIN["responses"][name][0]
 
 
-def signed_headers(raw: bytes, secret: str = SLACK_SIGNING_SECRET, at: float | None = None,
-                   content_type: str = "application/json") -> dict:
+def signed_headers(
+    raw: bytes, secret: str = SLACK_SIGNING_SECRET, at: float | None = None, content_type: str = "application/json"
+) -> dict:
     timestamp = str(int(time.time() if at is None else at))
     signature = "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + raw, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature, "Content-Type": content_type}
@@ -46,9 +48,16 @@ def signed_headers(raw: bytes, secret: str = SLACK_SIGNING_SECRET, at: float | N
 
 def event_callback(event: dict) -> dict:
     # https://api.slack.com/apis/connections/events-api#callback-field
-    return {"token": "XXYYZZ", "team_id": TEAM, "api_app_id": "A0MDYCDME", "event": event, "type": "event_callback",
-            "authorizations": [{"enterprise_id": None, "team_id": TEAM, "user_id": "U0BOTUSER", "is_bot": True}],
-            "event_id": f"Ev0PV52K{next(_events):05d}", "event_time": int(time.time())}
+    return {
+        "token": "XXYYZZ",
+        "team_id": TEAM,
+        "api_app_id": "A0MDYCDME",
+        "event": event,
+        "type": "event_callback",
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM, "user_id": "U0BOTUSER", "is_bot": True}],
+        "event_id": f"Ev0PV52K{next(_events):05d}",
+        "event_time": int(time.time()),
+    }
 
 
 class SlackUser:
@@ -64,28 +73,63 @@ class SlackUser:
 
     def message(self, text: str, **extra) -> dict:
         # https://api.slack.com/events/message.im
-        return {"type": "message", "channel": self.channel, "user": self.user, "text": text,
-                "ts": f"{time.time():.6f}", "event_ts": f"{time.time():.6f}", "channel_type": "im", **extra}
+        return {
+            "type": "message",
+            "channel": self.channel,
+            "user": self.user,
+            "text": text,
+            "ts": f"{time.time():.6f}",
+            "event_ts": f"{time.time():.6f}",
+            "channel_type": "im",
+            **extra,
+        }
 
     def file_share(self) -> dict:
         # https://api.slack.com/events/message/file_share
-        return self.message("", subtype="file_share", files=[
-            {"id": "F0RDC39U1", "name": "receipt.pdf", "title": "receipt.pdf", "mimetype": "application/pdf",
-             "filetype": "pdf", "size": 41216, "url_private": "https://files.slack.com/files-pri/T061EG9R6-F0RDC39U1/r"}])
+        return self.message(
+            "",
+            subtype="file_share",
+            files=[
+                {
+                    "id": "F0RDC39U1",
+                    "name": "receipt.pdf",
+                    "title": "receipt.pdf",
+                    "mimetype": "application/pdf",
+                    "filetype": "pdf",
+                    "size": 41216,
+                    "url_private": "https://files.slack.com/files-pri/T061EG9R6-F0RDC39U1/r",
+                }
+            ],
+        )
 
     def click(self, value: str, title: str) -> dict:
         # https://api.slack.com/reference/interaction-payloads/block-actions
-        return {"type": "block_actions", "team": {"id": TEAM, "domain": "anker-support"},
-                "user": {"id": self.user, "username": "customer", "team_id": TEAM}, "api_app_id": "A0MDYCDME",
-                "token": "9s8d9as89d8as9d8as989",
-                "container": {"type": "message", "message_ts": "1548261231.000200", "channel_id": self.channel,
-                              "is_ephemeral": False},
-                "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
-                "channel": {"id": self.channel, "name": "directmessage"},
-                "response_url": "https://hooks.slack.com/actions/A0MDYCDME/1232321423432/D09sSasdasdAS9091209",
-                "actions": [{"action_id": "choice-0", "block_id": "=qXel", "type": "button", "value": value,
-                             "text": {"type": "plain_text", "text": title, "emoji": True},
-                             "action_ts": f"{time.time():.6f}"}]}
+        return {
+            "type": "block_actions",
+            "team": {"id": TEAM, "domain": "anker-support"},
+            "user": {"id": self.user, "username": "customer", "team_id": TEAM},
+            "api_app_id": "A0MDYCDME",
+            "token": "9s8d9as89d8as9d8as989",
+            "container": {
+                "type": "message",
+                "message_ts": "1548261231.000200",
+                "channel_id": self.channel,
+                "is_ephemeral": False,
+            },
+            "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
+            "channel": {"id": self.channel, "name": "directmessage"},
+            "response_url": "https://hooks.slack.com/actions/A0MDYCDME/1232321423432/D09sSasdasdAS9091209",
+            "actions": [
+                {
+                    "action_id": "choice-0",
+                    "block_id": "=qXel",
+                    "type": "button",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": title, "emoji": True},
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
 
     def post_event(self, body: dict, **headers) -> requests.Response:
         raw = json.dumps(body).encode()
@@ -93,8 +137,12 @@ class SlackUser:
 
     def post_click(self, payload: dict) -> requests.Response:
         raw = urlencode({"payload": json.dumps(payload)}).encode()
-        return requests.post(self.url, data=raw, timeout=30,
-                             headers=signed_headers(raw, content_type="application/x-www-form-urlencoded"))
+        return requests.post(
+            self.url,
+            data=raw,
+            timeout=30,
+            headers=signed_headers(raw, content_type="application/x-www-form-urlencoded"),
+        )
 
     def wait(self, mark: int) -> list[dict]:
         return [c.json for c in self.stub.wait(mark, self.to_me)]
@@ -115,8 +163,13 @@ class SlackUser:
 
 
 def buttons(sent: list[dict]) -> dict[str, str]:
-    return {e["text"]["text"]: e["value"] for m in sent for b in m["blocks"] if b["type"] == "actions"
-            for e in b["elements"]}
+    return {
+        e["text"]["text"]: e["value"]
+        for m in sent
+        for b in m["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
 
 
 def texts(sent: list[dict]) -> list[str]:
@@ -130,8 +183,11 @@ def slack(rasa_url, channel_stack, api_stub) -> SlackUser:
 
 def test_the_url_verification_challenge_is_answered_only_when_signed(slack):
     # https://api.slack.com/events/url_verification
-    body = {"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "type": "url_verification",
-            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    body = {
+        "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
+        "type": "url_verification",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+    }
     answer = slack.post_event(body)
     assert answer.status_code == 200 and answer.json() == {"challenge": body["challenge"]}
     unsigned = requests.post(slack.url, json=body, timeout=30)
@@ -142,20 +198,36 @@ def test_a_direct_message_is_answered_with_blocks_and_buttons(slack, api_stub):
     mark = api_stub.mark()
     sent = slack.says("hello")
     greet = response("utter_greet")
-    assert sent == [{"channel": slack.channel, "text": greet["text"], "blocks": [
-        {"type": "section", "text": {"type": "plain_text", "text": greet["text"], "emoji": True}},
-        {"type": "actions", "elements": [
-            {"type": "button", "action_id": f"choice-{i}", "value": b["payload"],
-             "text": {"type": "plain_text", "text": b["title"], "emoji": True}}
-            for i, b in enumerate(greet["buttons"])]}]}]
+    assert sent == [
+        {
+            "channel": slack.channel,
+            "text": greet["text"],
+            "blocks": [
+                {"type": "section", "text": {"type": "plain_text", "text": greet["text"], "emoji": True}},
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "action_id": f"choice-{i}",
+                            "value": b["payload"],
+                            "text": {"type": "plain_text", "text": b["title"], "emoji": True},
+                        }
+                        for i, b in enumerate(greet["buttons"])
+                    ],
+                },
+            ],
+        }
+    ]
     calls = api_stub.calls(mark, slack.to_me)
     assert [c.path for c in calls] == ["/slack/api/chat.postMessage"]
     assert calls[0].headers["authorization"] == f"Bearer {SLACK_TOKEN}"
     (event,) = slack.user_events()
     assert event["input_channel"] == "slack"
     client = hmac.new(CLIENT_HASH_KEY.encode(), f"slack:{TEAM}:{slack.user}".encode(), hashlib.sha256).hexdigest()
-    assert {k: v for k, v in event["metadata"].items() if k not in ("model_id", "assistant_id")} == \
-        {"client": client[:32]}
+    assert {k: v for k, v in event["metadata"].items() if k not in ("model_id", "assistant_id")} == {
+        "client": client[:32]
+    }
 
 
 def test_a_button_click_is_handled_as_its_value(slack):
@@ -171,12 +243,14 @@ def test_a_retried_event_is_handled_once(slack, api_stub):
     mark = api_stub.mark()
     assert slack.post_event(body).status_code == 200
     # Slack retries with the same event_id when it did not see our 200 within 3 seconds
-    assert slack.post_event(body, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}).status_code \
-        == 200
+    assert (
+        slack.post_event(body, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}).status_code == 200
+    )
     slack.wait(mark)
     mark = api_stub.mark()
-    assert slack.post_event(body, **{"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}).status_code \
-        == 200
+    assert (
+        slack.post_event(body, **{"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}).status_code == 200
+    )
     api_stub.nothing_sent(mark, slack.to_me)
     assert len(slack.user_events()) == 1
 
@@ -223,9 +297,11 @@ def test_a_shared_file_gets_the_not_yet_reply(slack, api_stub):
 
 def test_channel_messages_bot_messages_and_edits_are_ignored(slack, api_stub):
     mark = api_stub.mark()
-    for event in (slack.message("hello", channel_type="channel", channel="C0LAN2Q65"),
-                  slack.message("hello", bot_id="B0BOT", subtype="bot_message"),
-                  slack.message("hello", subtype="message_changed")):
+    for event in (
+        slack.message("hello", channel_type="channel", channel="C0LAN2Q65"),
+        slack.message("hello", bot_id="B0BOT", subtype="bot_message"),
+        slack.message("hello", subtype="message_changed"),
+    ):
         assert slack.post_event(event_callback(event)).status_code == 200
     api_stub.nothing_sent(mark, lambda c: c.path.startswith("/slack/"))
     assert slack.user_events() == []

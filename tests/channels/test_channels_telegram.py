@@ -4,6 +4,7 @@ Update payloads follow Telegram's documentation: the sample updates of "Testing 
 (https://core.telegram.org/bots/webhooks#testing-your-bot-with-updates) and the Update, Message, CallbackQuery and
 PhotoSize objects of the Bot API (https://core.telegram.org/bots/api#update); ids and texts are varied per test.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,11 +39,22 @@ def text_update(chat_id: int, text: str, update_id: int | None = None, chat_type
         "update_id": next(_update_ids) if update_id is None else update_id,
         "message": {
             "date": 1441645532,
-            "chat": {"last_name": "Test Lastname", "id": chat_id, "type": chat_type, "first_name": "Test Firstname",
-                     "username": "Testusername"},
+            "chat": {
+                "last_name": "Test Lastname",
+                "id": chat_id,
+                "type": chat_type,
+                "first_name": "Test Firstname",
+                "username": "Testusername",
+            },
             "message_id": 1365,
-            "from": {"last_name": "Test Lastname", "id": chat_id, "is_bot": False, "first_name": "Test Firstname",
-                     "username": "Testusername", "language_code": "en"},
+            "from": {
+                "last_name": "Test Lastname",
+                "id": chat_id,
+                "is_bot": False,
+                "first_name": "Test Firstname",
+                "username": "Testusername",
+                "language_code": "en",
+            },
             "text": text,
         },
     }
@@ -55,12 +67,20 @@ def callback_update(chat_id: int, data: str) -> dict:
         "update_id": update_id,
         "callback_query": {
             "id": f"4382bfdwdsb323b2d9{update_id}",
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Test Firstname", "username": "Testusername",
-                     "language_code": "en"},
-            "message": {"message_id": 1366, "date": 1441645540,
-                        "from": {"id": 123456789, "is_bot": True, "first_name": "Anker Support", "username": "bot"},
-                        "chat": {"id": chat_id, "type": "private", "first_name": "Test Firstname"},
-                        "text": "Which item is it about?"},
+            "from": {
+                "id": chat_id,
+                "is_bot": False,
+                "first_name": "Test Firstname",
+                "username": "Testusername",
+                "language_code": "en",
+            },
+            "message": {
+                "message_id": 1366,
+                "date": 1441645540,
+                "from": {"id": 123456789, "is_bot": True, "first_name": "Anker Support", "username": "bot"},
+                "chat": {"id": chat_id, "type": "private", "first_name": "Test Firstname"},
+                "text": "Which item is it about?",
+            },
             "chat_instance": "-2887356174302123984",
             "data": data,
         },
@@ -72,14 +92,25 @@ def photo_update(chat_id: int) -> dict:
     return {
         "update_id": next(_update_ids),
         "message": {
-            "message_id": 1367, "date": 1441645550,
+            "message_id": 1367,
+            "date": 1441645550,
             "from": {"id": chat_id, "is_bot": False, "first_name": "Test Firstname"},
             "chat": {"id": chat_id, "type": "private", "first_name": "Test Firstname"},
             "photo": [
-                {"file_id": "AgACAgQAAxkBAAIBY2Zz", "file_unique_id": "AQADr7cxG1", "file_size": 1254, "width": 90,
-                 "height": 67},
-                {"file_id": "AgACAgQAAxkBAAIBY2Zy", "file_unique_id": "AQADr7cxG2", "file_size": 48213,
-                 "width": 800, "height": 600},
+                {
+                    "file_id": "AgACAgQAAxkBAAIBY2Zz",
+                    "file_unique_id": "AQADr7cxG1",
+                    "file_size": 1254,
+                    "width": 90,
+                    "height": 67,
+                },
+                {
+                    "file_id": "AgACAgQAAxkBAAIBY2Zy",
+                    "file_unique_id": "AQADr7cxG2",
+                    "file_size": 48213,
+                    "width": 800,
+                    "height": 600,
+                },
             ],
             "caption": "the receipt",
         },
@@ -158,8 +189,9 @@ def test_a_text_message_is_answered_through_the_bot_api_with_an_inline_keyboard(
     assert event["text"] == "hello"
     assert event["input_channel"] == "telegram"
     client = hmac.new(CLIENT_HASH_KEY.encode(), f"telegram:{chat.chat_id}".encode(), hashlib.sha256).hexdigest()[:32]
-    assert {k: v for k, v in event["metadata"].items() if k not in ("model_id", "assistant_id")} == {"client": client}, (
-        "the channel's only metadata is the keyed hash of the Telegram user (Rasa adds its model and assistant id)")
+    assert {k: v for k, v in event["metadata"].items() if k not in ("model_id", "assistant_id")} == {
+        "client": client
+    }, "the channel's only metadata is the keyed hash of the Telegram user (Rasa adds its model and assistant id)"
 
 
 def test_a_pressed_button_is_handled_as_its_payload_and_answered(chat, api_stub):
@@ -170,7 +202,8 @@ def test_a_pressed_button_is_handled_as_its_payload_and_answered(chat, api_stub)
     sent = chat.turn(update)
     answered = api_stub.calls(mark, lambda c: c.method == "answerCallbackQuery")
     assert [c.json for c in answered if c.json.get("callback_query_id") == update["callback_query"]["id"]] == [
-        {"callback_query_id": update["callback_query"]["id"]}]
+        {"callback_query_id": update["callback_query"]["id"]}
+    ]
     assert chat.user_events()[-1]["text"] == "/request_return"
     asked(chat.customer, "order_number")
     assert sent[-1]["text"] == response("utter_ask_order_number")["text"]
@@ -208,7 +241,9 @@ def test_updates_arriving_together_are_all_handled_in_order(chat, api_stub):
 # ---- refused requests -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("secret", [None, "", "wrong-secret-of-the-same-shape-0123456789abcdefg", TELEGRAM_SECRET + "x"])
+@pytest.mark.parametrize(
+    "secret", [None, "", "wrong-secret-of-the-same-shape-0123456789abcdefg", TELEGRAM_SECRET + "x"]
+)
 def test_a_request_without_the_secret_token_is_refused_and_nothing_happens(chat, api_stub, rasa_log, secret):
     marker = f"parcel {time.monotonic_ns()}"
     mark = api_stub.mark()
@@ -222,16 +257,20 @@ def test_a_request_without_the_secret_token_is_refused_and_nothing_happens(chat,
 
 
 def test_a_verified_request_that_is_not_json_gets_400(chat):
-    answer = requests.post(chat.url, data=b"{not json", timeout=30,
-                           headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    answer = requests.post(
+        chat.url, data=b"{not json", timeout=30, headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    )
     assert answer.status_code == 400
 
 
 def test_a_message_over_the_limit_gets_a_polite_reply_and_is_not_parsed(chat):
     sent = chat.says("x" * 1001)
-    assert sent == [{"chat_id": chat.chat_id,
-                     "text": "That message is too long for me (1000 characters at most). Could you say it in fewer "
-                             "words?"}]
+    assert sent == [
+        {
+            "chat_id": chat.chat_id,
+            "text": "That message is too long for me (1000 characters at most). Could you say it in fewer words?",
+        }
+    ]
     assert chat.user_events() == []
 
 
@@ -272,14 +311,16 @@ def test_a_return_over_telegram_verified_confirmed_with_a_case_number(chat, supp
     texts = [m["text"] for m in sent]
     assert any(t.startswith("Return: approved (policy RET-1") for t in texts), texts
     assert sent[-1]["text"] == response("utter_confirm_return")["text"]
-    assert [r for r in support_db.cases("return_cases", "AK1000003") if r["conversation_id"] == chat.customer.sender] \
-        == [], "a preview writes nothing"
+    assert [
+        r for r in support_db.cases("return_cases", "AK1000003") if r["conversation_id"] == chat.customer.sender
+    ] == [], "a preview writes nothing"
 
     sent = chat.presses(button_for(sent, "Yes"))
     texts = [m["text"] for m in sent]
     # opened here, or (after the Messenger test returned the same line) found again and not doubled
-    case = re.search(r"(?:Done! Your case number is|You already have an open case for this:) (RET-\d{6})\.",
-                     " ".join(texts))
+    case = re.search(
+        r"(?:Done! Your case number is|You already have an open case for this:) (RET-\d{6})\.", " ".join(texts)
+    )
     assert case, texts
     assert any(t.startswith(f"Case {case.group(1)}: return approved") for t in texts), texts
     rows = support_db.cases("return_cases", "AK1000003")
@@ -290,32 +331,60 @@ def test_a_return_over_telegram_verified_confirmed_with_a_case_number(chat, supp
 
 
 def test_the_set_webhook_command_registers_the_secret_token(api_stub):
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-           "TELEGRAM_API_URL": f"{api_stub.url}/telegram"}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_API_URL": f"{api_stub.url}/telegram",
+    }
     mark = api_stub.mark()
-    done = subprocess.run([sys.executable, "-m", "chat_channels.telegram_webhook",
-                           "https://bot.example.com/webhooks/telegram/webhook"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "chat_channels.telegram_webhook", "https://bot.example.com/webhooks/telegram/webhook"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert TELEGRAM_TOKEN not in done.stdout + done.stderr
     (call,) = api_stub.calls(mark, lambda c: c.method == "setWebhook")
     assert call.path == f"/telegram/bot{TELEGRAM_TOKEN}/setWebhook"
-    assert call.json == {"url": "https://bot.example.com/webhooks/telegram/webhook", "secret_token": TELEGRAM_SECRET,
-                         "allowed_updates": ["message", "callback_query"], "drop_pending_updates": False,
-                         "max_connections": 40}
+    assert call.json == {
+        "url": "https://bot.example.com/webhooks/telegram/webhook",
+        "secret_token": TELEGRAM_SECRET,
+        "allowed_updates": ["message", "callback_query"],
+        "drop_pending_updates": False,
+        "max_connections": 40,
+    }
 
 
 @pytest.mark.parametrize("secret", ["", "short", "has spaces in it and is long enough 0123456789"])
 def test_the_set_webhook_command_refuses_a_bad_secret_or_url(api_stub, secret):
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": secret,
-           "TELEGRAM_API_URL": f"{api_stub.url}/telegram"}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": secret,
+        "TELEGRAM_API_URL": f"{api_stub.url}/telegram",
+    }
     mark = api_stub.mark()
-    done = subprocess.run([sys.executable, "-m", "chat_channels.telegram_webhook", "https://bot.example.com/x"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "chat_channels.telegram_webhook", "https://bot.example.com/x"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     env["TELEGRAM_WEBHOOK_SECRET"] = TELEGRAM_SECRET
-    done = subprocess.run([sys.executable, "-m", "chat_channels.telegram_webhook", "http://bot.example.com/x"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "chat_channels.telegram_webhook", "http://bot.example.com/x"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0 and "https" in done.stderr
     assert api_stub.calls(mark, lambda c: c.method == "setWebhook") == []
-

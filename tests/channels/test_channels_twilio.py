@@ -7,6 +7,7 @@ media: NumMedia, MediaUrl0, MediaContentType0); the signature is computed here b
 (https://www.twilio.com/docs/usage/security#validating-requests: base64 HMAC-SHA1 of the URL followed by the sorted
 parameters' names and values, keyed with the auth token), independently of the twilio library the channel uses.
 """
+
 from __future__ import annotations
 
 import base64
@@ -56,8 +57,7 @@ class TwilioUser:
         self.address = f"whatsapp:+{self.digits}"
         self.url = f"{rasa_url}/webhooks/twilio_whatsapp/webhook"  # what Rasa sees; Twilio signs the public URL
         self.stub = stub
-        self.customer = Customer(rasa_url, "", api_token,
-                                 sender=f"wa-{keyed('whatsapp-conversation:' + self.digits)}")
+        self.customer = Customer(rasa_url, "", api_token, sender=f"wa-{keyed('whatsapp-conversation:' + self.digits)}")
 
     def to_me(self, call) -> bool:
         return call.path.startswith("/twilio/") and call.form.get("To") == self.address
@@ -65,10 +65,22 @@ class TwilioUser:
     def params(self, body: str | None = "hello", **extra: str) -> dict[str, str]:
         # https://www.twilio.com/docs/messaging/guides/webhook-request
         sid = f"SM{next(_sids):032x}"
-        params = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Alex", "MessageType": "text",
-                  "SmsSid": sid, "WaId": self.digits, "SmsStatus": "received", "To": TWILIO_WHATSAPP_NUMBER,
-                  "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": TWILIO_ACCOUNT_SID,
-                  "From": self.address, "ApiVersion": "2010-04-01"}
+        params = {
+            "SmsMessageSid": sid,
+            "NumMedia": "0",
+            "ProfileName": "Alex",
+            "MessageType": "text",
+            "SmsSid": sid,
+            "WaId": self.digits,
+            "SmsStatus": "received",
+            "To": TWILIO_WHATSAPP_NUMBER,
+            "NumSegments": "1",
+            "ReferralNumMedia": "0",
+            "MessageSid": sid,
+            "AccountSid": TWILIO_ACCOUNT_SID,
+            "From": self.address,
+            "ApiVersion": "2010-04-01",
+        }
         if body is not None:
             params["Body"] = body
         params.update(extra)
@@ -76,9 +88,12 @@ class TwilioUser:
 
     def post(self, params: dict[str, str], signature: str | None = None) -> requests.Response:
         signature = twilio_signature(TWILIO_WEBHOOK_URL, params) if signature is None else signature
-        return requests.post(self.url, data=urlencode(params), timeout=30,
-                             headers={"Content-Type": "application/x-www-form-urlencoded",
-                                      "X-Twilio-Signature": signature})
+        return requests.post(
+            self.url,
+            data=urlencode(params),
+            timeout=30,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        )
 
     def turn(self, params: dict[str, str]) -> list[str]:
         mark = self.stub.mark()
@@ -124,8 +139,9 @@ def test_a_message_is_answered_through_the_messages_api_with_a_numbered_menu(tw,
     assert call.headers["authorization"] == f"Basic {expected_auth}"
     (event,) = tw.user_events()
     assert event["input_channel"] == "twilio_whatsapp"
-    assert {k: v for k, v in event["metadata"].items() if k not in ("model_id", "assistant_id")} == \
-        {"client": keyed(f"whatsapp:{tw.digits}")}
+    assert {k: v for k, v in event["metadata"].items() if k not in ("model_id", "assistant_id")} == {
+        "client": keyed(f"whatsapp:{tw.digits}")
+    }
 
 
 def test_a_number_or_a_title_from_the_menu_is_handled_as_the_buttons_payload(tw):
@@ -138,8 +154,9 @@ def test_a_number_or_a_title_from_the_menu_is_handled_as_the_buttons_payload(tw)
 
 
 def test_a_template_quick_reply_button_is_handled_as_its_payload(tw):
-    tw.turn(tw.params("Return an item", ButtonPayload="/request_return", ButtonText="Return an item",
-                      MessageType="button"))
+    tw.turn(
+        tw.params("Return an item", ButtonPayload="/request_return", ButtonText="Return an item", MessageType="button")
+    )
     assert tw.user_events()[-1]["text"] == "/request_return"
 
 
@@ -159,9 +176,12 @@ def test_a_redelivered_message_is_handled_once(tw, api_stub):
 def test_a_bad_signature_is_refused_and_nothing_happens(tw, api_stub, rasa_log, how):
     marker = f"parcel {time.monotonic_ns()}"
     params = tw.params(marker)
-    signature = {"missing": "", "wrong token": twilio_signature(TWILIO_WEBHOOK_URL, params, TWILIO_AUTH_TOKEN[::-1]),
-                 "another url": twilio_signature("https://evil.example.com/webhooks/twilio_whatsapp/webhook", params),
-                 "body changed": twilio_signature(TWILIO_WEBHOOK_URL, params)}[how]
+    signature = {
+        "missing": "",
+        "wrong token": twilio_signature(TWILIO_WEBHOOK_URL, params, TWILIO_AUTH_TOKEN[::-1]),
+        "another url": twilio_signature("https://evil.example.com/webhooks/twilio_whatsapp/webhook", params),
+        "body changed": twilio_signature(TWILIO_WEBHOOK_URL, params),
+    }[how]
     if how == "body changed":
         params["Body"] = marker.upper()
     mark = api_stub.mark()
@@ -174,9 +194,16 @@ def test_a_bad_signature_is_refused_and_nothing_happens(tw, api_stub, rasa_log, 
 
 
 def test_media_gets_the_not_yet_reply(tw, api_stub):
-    bodies = tw.turn(tw.params("", NumMedia="1", MessageType="image", MediaContentType0="image/jpeg",
-                               MediaUrl0=f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages/"
-                                         f"MM800f449d0399ed014aae2bcc0cc2f2ec/Media/ME5a7e3fd0a5d8c5ad7a8a8a1f1c1c1c1c"))
+    bodies = tw.turn(
+        tw.params(
+            "",
+            NumMedia="1",
+            MessageType="image",
+            MediaContentType0="image/jpeg",
+            MediaUrl0=f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages/"
+            f"MM800f449d0399ed014aae2bcc0cc2f2ec/Media/ME5a7e3fd0a5d8c5ad7a8a8a1f1c1c1c1c",
+        )
+    )
     assert len(bodies) == 1 and bodies[0].startswith(ATTACHMENTS_NOT_YET)
     assert tw.user_events() == []
     assert not api_stub.calls(0, lambda c: "/Media/" in c.path), "nothing is downloaded"

@@ -5,6 +5,7 @@ temporary directory, the demo data loaded fresh at start (docs/demo-data.md). Tr
 (``make test`` trains once before the suites). Each test talks as its own customer (unique sender id) and uses demo
 orders no other test changes.
 """
+
 from __future__ import annotations
 
 import pytest

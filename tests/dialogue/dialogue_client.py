@@ -5,6 +5,7 @@ Tests assert on what the bot *did*, never on its sentences: the decision payload
 (``utter_action`` names from the conversation tracker, ``GET /conversations/<id>/tracker``), the slots it set, and
 the rows the action server wrote to the support database.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,11 @@ class Turn:
 
     @property
     def decisions(self) -> list[dict[str, Any]]:
-        return [m["custom"]["decision"] for m in self.messages if isinstance(m.get("custom"), dict)
-                and isinstance(m["custom"].get("decision"), dict)]
+        return [
+            m["custom"]["decision"]
+            for m in self.messages
+            if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("decision"), dict)
+        ]
 
     @property
     def decision(self) -> dict[str, Any]:
@@ -63,16 +67,19 @@ class Customer:
     @classmethod
     def of(cls, settings: Any, **kwargs: Any) -> Customer:
         """A new conversation with the stack described by ``settings`` (``botstack.Settings`` with secrets)."""
-        return cls(settings.rasa_url, settings.secrets["REST_CHANNEL_TOKEN"], settings.secrets["RASA_API_TOKEN"],
-                   **kwargs)
+        return cls(
+            settings.rasa_url, settings.secrets["REST_CHANNEL_TOKEN"], settings.secrets["RASA_API_TOKEN"], **kwargs
+        )
 
     def says(self, text: str) -> Turn:
         started = time.perf_counter()
         response = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": self.sender, "message": text},
-            headers={"Authorization": f"Bearer {self.rest_token}",
-                     **({"X-Forwarded-For": self.forwarded_for} if self.forwarded_for else {})},
+            headers={
+                "Authorization": f"Bearer {self.rest_token}",
+                **({"X-Forwarded-For": self.forwarded_for} if self.forwarded_for else {}),
+            },
             timeout=self.timeout,
         )
         response.raise_for_status()
@@ -81,8 +88,11 @@ class Customer:
         return turn
 
     def tracker(self) -> dict[str, Any]:
-        response = requests.get(f"{self.rasa_url}/conversations/{self.sender}/tracker",
-                                params={"token": self.api_token}, timeout=self.timeout)
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{self.sender}/tracker",
+            params={"token": self.api_token},
+            timeout=self.timeout,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -118,7 +128,9 @@ class Customer:
 def asked(customer: Customer, slot: str) -> None:
     """The form is now asking for ``slot`` (the bot understood the previous message)."""
     requested = customer.slots().get("requested_slot")
-    assert requested == slot, f"expected the bot to ask for {slot!r}, it asks for {requested!r}\n{customer.transcript()}"
+    assert requested == slot, (
+        f"expected the bot to ask for {slot!r}, it asks for {requested!r}\n{customer.transcript()}"
+    )
 
 
 def verify(customer: Customer, order_number: str, email: str) -> None:
@@ -133,7 +145,7 @@ class SupportDatabase:
 
     def __init__(self, database_url: str) -> None:
         assert database_url.startswith("sqlite:///"), database_url
-        self.path = Path(database_url[len("sqlite:///"):])
+        self.path = Path(database_url[len("sqlite:///") :])
 
     def rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as connection:

@@ -3,6 +3,7 @@
 
 stdin: JSON list of {"name": ..., "env": {...}, "unset": [...]}; stdout: one JSON object {name: result}.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,10 @@ async def probe(env: dict) -> dict:
 
     os.environ.update(env)
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
-    result: dict = {"action_url": endpoints.action.url if endpoints.action else None,
-                    "action_headers": endpoints.action.headers if endpoints.action else None}
+    result: dict = {
+        "action_url": endpoints.action.url if endpoints.action else None,
+        "action_headers": endpoints.action.headers if endpoints.action else None,
+    }
 
     domain = Domain.from_yaml("version: '3.1'\nslots:\n  probe:\n    type: any\n    mappings: []\n")
     tracker_store = TrackerStore.create(endpoints.tracker_store, domain=domain)

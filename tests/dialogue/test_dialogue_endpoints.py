@@ -3,6 +3,7 @@ SQLite tracker store + in-memory lock store (the default of ``make run``), a Red
 store, and an unset variable. Each store is used once (a tracker saved and read back, a lock taken and released).
 One probe process runs every variant (importing Rasa takes a while); no model is needed.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,25 +58,46 @@ def probed(tmp_path_factory) -> dict:
     with ExitStack() as stack:
         variants = [
             {"name": "default", "env": base},
-            {"name": "unset", "env": {k: v for k, v in base.items() if k != "ACTION_ENDPOINT_URL"},
-             "unset": ["ACTION_ENDPOINT_URL"]},
-            {"name": "no-session-secret", "env": {k: v for k, v in base.items() if k != "CHAT_SESSION_SECRET"},
-             "unset": ["CHAT_SESSION_SECRET", "CLIENT_HASH_KEY"]},
-            {"name": "no-rest-token", "env": {k: v for k, v in base.items() if k != "REST_CHANNEL_TOKEN"},
-             "unset": ["REST_CHANNEL_TOKEN"]},
+            {
+                "name": "unset",
+                "env": {k: v for k, v in base.items() if k != "ACTION_ENDPOINT_URL"},
+                "unset": ["ACTION_ENDPOINT_URL"],
+            },
+            {
+                "name": "no-session-secret",
+                "env": {k: v for k, v in base.items() if k != "CHAT_SESSION_SECRET"},
+                "unset": ["CHAT_SESSION_SECRET", "CLIENT_HASH_KEY"],
+            },
+            {
+                "name": "no-rest-token",
+                "env": {k: v for k, v in base.items() if k != "REST_CHANNEL_TOKEN"},
+                "unset": ["REST_CHANNEL_TOKEN"],
+            },
         ]
         redis_port = stack.enter_context(redis_server(tmp_path))
         if redis_port is not None:
-            variants.append({"name": "redis", "env": {**base, "LOCK_STORE_TYPE": "redis",
-                                                      "LOCK_STORE_PORT": str(redis_port)}})
+            variants.append(
+                {"name": "redis", "env": {**base, "LOCK_STORE_TYPE": "redis", "LOCK_STORE_PORT": str(redis_port)}}
+            )
         if admin_url():
             url = stack.enter_context(fresh_database(admin_url()))
             rasa_url = "postgresql://" + url.split("://", 1)[1]  # Rasa's SQLAlchemy 1.4 uses psycopg2
             variants.append({"name": "postgres", "env": {**base, "TRACKER_STORE_URL": rasa_url}})
-        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-               "TF_CPP_MIN_LOG_LEVEL": "2"}
-        done = subprocess.run([str(RASA_PYTHON), str(PROBE)], input=json.dumps(variants), capture_output=True,
-                              text=True, env=env, cwd=ROOT, timeout=600)
+        env = {
+            **os.environ,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        done = subprocess.run(
+            [str(RASA_PYTHON), str(PROBE)],
+            input=json.dumps(variants),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=600,
+        )
     assert done.returncode == 0, done.stderr[-4000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     results["tmp_path"] = tmp_path
@@ -125,8 +147,10 @@ def test_a_redis_lock_store_by_environment(probed):
 
 def test_a_postgresql_tracker_store_by_environment(probed):
     if "postgres" not in probed:
-        _missing("PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. $(bash scripts/postgres.sh))",
-                 os.environ.get("REQUIRE_POSTGRES") == "1")
+        _missing(
+            "PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. $(bash scripts/postgres.sh))",
+            os.environ.get("REQUIRE_POSTGRES") == "1",
+        )
     result = _ok(probed, "postgres")
     assert (result["tracker_store"], result["tracker_dialect"]) == ("SQLTrackerStore", "postgresql")
     assert result["tracker_roundtrip"] is True

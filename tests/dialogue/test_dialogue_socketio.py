@@ -4,6 +4,7 @@ Pins the two Rasa 3.6.21 defects the channel fixes: with ``session_persistence``
 asked for the session, and a decision payload arrives as ``{"custom": {"decision": ...}}`` after the reply text.
 The session is the server's: a signed token names it (tests/security has the attacks on it).
 """
+
 from __future__ import annotations
 
 import queue

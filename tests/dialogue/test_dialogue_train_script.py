@@ -1,5 +1,6 @@
 """scripts/train.sh trains only when the model is missing or stale (its inputs' hash differs from the newest
 model's), with a stand-in for ``rasa`` that records each call and writes a model file. Fast: no Rasa involved."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,14 @@ def project(tmp_path):
 
 
 def train(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(project / "scripts" / "train.sh"), *args], cwd=project, text=True,
-                          capture_output=True, env={**os.environ, "RASA": str(project / "bin" / "rasa")}, timeout=60)
+    return subprocess.run(
+        ["bash", str(project / "scripts" / "train.sh"), *args],
+        cwd=project,
+        text=True,
+        capture_output=True,
+        env={**os.environ, "RASA": str(project / "bin" / "rasa")},
+        timeout=60,
+    )
 
 
 def calls(project: Path) -> int:

@@ -2,6 +2,7 @@
 ``make run`` starts (botstack), on free loopback ports. The browser is kept offline: every host name but
 the loopback one resolves to nothing, so the widget's web-font request fails at once instead of leaving the machine.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """A person on the web chat page: the widget connects over socket.io, greets, answers a typed message, and a
 decision payload sent over the socket renders in the page's decision panel."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Shared helpers for the NLU data tests (no rasa import: these run in .venv-engine)."""
+
 from __future__ import annotations
 
 import json
@@ -20,23 +21,63 @@ BITEXT_DEV = ROOT / "nlu_eval" / "bitext_dev.yml"
 
 # docs/architecture.md, Floor 2 ("Intents", "Entities and formats"): the contract with domain.yml and the actions.
 CONTRACT_INTENTS = {
-    "request_return", "cancel_order", "refund_status", "warranty_claim", "parcel_issue", "credits_balance", "inform",
-    "item_condition", "human_handoff", "stop", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge",
+    "request_return",
+    "cancel_order",
+    "refund_status",
+    "warranty_claim",
+    "parcel_issue",
+    "credits_balance",
+    "inform",
+    "item_condition",
+    "human_handoff",
+    "stop",
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "bot_challenge",
     "out_of_scope",
 }
 FAQ_KEYS = {
-    "return_window", "bulk_corporate", "mystery_box", "warranty_abroad", "extended_warranty", "refund_timing",
-    "contact_hours", "proof_of_purchase", "warranty_not_covered", "warranty_period", "how_to_return", "worry_free",
+    "return_window",
+    "bulk_corporate",
+    "mystery_box",
+    "warranty_abroad",
+    "extended_warranty",
+    "refund_timing",
+    "contact_hours",
+    "proof_of_purchase",
+    "warranty_not_covered",
+    "warranty_period",
+    "how_to_return",
+    "worry_free",
 }
 CREDITS_FAQ_KEYS = {
-    "how_to_earn", "when_credited", "expiry", "redeem", "reversed", "eligibility", "cash_value", "merge_accounts",
+    "how_to_earn",
+    "when_credited",
+    "expiry",
+    "redeem",
+    "reversed",
+    "eligibility",
+    "cash_value",
+    "merge_accounts",
 }
 RETRIEVAL_INTENTS = {f"faq/{k}" for k in FAQ_KEYS} | {f"credits_faq/{k}" for k in CREDITS_FAQ_KEYS}
 ALL_TRAINED_INTENTS = CONTRACT_INTENTS | RETRIEVAL_INTENTS
-CONTRACT_ENTITIES = {"order_number", "email", "serial_number", "product", "channel", "country", "quantity",
-                     "purchase_date", "condition",
-                     "transit_problem",  # domain.yml's transit form slot (lost / damaged / delayed), from a lookup
-                     "verification_code"}  # the identity step-up's one-time code (RET-4), from a regex
+CONTRACT_ENTITIES = {
+    "order_number",
+    "email",
+    "serial_number",
+    "product",
+    "channel",
+    "country",
+    "quantity",
+    "purchase_date",
+    "condition",
+    "transit_problem",  # domain.yml's transit form slot (lost / damaged / delayed), from a lookup
+    "verification_code",
+}  # the identity step-up's one-time code (RET-4), from a regex
 
 
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
@@ -60,9 +101,13 @@ def training_examples():
 
 @pytest.fixture(scope="session")
 def heldout_examples():
-    return {"own": nlu_yaml.read_examples([OWN_HELDOUT]), "own-2": nlu_yaml.read_examples([OWN_HELDOUT_2]),
-            "dev": nlu_yaml.read_examples([OWN_DEV]),
-            "bitext": nlu_yaml.read_examples([BITEXT_HELDOUT]), "bitext-dev": nlu_yaml.read_examples([BITEXT_DEV])}
+    return {
+        "own": nlu_yaml.read_examples([OWN_HELDOUT]),
+        "own-2": nlu_yaml.read_examples([OWN_HELDOUT_2]),
+        "dev": nlu_yaml.read_examples([OWN_DEV]),
+        "bitext": nlu_yaml.read_examples([BITEXT_HELDOUT]),
+        "bitext-dev": nlu_yaml.read_examples([BITEXT_DEV]),
+    }
 
 
 @pytest.fixture(scope="session")

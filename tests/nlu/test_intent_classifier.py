@@ -6,6 +6,7 @@ both CountVectorsFeaturizers of config.yml (word and char_wb, so each message ca
 sparse sentence features) and get two dense sentence features and a dense sequence feature, as the sentence
 embedding adds.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -69,7 +70,12 @@ def test_feature_matrix_equals_rasas_logistic_regression():
     assert out["shape"][0] == 5 and out["shape"][1] > 50  # word + char n-gram columns, then the 6 dense ones
     assert out["dense_columns"] == 5 * 6  # the 4 + 2 dense sentence columns of every message, after the sparse ones
     assert {k: v for k, v in out.items() if k.startswith("same")} == {
-        "same_shape": True, "same_format": True, "same_dtype": True, "same_values": True, "same_layout": True}
+        "same_shape": True,
+        "same_format": True,
+        "same_dtype": True,
+        "same_values": True,
+        "same_layout": True,
+    }
 
 
 ROUND_TRIP = r"""

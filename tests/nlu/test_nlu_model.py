@@ -6,6 +6,7 @@ EntitySynonymMapper), without the ResponseSelectors (and DIET cut to 1 epoch if 
 the entities checked here come from the regexes and lookup tables, not from a learned extractor.  Runs .venv-rasa in a
 subprocess (this suite runs in .venv-engine).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,15 @@ import yaml
 
 from tests.nlu.conftest import NLU_DIR, RASA_PY, ROOT
 
-TRAIN_FILES = ("lookups.yml", "identity_inform.yml", "chitchat.yml", "cancellation.yml", "warranty.yml",
-               "returns.yml", "transit.yml")
+TRAIN_FILES = (
+    "lookups.yml",
+    "identity_inform.yml",
+    "chitchat.yml",
+    "cancellation.yml",
+    "warranty.yml",
+    "returns.yml",
+    "transit.yml",
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +42,16 @@ def quick_config(tmp_path):
             component = {**component, "epochs": 1, "number_of_transformer_layers": 0}
         pipeline.append(component)
     path = tmp_path / "config.yml"
-    path.write_text(yaml.safe_dump({"recipe": config["recipe"], "language": config["language"],
-                                    "assistant_id": config["assistant_id"], "pipeline": pipeline}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "recipe": config["recipe"],
+                "language": config["language"],
+                "assistant_id": config["assistant_id"],
+                "pipeline": pipeline,
+            }
+        )
+    )
     return path
 
 
@@ -59,7 +75,12 @@ def parsed(tmp_path_factory) -> dict[str, dict]:
     model = trained_model() or train_quick_model(tmp_path, env)
     result = subprocess.run(
         [str(RASA_PY), str(ROOT / "scripts" / "measure_nlu.py"), "parse", "--model", str(model), *MESSAGES],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return {r["text"]: r for r in json.loads(result.stdout.strip().splitlines()[-1])}
 
@@ -76,9 +97,25 @@ def train_quick_model(tmp_path, env):
     for name in TRAIN_FILES:
         shutil.copy(NLU_DIR / name, data / name)
     train = subprocess.run(
-        [str(ROOT / ".venv-rasa" / "bin" / "rasa"), "train", "nlu", "--config", str(quick_config(tmp_path)),
-         "--nlu", str(data), "--out", str(tmp_path / "models"), "--fixed-model-name", "quick"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        [
+            str(ROOT / ".venv-rasa" / "bin" / "rasa"),
+            "train",
+            "nlu",
+            "--config",
+            str(quick_config(tmp_path)),
+            "--nlu",
+            str(data),
+            "--out",
+            str(tmp_path / "models"),
+            "--fixed-model-name",
+            "quick",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
     return tmp_path / "models" / "quick.tar.gz"
 

@@ -3,6 +3,7 @@
 They are compiled as RegexEntityExtractor uses them (config.yml: case_sensitive false -> re.IGNORECASE) and must find
 exactly the value inside a realistic sentence, and nothing in a near-miss.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,14 +16,37 @@ def extract(patterns: list[str], text: str) -> list[str]:
 
 
 ORDER_NUMBERS = ["AK1234567", "ak7654321", "Ak0000001"]
-ORDER_NEAR_MISSES = ["AK123456", "AK12345678", "AKX1234567", "BK1234567", "AK 1234567", "AK12345A7", "XAK1234567",
-                     "1234567", "order 12345678"]
-EMAILS = ["jo@x.com", "maria.lopez+anker@gmail.com", "TKIM88@YAHOO.COM", "dave_r@outlook.co.uk",
-          "first.last@sub.company.io", "x1@web.de", "ella-mae@uni-hamburg.de", "a@b.ai"]
+ORDER_NEAR_MISSES = [
+    "AK123456",
+    "AK12345678",
+    "AKX1234567",
+    "BK1234567",
+    "AK 1234567",
+    "AK12345A7",
+    "XAK1234567",
+    "1234567",
+    "order 12345678",
+]
+EMAILS = [
+    "jo@x.com",
+    "maria.lopez+anker@gmail.com",
+    "TKIM88@YAHOO.COM",
+    "dave_r@outlook.co.uk",
+    "first.last@sub.company.io",
+    "x1@web.de",
+    "ella-mae@uni-hamburg.de",
+    "a@b.ai",
+]
 EMAIL_NEAR_MISSES = ["jo@x", "jo@.com", "@gmail.com", "jo at gmail dot com", "jo@gmail.c", "jo.gmail.com", "jo@-x.com"]
 SERIALS = ["A2633C1F23100457", "Z0000000000000000"[:16], "AB12CD34EF56GH78", "a2633c1f23100457"]
-SERIAL_NEAR_MISSES = ["A2633C1F2310045", "A2633C1F231004570", "12633C1F23100457", "ABCDEFGHIJKL123X",
-                      "A2633C1F-3100457", "ABCDEFGHIJKLMNOP"]
+SERIAL_NEAR_MISSES = [
+    "A2633C1F2310045",
+    "A2633C1F231004570",
+    "12633C1F23100457",
+    "ABCDEFGHIJKL123X",
+    "A2633C1F-3100457",
+    "ABCDEFGHIJKLMNOP",
+]
 
 
 @pytest.mark.parametrize("value", ORDER_NUMBERS)

@@ -3,6 +3,7 @@
 Runs .venv-rasa in a subprocess (this suite runs in .venv-engine). The training examples below cover the attributes
 the tokenizer fills (text, intent with a retrieval key, response) and awkward text (emoji, punctuation, an email).
 """
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@ migrated SQLite database with the demo data, and a client that posts what Rasa p
 
 Used by ``test_action_server_*.py`` (issue 12, findings 5 and 9).  Nothing here needs Rasa.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -27,7 +28,7 @@ RASA_VERSION = "3.6.21"
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 #: demo customers (policy_engine/store/demo.py, dated from the moment ``load-demo`` runs)
-OLIVIA = {"order_number": "AK1000001", "email": "olivia.fresh@example.com"}   # cancellable within the hour
+OLIVIA = {"order_number": "AK1000001", "email": "olivia.fresh@example.com"}  # cancellable within the hour
 
 
 def free_port() -> int:
@@ -46,8 +47,15 @@ def prepare_database(directory: Path) -> Path:
     db = directory / "support.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "MAIL_OUTBOX_DIR": str(directory / "outbox")}
     for command in (["migrate"], ["load-demo"]):
-        subprocess.run([sys.executable, "-m", "policy_engine", *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+        subprocess.run(
+            [sys.executable, "-m", "policy_engine", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=300,
+        )
     return db
 
 
@@ -61,8 +69,12 @@ def copy_database(template: Path, directory: Path) -> Path:
 def row_counts(db: Path) -> dict[str, int]:
     """Rows per table, read-only: to prove that nothing was written."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-        tables = [r[0] for r in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        tables = [
+            r[0]
+            for r in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
         return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 
@@ -98,15 +110,25 @@ class ActionServer:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTION_", "DB_", "SANIC_"))}
-        env.update(DATABASE_URL=f"sqlite:///{self.db}", ACTION_SERVER_TOKEN=self.token, SANIC_HOST="127.0.0.1",
-                   MAIL_OUTBOX_DIR=str(self.directory / "outbox"), PYTHONUNBUFFERED="1")
+        env.update(
+            DATABASE_URL=f"sqlite:///{self.db}",
+            ACTION_SERVER_TOKEN=self.token,
+            SANIC_HOST="127.0.0.1",
+            MAIL_OUTBOX_DIR=str(self.directory / "outbox"),
+            PYTHONUNBUFFERED="1",
+        )
         env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 120.0) -> ActionServer:
         with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(self.port)],
-                                            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "actions.server", "--port", str(self.port)],
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -134,8 +156,16 @@ class ActionServer:
         return self.log_file.read_text(encoding="utf-8", errors="replace") if self.log_file.exists() else ""
 
     # ------------------------------------------------------------------------------------------------ HTTP
-    def request(self, method: str, path: str, body: bytes | None = None, *, token: str | None = "",
-                headers: dict[str, str] | None = None, timeout: float = 60.0) -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        token: str | None = "",
+        headers: dict[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> Reply:
         """``token=""`` (default) sends the server's token, ``None`` sends none, anything else is sent as given."""
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
@@ -151,9 +181,14 @@ class ActionServer:
     def announce_body(self, length: int, headers: dict[str, str] | None = None, timeout: float = 30.0) -> Reply:
         """Send only the head of a ``POST /webhook`` announcing ``length`` bytes and read the answer (the server must
         answer a body over its limit without receiving it)."""
-        head = ["POST /webhook HTTP/1.1", "Host: 127.0.0.1", f"{TOKEN_HEADER}: {self.token}",
-                "Content-Type: application/json", f"Content-Length: {length}",
-                *[f"{k}: {v}" for k, v in (headers or {}).items()]]
+        head = [
+            "POST /webhook HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"{TOKEN_HEADER}: {self.token}",
+            "Content-Type: application/json",
+            f"Content-Length: {length}",
+            *[f"{k}: {v}" for k, v in (headers or {}).items()],
+        ]
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
             sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
             data = b""
@@ -181,9 +216,17 @@ def _content_length(data: bytes) -> int:
     return 0
 
 
-def action_call(name: str, sender_id: str, slots: dict[str, Any], *, new_slots: dict[str, Any] | None = None,
-                intent: str = "inform", text: str = "", active_loop: str | None = None,
-                extra_events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def action_call(
+    name: str,
+    sender_id: str,
+    slots: dict[str, Any],
+    *,
+    new_slots: dict[str, Any] | None = None,
+    intent: str = "inform",
+    text: str = "",
+    active_loop: str | None = None,
+    extra_events: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The body Rasa 3.6 posts for ``name``: the tracker (slots, latest message, the events of this turn: the user
     message and the slots set since, which a form's validation reads) and the domain."""
     new_slots = dict(new_slots or {})
@@ -191,12 +234,18 @@ def action_call(name: str, sender_id: str, slots: dict[str, Any], *, new_slots: 
     events = list(extra_events or []) + [{"event": "user", "text": text, "parse_data": latest}]
     events += [{"event": "slot", "name": k, "value": v} for k, v in new_slots.items()]
     tracker = {
-        "sender_id": sender_id, "slots": {**slots, **new_slots}, "latest_message": latest, "events": events,
-        "paused": False, "followup_action": None, "active_loop": {"name": active_loop} if active_loop else {},
-        "latest_action_name": "action_listen", "latest_event_time": time.time(), "latest_input_channel": "rest",
+        "sender_id": sender_id,
+        "slots": {**slots, **new_slots},
+        "latest_message": latest,
+        "events": events,
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {"name": active_loop} if active_loop else {},
+        "latest_action_name": "action_listen",
+        "latest_event_time": time.time(),
+        "latest_input_channel": "rest",
     }
-    return {"next_action": name, "sender_id": sender_id, "tracker": tracker, "domain": DOMAIN,
-            "version": RASA_VERSION}
+    return {"next_action": name, "sender_id": sender_id, "tracker": tracker, "domain": DOMAIN, "version": RASA_VERSION}
 
 
 class Conversation:
@@ -238,7 +287,9 @@ def faq_call(sender_id: str = "someone-else", key: str = "faq/return_window") ->
     """A policy question (ResponseSelector answer): the FAQ action needs no database."""
     call = action_call("action_answer_faq", sender_id, {}, intent=key.split("/")[0])
     call["tracker"]["latest_message"] = {
-        "intent": {"name": key.split("/")[0], "confidence": 1.0}, "entities": [], "text": "how long can I return",
+        "intent": {"name": key.split("/")[0], "confidence": 1.0},
+        "entities": [],
+        "text": "how long can I return",
         "response_selector": {key.split("/")[0]: {"response": {"intent_response_key": key, "confidence": 1.0}}},
     }
     return call

@@ -5,6 +5,7 @@ server, Rasa with its API token and channels, the chat page), with the productio
 generous ones of the dialogue tests, and ``TRUST_PROXY=1`` as behind nginx, so that each test can play a different
 client address with ``X-Forwarded-For``. An attack that once worked stays here.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,12 @@ def mailbox():
 def secure_stack(tmp_path_factory, mailbox):
     if not botstack.RASA_BIN.exists():
         pytest.fail(".venv-rasa is missing: run `make venvs`")
-    env = {"TRUST_PROXY": "1", "SMTP_HOST": mailbox.host, "SMTP_PORT": str(mailbox.port),
-           "SMTP_FROM": "support@store.example"}
+    env = {
+        "TRUST_PROXY": "1",
+        "SMTP_HOST": mailbox.host,
+        "SMTP_PORT": str(mailbox.port),
+        "SMTP_FROM": "support@store.example",
+    }
     settings = botstack.Settings.for_tests(tmp_path_factory.mktemp("secure-stack"), extra_env=env)
     stack = botstack.Stack(settings, echo=False, with_web=botstack.WEBCHAT_BUNDLE.is_file())
     stack.start(timeout=900)

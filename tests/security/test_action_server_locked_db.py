@@ -5,6 +5,7 @@ for about 10 s.  Meanwhile another customer's FAQ answer (no database) comes bac
 needs the database gets ``utter_backend_error`` before the lock is released, nothing is half-written, and after the
 lock is gone "yes" again opens exactly one case (also when the timed-out write went through late).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -38,8 +39,9 @@ def start_server(template_db, tmp_path):
     servers = []
 
     def start(**env: str) -> ActionServer:
-        server = ActionServer(copy_database(template_db, tmp_path / f"db{len(servers)}"), tmp_path,
-                              extra_env=env).start()
+        server = ActionServer(
+            copy_database(template_db, tmp_path / f"db{len(servers)}"), tmp_path, extra_env=env
+        ).start()
         servers.append(server)
         return server
 

@@ -4,6 +4,7 @@ Replayed: reading another customer's tracker, executing ``action_cancel_order`` 
 replacing the model, training, and rewriting the tracker's events; a preflight from a foreign origin. Each must be
 refused without the API token, change nothing, and leave the bot answering.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -29,16 +30,19 @@ def test_the_tracker_of_another_customer_cannot_be_read(settings, customer):
     assert requests.get(url, params={"token": settings.secrets["RASA_API_TOKEN"]}, timeout=30).status_code == 200
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("POST", "/conversations/{sender}/execute", {"name": "action_cancel_order"}),
-    ("POST", "/conversations/{sender}/trigger_intent", {"name": "affirm"}),
-    ("PUT", "/conversations/{sender}/tracker/events", []),
-    ("POST", "/conversations/{sender}/tracker/events", {"event": "slot", "name": "verified", "value": True}),
-    ("DELETE", "/model", None),
-    ("PUT", "/model", {"model_file": "/tmp/nothing.tar.gz"}),
-    ("POST", "/model/train", {}),
-    ("POST", "/model/parse", {"text": "hi"}),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/conversations/{sender}/execute", {"name": "action_cancel_order"}),
+        ("POST", "/conversations/{sender}/trigger_intent", {"name": "affirm"}),
+        ("PUT", "/conversations/{sender}/tracker/events", []),
+        ("POST", "/conversations/{sender}/tracker/events", {"event": "slot", "name": "verified", "value": True}),
+        ("DELETE", "/model", None),
+        ("PUT", "/model", {"model_file": "/tmp/nothing.tar.gz"}),
+        ("POST", "/model/train", {}),
+        ("POST", "/model/parse", {"text": "hi"}),
+    ],
+)
 def test_api_calls_without_the_token_are_refused_and_change_nothing(settings, customer, method, path, body):
     customer.says("I want to cancel my order")
     before = customer.tracker()["events"]

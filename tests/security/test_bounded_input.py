@@ -5,6 +5,7 @@ object; no sender (which used to share the conversation ``"default"``); a 1 MB s
 Each gets a clear, bounded answer, nothing is parsed or stored, and another customer is still answered.
 (The flood's effect on another customer's latency is measured by ``scripts/flood_bench.py``, not timed here.)
 """
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,10 @@ MB = 1024 * 1024
 
 
 def post(settings, body: bytes | None = None, *, json_body=None, address: str | None = None) -> requests.Response:
-    headers = {"Authorization": f"Bearer {settings.secrets['REST_CHANNEL_TOKEN']}",
-               "X-Forwarded-For": address or new_address()}
+    headers = {
+        "Authorization": f"Bearer {settings.secrets['REST_CHANNEL_TOKEN']}",
+        "X-Forwarded-For": address or new_address(),
+    }
     if json_body is not None:
         return requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=json_body, headers=headers, timeout=60)
     headers["Content-Type"] = "application/json"
@@ -25,8 +28,11 @@ def post(settings, body: bytes | None = None, *, json_body=None, address: str | 
 
 
 def events(settings, sender: str) -> list:
-    response = requests.get(f"{settings.rasa_url}/conversations/{sender}/tracker",
-                            params={"token": settings.secrets["RASA_API_TOKEN"]}, timeout=30)
+    response = requests.get(
+        f"{settings.rasa_url}/conversations/{sender}/tracker",
+        params={"token": settings.secrets["RASA_API_TOKEN"]},
+        timeout=30,
+    )
     return [e for e in response.json().get("events") or [] if e.get("event") == "user"]
 
 
@@ -56,7 +62,7 @@ def test_a_malformed_body_gets_400_without_a_traceback(settings, body):
     response = post(settings, body)
     assert response.status_code == 400
     assert response.json()["error"]
-    assert "Traceback" not in response.text and "File \"" not in response.text
+    assert "Traceback" not in response.text and 'File "' not in response.text
 
 
 @pytest.mark.parametrize("message", [42, ["hi"], {"text": "hi"}, None, True])
@@ -86,8 +92,10 @@ def test_a_megabyte_sender_id_is_refused_and_not_echoed(settings):
 
 def test_a_flooding_client_is_slowed_down_and_another_customer_is_not(settings):
     flooder = new_address()
-    statuses = [post(settings, json_body={"sender": f"flood-{n % 3}", "message": "hi"}, address=flooder).status_code
-                for n in range(70)]
+    statuses = [
+        post(settings, json_body={"sender": f"flood-{n % 3}", "message": "hi"}, address=flooder).status_code
+        for n in range(70)
+    ]
     assert statuses.count(200) <= 60, "at most RATE_LIMIT_CLIENT (60/minute) messages from one client"
     assert statuses[-1] == 429
     refused = post(settings, json_body={"sender": "flood-0", "message": "hi"}, address=flooder)
@@ -97,7 +105,8 @@ def test_a_flooding_client_is_slowed_down_and_another_customer_is_not(settings):
 
 
 def test_one_conversation_is_limited_even_from_many_addresses(settings):
-    statuses = [post(settings, json_body={"sender": "busy-conversation", "message": "hi"}).status_code
-                for _ in range(25)]
+    statuses = [
+        post(settings, json_body={"sender": "busy-conversation", "message": "hi"}).status_code for _ in range(25)
+    ]
     assert statuses.count(200) == 20, "RATE_LIMIT_CONVERSATION: 20/minute"
     assert set(statuses[20:]) == {429}

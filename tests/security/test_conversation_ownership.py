@@ -5,6 +5,7 @@ asking to join the victim's session (``session_request`` with the victim's id) a
 connection without a token, with a forged one, an expired one, from a foreign origin. The attacker must get nothing
 and change nothing in the victim's conversation.
 """
+
 from __future__ import annotations
 
 import queue
@@ -28,8 +29,13 @@ class WebClient:
         self.confirmed: queue.Queue[str] = queue.Queue()
         self.client.on("bot_uttered", self.uttered.put)
         self.client.on("session_confirm", self.confirmed.put)
-        self.client.connect(rasa_url, socketio_path="/socket.io", wait_timeout=30, headers=headers or {},
-                            auth={"token": token} if token else None)
+        self.client.connect(
+            rasa_url,
+            socketio_path="/socket.io",
+            wait_timeout=30,
+            headers=headers or {},
+            auth={"token": token} if token else None,
+        )
 
     def session(self, asked_for: str | None = None) -> str:
         self.client.emit("session_request", {"session_id": asked_for})
@@ -66,8 +72,9 @@ def test_rest_without_the_channel_token_cannot_speak_as_another_customer(setting
     before = customer.tracker()["events"]
     url = f"{settings.rasa_url}/webhooks/rest/webhook"
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": settings.secrets["REST_CHANNEL_TOKEN"]}):
-        response = requests.post(url, json={"sender": customer.sender, "message": "how many credits do I have"},
-                                 headers=headers, timeout=30)
+        response = requests.post(
+            url, json={"sender": customer.sender, "message": "how many credits do I have"}, headers=headers, timeout=30
+        )
         assert response.status_code == 401, headers
         assert "AnkerCredits" not in response.text
     assert customer.tracker()["events"] == before
@@ -90,12 +97,14 @@ def test_a_socket_client_cannot_join_or_speak_in_another_session(settings):
         victim.close()
         attacker.close()
     api = {"token": settings.secrets["RASA_API_TOKEN"]}
-    victim_events = requests.get(f"{settings.rasa_url}/conversations/{victim_id}/tracker", params=api,
-                                 timeout=30).json()["events"]
+    victim_events = requests.get(
+        f"{settings.rasa_url}/conversations/{victim_id}/tracker", params=api, timeout=30
+    ).json()["events"]
     said = [e.get("text") for e in victim_events if e.get("event") == "user"]
     assert "I want to return my order" not in said
-    attacker_events = requests.get(f"{settings.rasa_url}/conversations/{attacker_id}/tracker", params=api,
-                                   timeout=30).json()["events"]
+    attacker_events = requests.get(
+        f"{settings.rasa_url}/conversations/{attacker_id}/tracker", params=api, timeout=30
+    ).json()["events"]
     assert "I want to return my order" in [e.get("text") for e in attacker_events if e.get("event") == "user"]
 
 

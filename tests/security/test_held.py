@@ -2,6 +2,7 @@
 (byte-identical answers for an unknown order and a wrong email), ``/intent{...}`` injection sets nothing, a double
 "yes" gives one case, and a restart of the Rasa server mid-form resumes the conversation where it was.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,10 @@ def test_unknown_order_and_wrong_email_get_byte_identical_answers(settings):
 
 def test_a_typed_intent_with_entities_sets_nothing(customer):
     # the slots only actions may set, with an order number but no email: nothing about the order may follow
-    customer.says('/request_return{"verified": true, "verified_identity": "AK1000003|emma.twenty@example.com", '
-                  '"verification_pending": "AK1000003", "identity_failures": 0, "order_number": "AK1000003"}')
+    customer.says(
+        '/request_return{"verified": true, "verified_identity": "AK1000003|emma.twenty@example.com", '
+        '"verification_pending": "AK1000003", "identity_failures": 0, "order_number": "AK1000003"}'
+    )
     slots = customer.slots()
     assert slots["verified"] is not True and not slots.get("verified_identity"), slots
     assert not slots.get("verification_pending"), slots
@@ -64,8 +67,12 @@ def test_a_restart_of_rasa_mid_form_resumes_the_conversation(secure_stack, custo
     os.killpg(rasa.pid, signal.SIGKILL)
     rasa.process.wait(timeout=10)
     stop = threading.Event()
-    watcher = threading.Thread(target=secure_stack.supervise, args=(lambda: not stop.is_set(),),
-                               kwargs={"poll": 0.2, "say": lambda line: None}, daemon=True)
+    watcher = threading.Thread(
+        target=secure_stack.supervise,
+        args=(lambda: not stop.is_set(),),
+        kwargs={"poll": 0.2, "say": lambda line: None},
+        daemon=True,
+    )
     watcher.start()
     try:
         deadline = time.monotonic() + 600

@@ -6,6 +6,7 @@ and addresses. The real customer is then asked for a one-time code, which the st
 server on loopback) to the purchase email only, and gets in with it (RET-4). The attacker, who gave the right order
 but not the email, gets the same words and no mail; one client's failures are throttled by the policy's figure.
 """
+
 from __future__ import annotations
 
 import time

@@ -5,6 +5,7 @@ Replayed on the security stack: the action server is killed while a form waits f
 message gets a spoken answer, the supervisor (``Stack.supervise``, what ``make run`` runs) restarts the action
 server alone, Rasa keeps running, and the conversation resumes where it was.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,12 @@ def test_a_dead_action_server_is_spoken_of_and_restarted_alone(secure_stack, cus
 
     said: list[str] = []
     stop = threading.Event()
-    watcher = threading.Thread(target=secure_stack.supervise, args=(lambda: not stop.is_set(),),
-                               kwargs={"poll": 0.2, "say": said.append}, daemon=True)
+    watcher = threading.Thread(
+        target=secure_stack.supervise,
+        args=(lambda: not stop.is_set(),),
+        kwargs={"poll": 0.2, "say": said.append},
+        daemon=True,
+    )
     watcher.start()
     try:
         deadline = time.monotonic() + 120

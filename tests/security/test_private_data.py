@@ -4,6 +4,7 @@ Replayed: a customer types an email, an order number and a serial number, a malf
 (Rasa's "Failed to parse arguments" warning logged the raw text), and verifies. No log line of any server holds them;
 the databases, the generated secrets and the logs are readable by their owner only.
 """
+
 from __future__ import annotations
 
 import stat
@@ -14,8 +15,14 @@ from tests.dialogue.dialogue_client import verify
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SECRET_WORDS = ("emma.twenty", "AK1000003", "secret.person@example.org", "AK7654321", "QWERTY1234567890",
-                "kept private")
+SECRET_WORDS = (
+    "emma.twenty",
+    "AK1000003",
+    "secret.person@example.org",
+    "AK7654321",
+    "QWERTY1234567890",
+    "kept private",
+)
 
 
 def test_nothing_personal_reaches_the_logs(secure_stack, customer):
@@ -23,8 +30,9 @@ def test_nothing_personal_reaches_the_logs(secure_stack, customer):
     customer.says("my serial is QWERTY1234567890 and it is kept private")
     customer.says("I want to return my order")
     verify(customer, "AK1000003", "emma.twenty@example.com")
-    logs = {path.name: path.read_text(encoding="utf-8", errors="replace")
-            for path in secure_stack.log_dir.glob("*.log")}
+    logs = {
+        path.name: path.read_text(encoding="utf-8", errors="replace") for path in secure_stack.log_dir.glob("*.log")
+    }
     assert {"rasa.log", "actions.log"} <= set(logs), sorted(logs)
     assert "Failed to parse arguments" in logs["rasa.log"], "the warning that used to carry the text still comes"
     for name, text in logs.items():
@@ -37,7 +45,7 @@ def test_nothing_personal_reaches_the_logs(secure_stack, customer):
 def test_files_are_private_to_their_owner(secure_stack, customer):
     customer.says("hi")
     settings = secure_stack.settings
-    paths = [Path(url[len("sqlite:///"):]) for url in (settings.database_url, settings.tracker_store_url)]
+    paths = [Path(url[len("sqlite:///") :]) for url in (settings.database_url, settings.tracker_store_url)]
     paths += [settings.var_dir / "secrets.env", *secure_stack.log_dir.glob("*.log")]
     for path in paths:
         assert path.exists(), path
@@ -46,9 +54,11 @@ def test_files_are_private_to_their_owner(secure_stack, customer):
 
 
 def test_the_mask_hides_each_kind_of_personal_data():
-    line = ("Failed to parse arguments in line '/inform{\"email\": \"jane@x.org'. Continuing without {\"email\": "
-            "\"jane@x.org. order ak 1234567 serial ABCD1234EFGH5678 Bearer abc.def token=xyz "
-            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl " + "k" * 43)
+    line = (
+        'Failed to parse arguments in line \'/inform{"email": "jane@x.org\'. Continuing without {"email": '
+        '"jane@x.org. order ak 1234567 serial ABCD1234EFGH5678 Bearer abc.def token=xyz '
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl " + "k" * 43
+    )
     masked = mask(line)
     for leaked in ("jane", "1234567", "ABCD1234EFGH5678", "abc.def", "xyz", "eyJ", "k" * 43):
         assert leaked not in masked, (leaked, masked)

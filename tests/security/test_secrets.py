@@ -2,6 +2,7 @@
 
 A CI run found it: a generated API token that began with "-" was read by ``rasa run``'s argparse as an option, and
 Rasa did not start (1 run in about 64)."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ def test_rasa_reads_a_token_that_starts_with_a_dash(tmp_path):
     token = "-" + "x" * 42
     settings = replace(botstack.Settings.for_tests(tmp_path), secrets={"RASA_API_TOKEN": token})
     argv = botstack.rasa_run_argv(settings)
-    done = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", PARSE, *argv[1:]],
-                          capture_output=True, text=True, timeout=300, env={**botstack.QUIET_ENV, "PATH": "/usr/bin"})
+    done = subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", PARSE, *argv[1:]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**botstack.QUIET_ENV, "PATH": "/usr/bin"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     parsed = json.loads(done.stdout.strip().splitlines()[-1])
     assert parsed["auth_token"] == token and parsed["enable_api"] is True

@@ -1,6 +1,7 @@
 """Rate limits shared across Rasa processes through Redis (issue 12, item 5): two ``Guard``s, as two Rasa
 processes would build them from the same environment, count against one real ``redis-server`` on loopback.
 The guards live in the Rasa environment, so the check runs there."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,9 @@ def test_two_processes_share_the_limits_through_redis(tmp_path):
             pytest.fail("redis-server is missing: scripts/install-system-deps.sh installs it")
         pytest.skip("redis-server is missing")
     with redis_server(tmp_path) as port:
-        done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT, f"redis://127.0.0.1:{port}/3"],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(RASA_PYTHON), "-c", SCRIPT, f"redis://127.0.0.1:{port}/3"], capture_output=True, text=True, timeout=120
+        )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["verdicts"] == [200] * 5 + [429] * 3, "five messages between both guards, not five each"

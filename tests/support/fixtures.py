@@ -13,6 +13,7 @@ Migrating and loading the demo data happen once per session into template databa
 (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, made one ahead and dropped behind in a
 background thread), so tests stay isolated and cheap.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,19 @@ from .postgres import PostgresTemplates, fresh_database, postgres_url, require_p
 from .smtp import smtp_server  # noqa: F401
 from .store import Clock, SqliteTemplates, build_demo, build_migrated, make_service, sqlite_url
 
-__all__ = ["backend", "db_url", "engine", "service", "clock", "sqlite_engine", "sqlite_service", "postgres_url",
-           "sqlite_templates", "postgres_templates", "smtp_server"]
+__all__ = [
+    "backend",
+    "db_url",
+    "engine",
+    "service",
+    "clock",
+    "sqlite_engine",
+    "sqlite_service",
+    "postgres_url",
+    "sqlite_templates",
+    "postgres_templates",
+    "smtp_server",
+]
 
 _SERVICE_FIXTURES = ("service", "sqlite_service")
 

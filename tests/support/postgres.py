@@ -7,6 +7,7 @@
   in template databases, and each test gets ``CREATE DATABASE t_<random> TEMPLATE <template>`` (a file-level copy,
   a fraction of a second): the same isolation, none of the repeated set-up.
 """
+
 from __future__ import annotations
 
 import contextlib

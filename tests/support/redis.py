@@ -1,4 +1,5 @@
 """A private ``redis-server`` on a free loopback port (no persistence), for the tests that need a real Redis."""
+
 from __future__ import annotations
 
 import shutil
@@ -24,9 +25,21 @@ def redis_server(tmp_path: Path) -> Iterator[int | None]:
         return
     port = _free_port()
     process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 20

@@ -5,6 +5,7 @@
   one-time code mailed to ``address`` (RET-4 step-up).
 * ``RecordingMailer``: the default mailer of ``tests.support.store.make_service``, so no test writes to ``var/outbox``.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Set-up that every test would repeat (Alembic migrations, the demo data) is done once per session into template
 databases (``SqliteTemplates`` here, ``postgres.PostgresTemplates``); each test gets its own copy.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -56,8 +57,9 @@ def migrated_engine(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-def make_service(engine: Engine, *, clock: Clock | None = None, demo: bool = True,
-                 mailer=None) -> tuple[SupportService, Clock]:
+def make_service(
+    engine: Engine, *, clock: Clock | None = None, demo: bool = True, mailer=None
+) -> tuple[SupportService, Clock]:
     """A ``SupportService`` on ``engine`` with the repository's policy file and a fixed clock; demo data loaded.
     One-time codes go to ``mailer`` (default: a ``RecordingMailer``, nothing leaves the process)."""
     clock = clock or Clock()
