@@ -4,6 +4,7 @@ Every ``decide_*`` function takes facts, the ``Policy`` and the current time (``
 a ``Decision``; none reads the clock, the database or the environment.  Bad facts raise ``InvalidRequest``; a bad
 policy file raises ``PolicyError``.
 """
+
 from .core.cancellation import decide_cancellation
 from .core.contacts import contact_info
 from .core.credits import (
@@ -40,12 +41,46 @@ from .core.warranty import decide_warranty
 from .core.warranty_request import ProofOfPurchase, Purchase, WarrantyRequest
 
 __all__ = [
-    "Campaign", "CreditsSummary", "Customer", "Decision", "InvalidRequest", "LedgerEntry", "LedgerKind",
-    "NextStep", "Order", "OrderLine", "OrderStatus", "Outcome", "Policy", "PolicyError", "Product",
-    "ProofOfPurchase", "Purchase", "Reason", "RefundRecord", "ReturnRequest", "TransitRequest", "WEB_STORE",
-    "WarrantyRequest", "contact_info", "credits_faq", "credits_for_order", "credits_summary",
-    "decide_cancellation", "decide_credits_eligibility", "decide_credits_redemption", "decide_credits_reversal",
-    "decide_one_time_reward", "decide_refund_status", "decide_return", "decide_return_requirements",
-    "decide_transit", "decide_warranty", "load_policy", "normalise_channel", "policy_figures",
-    "summarise_ledger", "validate_ledger_entry",
+    "Campaign",
+    "CreditsSummary",
+    "Customer",
+    "Decision",
+    "InvalidRequest",
+    "LedgerEntry",
+    "LedgerKind",
+    "NextStep",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Outcome",
+    "Policy",
+    "PolicyError",
+    "Product",
+    "ProofOfPurchase",
+    "Purchase",
+    "Reason",
+    "RefundRecord",
+    "ReturnRequest",
+    "TransitRequest",
+    "WEB_STORE",
+    "WarrantyRequest",
+    "contact_info",
+    "credits_faq",
+    "credits_for_order",
+    "credits_summary",
+    "decide_cancellation",
+    "decide_credits_eligibility",
+    "decide_credits_redemption",
+    "decide_credits_reversal",
+    "decide_one_time_reward",
+    "decide_refund_status",
+    "decide_return",
+    "decide_return_requirements",
+    "decide_transit",
+    "decide_warranty",
+    "load_policy",
+    "normalise_channel",
+    "policy_figures",
+    "summarise_ledger",
+    "validate_ledger_entry",
 ]

@@ -1,4 +1,5 @@
 """``python -m policy_engine``: see ``policy_engine.entrypoints.cli``."""
+
 import sys
 
 from .entrypoints.cli import main

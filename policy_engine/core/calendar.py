@@ -3,6 +3,7 @@
 All functions are pure: dates in, dates out.  Day-based boundaries elsewhere use the policy timezone's calendar
 date (``Policy.local_date``).
 """
+
 from __future__ import annotations
 
 import calendar as _stdlib_calendar

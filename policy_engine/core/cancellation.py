@@ -1,4 +1,5 @@
 """Cancelling an order (CAN-1..3), with the refund (REF-2) and credits reversal (CRD-11) next steps."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -36,8 +37,11 @@ def decide_cancellation(order: Order, policy: Policy, now: datetime) -> Decision
     return).  An already cancelled order is answered, not cancelled twice."""
     policy.local_date(now)  # rejects a naive clock
     deadline = self_cancel_deadline(order, policy)
-    values = {"deadline": deadline, "self_cancel_minutes": policy.cancellation.self_cancel_minutes,
-              "minutes_since_placed": int((now - order.placed_at).total_seconds() // 60)}
+    values = {
+        "deadline": deadline,
+        "self_cancel_minutes": policy.cancellation.self_cancel_minutes,
+        "minutes_since_placed": int((now - order.placed_at).total_seconds() // 60),
+    }
     support = NextStep("contact_support", "CAN-2", values={"email": policy.contacts.email})
 
     if order.status is OrderStatus.CANCELLED:
@@ -46,18 +50,38 @@ def decide_cancellation(order: Order, policy: Policy, now: datetime) -> Decision
         # RET-10 / CRD-13: redeemed products cannot be cancelled
         return _decision(Outcome.DENIED, [Reason("redeemed_with_credits", "CRD-13")], policy, values=values)
     if order.status in SHIPPED_STATUSES or order.shipped_at is not None:
-        return _decision(Outcome.DENIED, [Reason("already_shipped", "CAN-3")], policy, values=values,
-                         next_steps=[NextStep("initiate_return", "CAN-2")])
+        return _decision(
+            Outcome.DENIED,
+            [Reason("already_shipped", "CAN-3")],
+            policy,
+            values=values,
+            next_steps=[NextStep("initiate_return", "CAN-2")],
+        )
     if now > deadline:
-        return _decision(Outcome.DENIED, [Reason("self_cancel_window_passed", "CAN-1", values)], policy,
-                         values=values, next_steps=[support, NextStep("initiate_return", "CAN-2")])
+        return _decision(
+            Outcome.DENIED,
+            [Reason("self_cancel_window_passed", "CAN-1", values)],
+            policy,
+            values=values,
+            next_steps=[support, NextStep("initiate_return", "CAN-2")],
+        )
 
-    steps = [NextStep("refund_to_original_payment", "REF-2",
-                      values={"payment_method": order.payment_method, "amount": order_total(order)})]
+    steps = [
+        NextStep(
+            "refund_to_original_payment",
+            "REF-2",
+            values={"payment_method": order.payment_method, "amount": order_total(order)},
+        )
+    ]
     if earned_points(order, policy) > 0:
         steps.append(NextStep("credits_reversal", "CRD-11"))
-    return _decision(Outcome.APPROVED, [Reason("within_self_cancel_window", "CAN-1", values)], policy,
-                     values={**values, "refund_amount": order_total(order)}, next_steps=steps)
+    return _decision(
+        Outcome.APPROVED,
+        [Reason("within_self_cancel_window", "CAN-1", values)],
+        policy,
+        values={**values, "refund_amount": order_total(order)},
+        next_steps=steps,
+    )
 
 
 def order_total(order: Order) -> Decimal:

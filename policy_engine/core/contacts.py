@@ -1,4 +1,5 @@
 """How to reach support (CON-1): phone, email and live chat with their hours from the policy file."""
+
 from __future__ import annotations
 
 from datetime import datetime

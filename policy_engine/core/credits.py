@@ -10,6 +10,7 @@ raises ``InvalidRequest`` if any entry would take the ledger below zero: the led
 Day boundaries (CRD-6/7) are calendar dates in the policy timezone: credits of a payment made on day D unlock at
 the start of day D + ``unlock_days`` ("day 30 unlocks") and expire at the start of the same date ``expiry_months`` (12) later.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -84,9 +85,7 @@ _decision = partial(make_decision, TOPIC)
 def qualifying_amount(order: Order) -> Decimal:
     """CRD-10: merchandise actually paid for, without shipping, tax, discounts, credits applied, free gifts and
     products redeemed with credits.  Never below zero."""
-    lines = sum(
-        (l.paid for l in order.lines if not l.redeemed_with_credits and not l.free_gift), Decimal("0")
-    )
+    lines = sum((l.paid for l in order.lines if not l.redeemed_with_credits and not l.free_gift), Decimal("0"))
     return max(Decimal("0"), lines - order.discount - order.credits_applied)
 
 
@@ -113,8 +112,13 @@ def credits_for_order(order: Order, policy: Policy) -> Decision:
     if placed_on < policy.credits.programme_launch:
         return _decision(
             Outcome.DENIED,
-            [Reason("before_programme_launch", "CRD-8",
-                    {"placed_on": placed_on, "programme_launch": policy.credits.programme_launch})],
+            [
+                Reason(
+                    "before_programme_launch",
+                    "CRD-8",
+                    {"placed_on": placed_on, "programme_launch": policy.credits.programme_launch},
+                )
+            ],
             policy,
         )
     if order.status is OrderStatus.CANCELLED:
@@ -124,14 +128,28 @@ def credits_for_order(order: Order, policy: Policy) -> Decision:
     excluded = Reason(
         "shipping_tax_discounts_excluded",
         "CRD-10",
-        {"shipping": order.shipping, "tax": order.tax, "discount": order.discount,
-         "credits_applied": order.credits_applied, "qualifying_amount": amount},
+        {
+            "shipping": order.shipping,
+            "tax": order.tax,
+            "discount": order.discount,
+            "credits_applied": order.credits_applied,
+            "qualifying_amount": amount,
+        },
     )
     if points == 0:
-        return _decision(Outcome.DENIED, [Reason("no_qualifying_amount", "CRD-10", {"qualifying_amount": amount}),
-                                          excluded], policy, values={"points": 0})
-    values = {"points": points, "qualifying_amount": amount,
-              "rate": policy.credits.earn_points_per_currency_unit, "unlock_at": None, "expires_at": None}
+        return _decision(
+            Outcome.DENIED,
+            [Reason("no_qualifying_amount", "CRD-10", {"qualifying_amount": amount}), excluded],
+            policy,
+            values={"points": 0},
+        )
+    values = {
+        "points": points,
+        "qualifying_amount": amount,
+        "rate": policy.credits.earn_points_per_currency_unit,
+        "unlock_at": None,
+        "expires_at": None,
+    }
     steps = []
     if order.paid_at is None:
         steps.append(NextStep("awaiting_payment", "CRD-6"))
@@ -167,17 +185,27 @@ def credits_summary(ledger: Iterable[LedgerEntry], policy: Policy, now: datetime
     reasons = [Reason("balance", "CRD-6", {"balance": s.balance, "locked": s.locked, "available": s.available})]
     steps = []
     if s.locked:
-        reasons.append(Reason("credits_locked", "CRD-6",
-                              {"locked": s.locked, "next_unlock_at": s.next_unlock_at,
-                               "next_unlock_points": s.next_unlock_points}))
-        steps.append(NextStep("credits_unlock", "CRD-6", due=s.next_unlock_at,
-                              values={"points": s.next_unlock_points}))
+        reasons.append(
+            Reason(
+                "credits_locked",
+                "CRD-6",
+                {"locked": s.locked, "next_unlock_at": s.next_unlock_at, "next_unlock_points": s.next_unlock_points},
+            )
+        )
+        steps.append(NextStep("credits_unlock", "CRD-6", due=s.next_unlock_at, values={"points": s.next_unlock_points}))
     if s.expiring_soon:
-        reasons.append(Reason("credits_expiring_soon", "CRD-7",
-                              {"expiring_soon": s.expiring_soon, "next_expiry_at": s.next_expiry_at,
-                               "next_expiry_points": s.next_expiry_points}))
-        steps.append(NextStep("credits_expire", "CRD-7", due=s.next_expiry_at,
-                              values={"points": s.next_expiry_points}))
+        reasons.append(
+            Reason(
+                "credits_expiring_soon",
+                "CRD-7",
+                {
+                    "expiring_soon": s.expiring_soon,
+                    "next_expiry_at": s.next_expiry_at,
+                    "next_expiry_points": s.next_expiry_points,
+                },
+            )
+        )
+        steps.append(NextStep("credits_expire", "CRD-7", due=s.next_expiry_at, values={"points": s.next_expiry_points}))
     return _decision(Outcome.ANSWERED, reasons, policy, next_steps=steps, values=values)
 
 
@@ -202,16 +230,28 @@ def decide_credits_eligibility(customer: Customer, policy: Policy, now: datetime
     today = policy.local_date(now)
     minimum = policy.credits.minimum_age_for(customer.region)
     if customer.birth_date is None:
-        return _decision(Outcome.NEEDS_INFORMATION,
-                         [Reason("age_unknown", "CRD-2", {"minimum_age": minimum, "region": customer.region})],
-                         policy, missing=("birth_date",))
+        return _decision(
+            Outcome.NEEDS_INFORMATION,
+            [Reason("age_unknown", "CRD-2", {"minimum_age": minimum, "region": customer.region})],
+            policy,
+            missing=("birth_date",),
+        )
     age = age_on(customer.birth_date, today)
     if age < minimum:
         return _decision(
             Outcome.DENIED,
-            [Reason("under_minimum_age", "CRD-2",
-                    {"minimum_age": minimum, "region": customer.region, "age": age,
-                     "eligible_from": _birthday(customer.birth_date, minimum)})],
+            [
+                Reason(
+                    "under_minimum_age",
+                    "CRD-2",
+                    {
+                        "minimum_age": minimum,
+                        "region": customer.region,
+                        "age": age,
+                        "eligible_from": _birthday(customer.birth_date, minimum),
+                    },
+                )
+            ],
             policy,
         )
     age_reason = Reason("eligibility", "CRD-2", {"minimum_age": minimum, "region": customer.region, "age": age})
@@ -228,8 +268,9 @@ def decide_credits_eligibility(customer: Customer, policy: Policy, now: datetime
     )
 
 
-def decide_one_time_reward(customer: Customer, ledger: Iterable[LedgerEntry], kind: LedgerKind, policy: Policy,
-                           now: datetime) -> Decision:
+def decide_one_time_reward(
+    customer: Customer, ledger: Iterable[LedgerEntry], kind: LedgerKind, policy: Policy, now: datetime
+) -> Decision:
     """CRD-9: 500 credits once for registering, a reward once for completing the profile (name, phone, birth date);
     none for actions before the programme launch (CRD-8)."""
     if kind not in (LedgerKind.SIGNUP, LedgerKind.PROFILE):
@@ -237,21 +278,40 @@ def decide_one_time_reward(customer: Customer, ledger: Iterable[LedgerEntry], ki
     policy.local_date(now)
     done_at = customer.registered_at if kind is LedgerKind.SIGNUP else customer.profile_completed_at
     if customer.registered_at is None:
-        return _decision(Outcome.DENIED, [Reason("not_registered", "CRD-3")], policy,
-                         next_steps=[NextStep("register_account", "CRD-3")])
+        return _decision(
+            Outcome.DENIED,
+            [Reason("not_registered", "CRD-3")],
+            policy,
+            next_steps=[NextStep("register_account", "CRD-3")],
+        )
     if done_at is None:
-        return _decision(Outcome.NEEDS_INFORMATION, [Reason("profile_incomplete", "CRD-9")], policy,
-                         missing=("name", "phone_number", "birth_date"))
+        return _decision(
+            Outcome.NEEDS_INFORMATION,
+            [Reason("profile_incomplete", "CRD-9")],
+            policy,
+            missing=("name", "phone_number", "birth_date"),
+        )
     if policy.local_date(done_at) < policy.credits.programme_launch:
-        return _decision(Outcome.DENIED, [Reason("before_programme_launch", "CRD-8",
-                                                 {"programme_launch": policy.credits.programme_launch})], policy)
+        return _decision(
+            Outcome.DENIED,
+            [Reason("before_programme_launch", "CRD-8", {"programme_launch": policy.credits.programme_launch})],
+            policy,
+        )
     if any(e.kind is kind for e in ledger):
         return _decision(Outcome.DENIED, [Reason("reward_already_given", "CRD-9", {"kind": kind.value})], policy)
     points = policy.credits.signup_reward if kind is LedgerKind.SIGNUP else policy.credits.profile_reward
     code = "signup_reward" if kind is LedgerKind.SIGNUP else "profile_reward"
-    return _decision(Outcome.APPROVED, [Reason(code, "CRD-9", {"points": points})], policy,
-                     values={"points": points, "kind": kind.value, "unlock_at": done_at,
-                             "expires_at": expiry_for_unlock(done_at, policy)})
+    return _decision(
+        Outcome.APPROVED,
+        [Reason(code, "CRD-9", {"points": points})],
+        policy,
+        values={
+            "points": points,
+            "kind": kind.value,
+            "unlock_at": done_at,
+            "expires_at": expiry_for_unlock(done_at, policy),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- reversal
@@ -259,8 +319,15 @@ def decide_one_time_reward(customer: Customer, ledger: Iterable[LedgerEntry], ki
 REVERSAL_CAUSES = ("return", "cancellation", "price_adjustment")
 
 
-def decide_credits_reversal(ledger: Iterable[LedgerEntry], order: Order, policy: Policy, now: datetime, *,
-                            cause: str, refunded_amount: Decimal | None = None) -> Decision:
+def decide_credits_reversal(
+    ledger: Iterable[LedgerEntry],
+    order: Order,
+    policy: Policy,
+    now: datetime,
+    *,
+    cause: str,
+    refunded_amount: Decimal | None = None,
+) -> Decision:
     """CRD-11: a return or cancellation reverses the credits the order earned; a partial refund for a price
     adjustment deducts the credits of the refunded amount.  ``refunded_amount=None`` reverses all that is left.
 
@@ -279,22 +346,39 @@ def decide_credits_reversal(ledger: Iterable[LedgerEntry], order: Order, policy:
     remaining = max(0, earned - taken)
     wanted = remaining if refunded_amount is None else min(remaining, points_for_amount(refunded_amount, policy))
     if wanted == 0:
-        return _decision(Outcome.ANSWERED, [Reason("nothing_to_reverse", "CRD-11", {"earned": earned})], policy,
-                         values={"points": 0})
+        return _decision(
+            Outcome.ANSWERED, [Reason("nothing_to_reverse", "CRD-11", {"earned": earned})], policy, values={"points": 0}
+        )
     balance = summarise_ledger(ledger, policy, now).balance
     points = min(wanted, balance)
     if points == 0:
-        return _decision(Outcome.ANSWERED, [Reason("nothing_to_reverse", "CRD-11",
-                                                   {"earned": earned, "shortfall": wanted})], policy,
-                         values={"points": 0, "shortfall": wanted})
+        return _decision(
+            Outcome.ANSWERED,
+            [Reason("nothing_to_reverse", "CRD-11", {"earned": earned, "shortfall": wanted})],
+            policy,
+            values={"points": 0, "shortfall": wanted},
+        )
     kind = LedgerKind.ADJUSTMENT if cause == "price_adjustment" else LedgerKind.REVERSAL
     code = "credits_deducted_price_adjustment" if kind is LedgerKind.ADJUSTMENT else "credits_reversed"
-    values = {"points": points, "shortfall": wanted - points, "earned": earned, "cause": cause,
-              "order_number": order.order_number}
+    values = {
+        "points": points,
+        "shortfall": wanted - points,
+        "earned": earned,
+        "cause": cause,
+        "order_number": order.order_number,
+    }
     return _decision(
-        Outcome.APPROVED, [Reason(code, "CRD-11", values)], policy, values=values,
-        next_steps=[NextStep("ledger_entry", "CRD-11",
-                             values={"kind": kind.value, "points": -points, "order_number": order.order_number})],
+        Outcome.APPROVED,
+        [Reason(code, "CRD-11", values)],
+        policy,
+        values=values,
+        next_steps=[
+            NextStep(
+                "ledger_entry",
+                "CRD-11",
+                values={"kind": kind.value, "points": -points, "order_number": order.order_number},
+            )
+        ],
     )
 
 
@@ -310,23 +394,34 @@ def decide_credits_redemption(ledger: Iterable[LedgerEntry], points: int, policy
     if points > s.available:
         return _decision(
             Outcome.DENIED,
-            [Reason("insufficient_available_credits", "CRD-12",
-                    {"requested": points, "available": s.available, "locked": s.locked,
-                     "next_unlock_at": s.next_unlock_at})],
-            policy, values={"requested": points, "available": s.available},
+            [
+                Reason(
+                    "insufficient_available_credits",
+                    "CRD-12",
+                    {
+                        "requested": points,
+                        "available": s.available,
+                        "locked": s.locked,
+                        "next_unlock_at": s.next_unlock_at,
+                    },
+                )
+            ],
+            policy,
+            values={"requested": points, "available": s.available},
         )
     days = policy.returns.redeemed_damage_report_days
     return _decision(
         Outcome.APPROVED,
-        [Reason("redemption_possible", "CRD-12", {"requested": points, "available_after": s.available - points}),
-         Reason("redeemed_not_returnable", "CRD-13", {"damage_report_days": days})],
+        [
+            Reason("redemption_possible", "CRD-12", {"requested": points, "available_after": s.available - points}),
+            Reason("redeemed_not_returnable", "CRD-13", {"damage_report_days": days}),
+        ],
         policy,
         values={"requested": points, "available_after": s.available - points},
         next_steps=[
             NextStep("redeem_in_account", "CRD-12"),
             NextStep("shipped_separately", "CRD-12"),
             NextStep("track_in_my_rewards", "CRD-12"),
-            NextStep("report_damage_on_arrival", "CRD-13",
-                     values={"days": days, "email": policy.contacts.email}),
+            NextStep("report_damage_on_arrival", "CRD-13", values={"days": days, "email": policy.contacts.email}),
         ],
     )

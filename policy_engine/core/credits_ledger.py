@@ -4,6 +4,7 @@ expiring soon, and the check that no entry takes the ledger below zero.
 Day boundaries are calendar dates in the policy timezone: credits of a payment made on day D unlock at the start of
 day D + ``unlock_days`` ("day 30 unlocks") and expire at the start of the same date ``expiry_months`` (12) later.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,7 +22,6 @@ EARNING_KINDS = frozenset({LedgerKind.SIGNUP, LedgerKind.PROFILE, LedgerKind.PUR
 SPENDING_KINDS = frozenset({LedgerKind.REVERSAL, LedgerKind.REDEMPTION, LedgerKind.EXPIRY})
 
 
-
 def unlock_and_expiry(paid_at: datetime, policy: Policy) -> tuple[datetime, datetime]:
     """CRD-6: unlock at the start of day (payment date + unlock_days); CRD-7: expire ``expiry_months`` later."""
     unlock_day = policy.local_date(paid_at) + timedelta(days=policy.credits.unlock_days)
@@ -31,7 +31,6 @@ def unlock_and_expiry(paid_at: datetime, policy: Policy) -> tuple[datetime, date
 def expiry_for_unlock(unlock_at: datetime, policy: Policy) -> datetime:
     """CRD-7: the start of the unlock date's anniversary (``expiry_months`` later; 29 Feb -> 28 Feb)."""
     return policy.start_of_day(add_months(policy.local_date(unlock_at), policy.credits.expiry_months))
-
 
 
 # ----------------------------------------------------------------------------------------------------- the ledger
@@ -117,8 +116,9 @@ def _replay(ledger: Iterable[LedgerEntry], policy: Policy) -> list[_Lot]:
             short = _consume([l for l in by_expiry if l.unlock_at <= t], owed)
         elif e.kind is LedgerKind.EXPIRY:
             # CRD-7: writes off expired lots, the earliest first
-            expired = sorted((l for l in lots if l.remaining and l.expires_at <= t),
-                             key=lambda l: (l.expires_at, l.entry_id))
+            expired = sorted(
+                (l for l in lots if l.remaining and l.expires_at <= t), key=lambda l: (l.expires_at, l.entry_id)
+            )
             short = _consume(expired, owed)
         else:
             # CRD-11 reversal / price-adjustment deduction: that order's credits first, then available, then locked
@@ -158,8 +158,13 @@ def summarise_ledger(ledger: Iterable[LedgerEntry], policy: Policy, now: datetim
         next_expiry_at=next_expiry,
         next_expiry_points=sum(l.remaining for l in live if l.expires_at == next_expiry),
         lots=tuple(
-            {"entry_id": l.entry_id, "points": l.remaining, "unlock_at": l.unlock_at, "expires_at": l.expires_at,
-             "order_number": l.order_number}
+            {
+                "entry_id": l.entry_id,
+                "points": l.remaining,
+                "unlock_at": l.unlock_at,
+                "expires_at": l.expires_at,
+                "order_number": l.order_number,
+            }
             for l in lots
         ),
     )

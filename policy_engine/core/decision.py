@@ -5,6 +5,7 @@ values that explain it), what is still missing, the next steps with their dates,
 taken under.  The bot picks its sentence by reason code (``domain.yml``), the web widget renders ``to_dict()``, and
 the audit log stores the same dict.  Nothing here knows about wording, Rasa or the database.
 """
+
 from __future__ import annotations
 
 import enum

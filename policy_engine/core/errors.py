@@ -7,6 +7,7 @@
 
 The actions catch them by type (``actions/replies.py``), imported from here or from ``policy_engine.service``.
 """
+
 from __future__ import annotations
 
 __all__ = ["PolicyError", "InvalidRequest", "NotVerified"]

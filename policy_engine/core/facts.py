@@ -4,6 +4,7 @@ The store maps its rows to these; tests build them with a few keyword arguments.
 timezone-aware ``datetime`` (UTC), and nothing here reads the clock or the database.  Topic-specific *request* facts
 (what the customer says: condition, defect, troubleshooting...) live beside their decision function in the topic module.
 """
+
 from __future__ import annotations
 
 import enum
@@ -13,9 +14,9 @@ from decimal import Decimal
 
 
 class OrderStatus(str, enum.Enum):
-    PLACED = "placed"            # paid, not yet handed to the warehouse
-    PROCESSING = "processing"    # picked/packed, not yet shipped
-    SHIPPED = "shipped"          # entered the shipping phase (CAN-3)
+    PLACED = "placed"  # paid, not yet handed to the warehouse
+    PROCESSING = "processing"  # picked/packed, not yet shipped
+    SHIPPED = "shipped"  # entered the shipping phase (CAN-3)
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
 
@@ -23,7 +24,7 @@ class OrderStatus(str, enum.Enum):
 class Campaign(str, enum.Enum):
     NONE = "none"
     MYSTERY_BOX = "mystery_box"  # RET-7
-    EARLY_BIRD = "early_bird"    # RET-7
+    EARLY_BIRD = "early_bird"  # RET-7
 
 
 #: the brand's own web store; every other channel is a reseller name (checked against the policy's authorised list)
@@ -34,10 +35,10 @@ WEB_STORE = "web_store"
 class Product:
     sku: str
     name: str
-    category: str                       # charger, power_bank, cable, hub, power_station, wireless...
+    category: str  # charger, power_bank, cable, hub, power_station, wireless...
     price: Decimal
     refurbished_available: bool = False  # WAR-3
-    new_available: bool = True           # WAR-3
+    new_available: bool = True  # WAR-3
     extended_warranty_eligible: bool = False  # WAR-21
 
 
@@ -46,12 +47,12 @@ class OrderLine:
     line_id: int
     product: Product
     quantity: int
-    unit_price: Decimal                  # price actually paid per unit, before order-level discount
-    discount: Decimal = Decimal("0")     # line discount (total for the line)
+    unit_price: Decimal  # price actually paid per unit, before order-level discount
+    discount: Decimal = Decimal("0")  # line discount (total for the line)
     serial_numbers: tuple[str, ...] = ()
-    free_gift: bool = False              # WAR-16
+    free_gift: bool = False  # WAR-16
     redeemed_with_credits: bool = False  # RET-10 / CRD-13
-    extended_warranty_years: int = 0     # WAR-21, 0..3
+    extended_warranty_years: int = 0  # WAR-21, 0..3
 
     @property
     def sku(self) -> str:
@@ -72,18 +73,18 @@ class Order:
     paid_at: datetime | None = None
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
-    channel: str = WEB_STORE             # WEB_STORE or the reseller's name (RET-11, WAR-20, CRD-1)
-    country: str = "US"                  # ISO 3166-1 alpha-2 of purchase (WAR-2)
-    corporate: bool = False              # RET-3
-    campaign: Campaign = Campaign.NONE   # RET-7
-    logged_in: bool = True               # CRD-5
-    shipping: Decimal = Decimal("0")     # CRD-10
-    tax: Decimal = Decimal("0")          # CRD-10
-    discount: Decimal = Decimal("0")     # order-level discount (CRD-10)
+    channel: str = WEB_STORE  # WEB_STORE or the reseller's name (RET-11, WAR-20, CRD-1)
+    country: str = "US"  # ISO 3166-1 alpha-2 of purchase (WAR-2)
+    corporate: bool = False  # RET-3
+    campaign: Campaign = Campaign.NONE  # RET-7
+    logged_in: bool = True  # CRD-5
+    shipping: Decimal = Decimal("0")  # CRD-10
+    tax: Decimal = Decimal("0")  # CRD-10
+    discount: Decimal = Decimal("0")  # order-level discount (CRD-10)
     credits_applied: Decimal = Decimal("0")  # value of credits/gift credit applied (CRD-10)
-    worry_free_insurance: bool = False   # INS-1
-    shipping_insurance: bool = False     # INS-2
-    payment_method: str = "card"         # REF-2
+    worry_free_insurance: bool = False  # INS-1
+    shipping_insurance: bool = False  # INS-2
+    payment_method: str = "card"  # REF-2
 
     def line(self, line_id: int) -> OrderLine | None:
         return next((l for l in self.lines if l.line_id == line_id), None)
@@ -98,7 +99,7 @@ class Customer:
     email: str
     name: str = ""
     country: str = "US"
-    region: str = "US"                   # CRD-2 age rules: "EU", "US" or another key of the policy's table
+    region: str = "US"  # CRD-2 age rules: "EU", "US" or another key of the policy's table
     birth_date: date | None = None
     registered_at: datetime | None = None
     profile_completed_at: datetime | None = None
@@ -121,13 +122,13 @@ class RefundRecord:
 
 
 class LedgerKind(str, enum.Enum):
-    SIGNUP = "signup"                 # CRD-9 one-time
-    PROFILE = "profile"               # CRD-9 one-time
-    PURCHASE = "purchase"             # CRD-9, locked until unlock_at (CRD-6)
-    REVERSAL = "reversal"             # CRD-11 return/cancellation
-    ADJUSTMENT = "adjustment"         # CRD-11 partial refund for a price adjustment
-    REDEMPTION = "redemption"         # CRD-12
-    EXPIRY = "expiry"                 # CRD-7
+    SIGNUP = "signup"  # CRD-9 one-time
+    PROFILE = "profile"  # CRD-9 one-time
+    PURCHASE = "purchase"  # CRD-9, locked until unlock_at (CRD-6)
+    REVERSAL = "reversal"  # CRD-11 return/cancellation
+    ADJUSTMENT = "adjustment"  # CRD-11 partial refund for a price adjustment
+    REDEMPTION = "redemption"  # CRD-12
+    EXPIRY = "expiry"  # CRD-7
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class LedgerEntry:
     kind: LedgerKind
     points: int
     created_at: datetime
-    unlock_at: datetime | None = None     # when earned credits become available
-    expires_at: datetime | None = None    # when unlocked credits expire
+    unlock_at: datetime | None = None  # when earned credits become available
+    expires_at: datetime | None = None  # when unlocked credits expire
     order_number: str | None = None
     note: str = ""

@@ -12,14 +12,27 @@ normalising), and the lenient *in text* form the actions use to find the identif
 * Extended warranty (WAR-21): the policy file's ``warranty.extended_warranty_max_years`` decides; the database keeps
   a CHECK ceiling ``EXTENDED_WARRANTY_YEARS_CEILING`` (see its comment).
 """
+
 from __future__ import annotations
 
 import re
 
 __all__ = [
-    "ORDER_NUMBER", "ORDER_NUMBER_IN_TEXT", "EMAIL", "EMAIL_IN_TEXT", "EMAIL_LEN", "SERIAL_NUMBER",
-    "SERIAL_IN_TEXT", "SERIAL_MIN_DIGITS", "VERIFICATION_CODE", "VERIFICATION_CODE_IN_TEXT", "TEXT_MAX_CHARS",
-    "SHORT_TEXT_MAX_CHARS", "DEFECT_MIN_CHARS", "EXTENDED_WARRANTY_YEARS_CEILING", "extended_warranty_check",
+    "ORDER_NUMBER",
+    "ORDER_NUMBER_IN_TEXT",
+    "EMAIL",
+    "EMAIL_IN_TEXT",
+    "EMAIL_LEN",
+    "SERIAL_NUMBER",
+    "SERIAL_IN_TEXT",
+    "SERIAL_MIN_DIGITS",
+    "VERIFICATION_CODE",
+    "VERIFICATION_CODE_IN_TEXT",
+    "TEXT_MAX_CHARS",
+    "SHORT_TEXT_MAX_CHARS",
+    "DEFECT_MIN_CHARS",
+    "EXTENDED_WARRANTY_YEARS_CEILING",
+    "extended_warranty_check",
 ]
 
 # ------------------------------------------------------------------------------------------- identity (RET-4)
@@ -79,6 +92,7 @@ def normalise_order_number(raw: object) -> str | None:
     candidate = re.sub(r"[\s\-#]", "", raw).upper()
     return candidate if ORDER_NUMBER.fullmatch(candidate) else None
 
+
 def normalise_email(raw: object) -> str | None:
     if not isinstance(raw, str) or len(raw) > EMAIL_LEN + 10:
         return None
@@ -86,6 +100,7 @@ def normalise_email(raw: object) -> str | None:
     if len(candidate) > EMAIL_LEN or not EMAIL.fullmatch(candidate):
         return None
     return candidate
+
 
 def normalise_code(raw: object) -> str | None:
     """``" 123 456 "`` / ``"123-456"`` -> ``"123456"``; anything else -> None."""

@@ -9,6 +9,7 @@ the caller keeps the value and passes it to the decision functions.
 ``InvalidRequest`` is the error every decision function raises for request facts that cannot be decided
 (unknown order line, quantity out of range, naive datetime...).  It changes nothing.  Both live in ``errors.py``.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,49 +27,48 @@ DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "policy" / "policy.y
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-
 # --------------------------------------------------------------------------------------------------- sections
 
 
 @dataclass(frozen=True)
 class ReturnsPolicy:
-    return_window_days: int                 # RET-1
-    bulk_threshold_units: int               # RET-3 (more than this is bulk)
-    redeemed_damage_report_days: int        # RET-10 / CRD-13
+    return_window_days: int  # RET-1
+    bulk_threshold_units: int  # RET-3 (more than this is bulk)
+    redeemed_damage_report_days: int  # RET-10 / CRD-13
     prepaid_label_for_quality_returns: bool  # RET-8 / RET-9
-    estimated_return_transit_days: int      # estimate only (RET-6)
+    estimated_return_transit_days: int  # estimate only (RET-6)
     estimated_inspection_business_days: int  # estimate only (RET-6)
 
 
 @dataclass(frozen=True)
 class CancellationPolicy:
-    self_cancel_minutes: int                # CAN-1
+    self_cancel_minutes: int  # CAN-1
 
 
 @dataclass(frozen=True)
 class RefundsPolicy:
-    processing_business_days_min: int       # REF-3
-    processing_business_days_max: int       # REF-3
+    processing_business_days_min: int  # REF-3
+    processing_business_days_max: int  # REF-3
 
 
 @dataclass(frozen=True)
 class CalendarPolicy:
-    business_days: frozenset[int]           # date.weekday() numbers, REF-3
+    business_days: frozenset[int]  # date.weekday() numbers, REF-3
     holidays: frozenset[date]
 
 
 @dataclass(frozen=True)
 class WarrantyPolicy:
-    default_months: int                     # WAR-1
-    category_months: Mapping[str, int]      # WAR-1
-    sku_months: Mapping[str, int]           # WAR-1 per-SKU overrides
-    extended_warranty_max_years: int        # WAR-21
-    claim_window_days: int                  # WAR-10
-    non_quality_report_days: int            # WAR-15
-    replacement_warranty_days: int          # WAR-5
-    remedy_order: tuple[str, ...]           # WAR-3
-    smart_help_center_url: str              # WAR-6
-    authorised_resellers: frozenset[str]    # WAR-9 / WAR-20 / RET-11
+    default_months: int  # WAR-1
+    category_months: Mapping[str, int]  # WAR-1
+    sku_months: Mapping[str, int]  # WAR-1 per-SKU overrides
+    extended_warranty_max_years: int  # WAR-21
+    claim_window_days: int  # WAR-10
+    non_quality_report_days: int  # WAR-15
+    replacement_warranty_days: int  # WAR-5
+    remedy_order: tuple[str, ...]  # WAR-3
+    smart_help_center_url: str  # WAR-6
+    authorised_resellers: frozenset[str]  # WAR-9 / WAR-20 / RET-11
 
     def months_for(self, sku: str, category: str) -> int:
         """WAR-1: the SKU override, else the category's months, else the default."""
@@ -79,14 +79,14 @@ class WarrantyPolicy:
 
 @dataclass(frozen=True)
 class CreditsPolicy:
-    programme_launch: date                  # CRD-8
-    earn_points_per_currency_unit: int      # CRD-9
-    signup_reward: int                      # CRD-9
-    profile_reward: int                     # CRD-9
-    unlock_days: int                        # CRD-6
-    expiry_months: int                      # CRD-7
+    programme_launch: date  # CRD-8
+    earn_points_per_currency_unit: int  # CRD-9
+    signup_reward: int  # CRD-9
+    profile_reward: int  # CRD-9
+    unlock_days: int  # CRD-6
+    expiry_months: int  # CRD-7
     expiring_soon_days: int
-    minimum_age: Mapping[str, int]          # CRD-2, key "default" for other regions
+    minimum_age: Mapping[str, int]  # CRD-2, key "default" for other regions
 
     @property
     def expiry_days(self) -> int:
@@ -128,12 +128,12 @@ class IdentityPolicy:
     """RET-4 identity checks (order number + purchase email): how many wrong guesses, how long a lock-out lasts, how
     long a verification stays valid.  Security figures a support lead may tune, not policy text."""
 
-    max_failed_attempts: int                # failures (per conversation, client, order number) before step-up
-    lockout_minutes: int                    # counting window and lock-out duration
-    token_lifetime_minutes: int             # a verification (server-side grant) expires after this
-    code_lifetime_minutes: int              # a one-time code sent to the purchase email expires after this
-    code_max_attempts: int                  # wrong entries of one code before it is void
-    code_max_sends_per_hour: int            # codes sent per order number per hour
+    max_failed_attempts: int  # failures (per conversation, client, order number) before step-up
+    lockout_minutes: int  # counting window and lock-out duration
+    token_lifetime_minutes: int  # a verification (server-side grant) expires after this
+    code_lifetime_minutes: int  # a one-time code sent to the purchase email expires after this
+    code_max_attempts: int  # wrong entries of one code before it is void
+    code_max_sends_per_hour: int  # codes sent per order number per hour
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,6 @@ class Policy:
     def start_of_day(self, day: date) -> datetime:
         """Midnight at the start of ``day`` in the policy timezone (timezone-aware)."""
         return datetime.combine(day, time(0, 0), tzinfo=self.tz)
-
 
 
 def normalise_channel(name: str | None) -> str:

@@ -4,6 +4,7 @@ A bad file raises ``PolicyError`` naming the file and the key, e.g.
 ``policy.yml: returns.return_window_days must be a positive integer, got 'abc'``.  Nothing is cached or global:
 the caller keeps the value and passes it to the decision functions.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -117,7 +118,9 @@ class _Reader:
             raise self.error(key, "must list at least one weekday", days)
         return frozenset(out)
 
-    def int_map(self, key: builtins.str, *, minimum: builtins.int = 1, required: tuple[builtins.str, ...] = ()) -> Mapping[builtins.str, builtins.int]:
+    def int_map(
+        self, key: builtins.str, *, minimum: builtins.int = 1, required: tuple[builtins.str, ...] = ()
+    ) -> Mapping[builtins.str, builtins.int]:
         value = self.raw(key)
         if value is None:
             value = {}
@@ -266,10 +269,14 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
         code_max_attempts=i.int("code_max_attempts"),
         code_max_sends_per_hour=i.int("code_max_sends_per_hour"),
     )
-    for key, limit in (("max_failed_attempts", MAX_IDENTITY_ATTEMPTS), ("lockout_minutes", MAX_IDENTITY_MINUTES),
-                       ("token_lifetime_minutes", MAX_IDENTITY_MINUTES),
-                       ("code_lifetime_minutes", MAX_CODE_MINUTES), ("code_max_attempts", MAX_CODE_ATTEMPTS),
-                       ("code_max_sends_per_hour", MAX_CODE_SENDS_PER_HOUR)):
+    for key, limit in (
+        ("max_failed_attempts", MAX_IDENTITY_ATTEMPTS),
+        ("lockout_minutes", MAX_IDENTITY_MINUTES),
+        ("token_lifetime_minutes", MAX_IDENTITY_MINUTES),
+        ("code_lifetime_minutes", MAX_CODE_MINUTES),
+        ("code_max_attempts", MAX_CODE_ATTEMPTS),
+        ("code_max_sends_per_hour", MAX_CODE_SENDS_PER_HOUR),
+    ):
         if getattr(identity, key) > limit:
             raise i.error(key, f"must be at most {limit}", getattr(identity, key))
 

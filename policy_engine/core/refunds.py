@@ -9,6 +9,7 @@ the finding's clause) -> (REF-1: only after the item arrived and passed inspecti
 REF-3: processing takes ``processing_business_days_min..max`` business days from the inspection date (policy
 timezone), skipping weekends and the policy's holidays: inspected on a Friday -> Wednesday..Friday.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -73,44 +74,77 @@ def decide_refund_status(order: Order, refund: RefundRecord | None, policy: Poli
     if cancelled and (refund is None or (refund.issued_at is None and refund.item_received_at is None)):
         # a cancelled order has nothing to send back or inspect: the refund goes to the original payment method
         paid_with = refund.payment_method if refund else order.payment_method
-        return _decision(Outcome.ANSWERED, [Reason("cancellation_refund", "REF-2", {"payment_method": paid_with})],
-                         policy, values={"payment_method": paid_with})
+        return _decision(
+            Outcome.ANSWERED,
+            [Reason("cancellation_refund", "REF-2", {"payment_method": paid_with})],
+            policy,
+            values={"payment_method": paid_with},
+        )
     if refund is None:
-        return _decision(Outcome.ANSWERED, [Reason("no_refund_in_progress", "REF-1")], policy,
-                         next_steps=[NextStep("initiate_return", "RET-4")])
+        return _decision(
+            Outcome.ANSWERED,
+            [Reason("no_refund_in_progress", "REF-1")],
+            policy,
+            next_steps=[NextStep("initiate_return", "RET-4")],
+        )
 
-    method = Reason("original_payment_method", "REF-2",
-                    {"payment_method": refund.payment_method, "amount": refund.amount})
+    method = Reason(
+        "original_payment_method", "REF-2", {"payment_method": refund.payment_method, "amount": refund.amount}
+    )
     values = {"amount": refund.amount, "payment_method": refund.payment_method}
 
     if refund.issued_at is not None:
         issued = {**values, "issued_at": refund.issued_at}
-        return _decision(Outcome.ANSWERED, [Reason("refund_issued", "REF-2", issued),
-                                            Reason("no_duplicate_refund", "REF-4")], policy, values=issued)
+        return _decision(
+            Outcome.ANSWERED,
+            [Reason("refund_issued", "REF-2", issued), Reason("no_duplicate_refund", "REF-4")],
+            policy,
+            values=issued,
+        )
     if refund.item_received_at is None:
-        return _decision(Outcome.ANSWERED, [Reason("awaiting_returned_item", "REF-1"), method], policy,
-                         values=values, next_steps=[NextStep("ship_item_back", "RET-6")])
+        return _decision(
+            Outcome.ANSWERED,
+            [Reason("awaiting_returned_item", "REF-1"), method],
+            policy,
+            values=values,
+            next_steps=[NextStep("ship_item_back", "RET-6")],
+        )
     if refund.inspected_at is None or refund.inspection_passed is None:
-        return _decision(Outcome.ANSWERED, [Reason("awaiting_inspection", "RET-6",
-                                                   {"item_received_at": refund.item_received_at}), method],
-                         policy, values={**values, "item_received_at": refund.item_received_at},
-                         next_steps=[NextStep("warehouse_inspection", "RET-6")])
+        return _decision(
+            Outcome.ANSWERED,
+            [Reason("awaiting_inspection", "RET-6", {"item_received_at": refund.item_received_at}), method],
+            policy,
+            values={**values, "item_received_at": refund.item_received_at},
+            next_steps=[NextStep("warehouse_inspection", "RET-6")],
+        )
     if not refund.inspection_passed:
         finding = refund.inspection_finding
         clause = INSPECTION_FINDINGS.get(finding or "", "REF-1")
-        return _decision(Outcome.DENIED, [Reason("inspection_failed", clause, {"finding": finding})], policy,
-                         values={**values, "finding": finding},
-                         next_steps=[NextStep("contact_support", None, values={"email": policy.contacts.email})])
+        return _decision(
+            Outcome.DENIED,
+            [Reason("inspection_failed", clause, {"finding": finding})],
+            policy,
+            values={**values, "finding": finding},
+            next_steps=[NextStep("contact_support", None, values={"email": policy.contacts.email})],
+        )
 
     earliest, latest = expected_refund_dates(refund.inspected_at, policy)
     dated = {**values, "inspected_at": refund.inspected_at, "expected_from": earliest, "expected_by": latest}
     if today > latest:
-        return _decision(Outcome.ANSWERED, [Reason("refund_overdue", "REF-3", dated), method], policy,
-                         values=dated,
-                         next_steps=[NextStep("contact_support", "REF-3", values={"email": policy.contacts.email})])
-    return _decision(Outcome.ANSWERED, [Reason("refund_processing", "REF-3", dated), method], policy, values=dated,
-                     next_steps=[NextStep("refund_expected", "REF-3", due=latest,
-                                          values={"earliest": earliest, "latest": latest})])
+        return _decision(
+            Outcome.ANSWERED,
+            [Reason("refund_overdue", "REF-3", dated), method],
+            policy,
+            values=dated,
+            next_steps=[NextStep("contact_support", "REF-3", values={"email": policy.contacts.email})],
+        )
+    return _decision(
+        Outcome.ANSWERED,
+        [Reason("refund_processing", "REF-3", dated), method],
+        policy,
+        values=dated,
+        next_steps=[NextStep("refund_expected", "REF-3", due=latest, values={"earliest": earliest, "latest": latest})],
+    )
 
 
 # ------------------------------------------------------------------------------------------------ transitions
@@ -142,8 +176,7 @@ def check_inspection(passed: Any, finding: Any) -> None:
         raise InvalidRequest(f"a passed inspection has no finding (got {finding!r}): a finding refuses the refund")
 
 
-def inspection_record(refunds: Sequence[R], passed: bool, finding: str | None, order_number: str
-                      ) -> tuple[R, bool]:
+def inspection_record(refunds: Sequence[R], passed: bool, finding: str | None, order_number: str) -> tuple[R, bool]:
     """The record an inspection acts on, oldest first in ``refunds``, and whether it is a repeat: the one record that
     awaits inspection (not inspected, not issued) -> ``(record, False)``; none, and the latest inspection recorded is
     the same -> ``(that record, True)`` (nothing changes).  Refused: several await inspection (give a line), none
@@ -160,7 +193,8 @@ def inspection_record(refunds: Sequence[R], passed: bool, finding: str | None, o
     if (latest.inspection_passed, latest.inspection_finding) != (passed, finding):
         raise InvalidRequest(
             f"the inspection of order {order_number} is already recorded (passed={latest.inspection_passed}, "
-            f"finding={latest.inspection_finding!r}); it is not changed here")
+            f"finding={latest.inspection_finding!r}); it is not changed here"
+        )
     return latest, True
 
 
@@ -170,8 +204,9 @@ def inspection_changes(refund: RefundState, passed: bool, finding: str | None, n
     changes: dict[str, Any] = {}
     if refund.item_received_at is None:
         changes["item_received_at"] = now
-    changes.update(inspected_at=now, inspection_passed=passed, inspection_finding=finding,
-                   status=INSPECTED if passed else REJECTED)
+    changes.update(
+        inspected_at=now, inspection_passed=passed, inspection_finding=finding, status=INSPECTED if passed else REJECTED
+    )
     return changes
 
 
@@ -188,8 +223,10 @@ def issue_record(refunds: Sequence[R], order_number: str) -> tuple[R, bool]:
         if issued:
             return issued[-1], True
         if refunds:
-            raise InvalidRequest(f"the refund of order {order_number} failed inspection "
-                                 f"({refunds[-1].inspection_finding or 'no finding'}): nothing to issue (REF-1)")
+            raise InvalidRequest(
+                f"the refund of order {order_number} failed inspection "
+                f"({refunds[-1].inspection_finding or 'no finding'}): nothing to issue (REF-1)"
+            )
         raise InvalidRequest(f"order {order_number} has no refund record")
     refund = open_refunds[0]
     if refund.item_received_at is None or refund.inspected_at is None or refund.inspection_passed is not True:

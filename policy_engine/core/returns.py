@@ -1,4 +1,5 @@
 """Returns (RET-1..12), with the refund next steps (REF-1..3) and the credits reversal note (CRD-11)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ class ReturnRequest:
 
     line_id: int
     quantity: int
-    condition: str = "undamaged"      # "unopened" | "undamaged" | "damaged"
+    condition: str = "undamaged"  # "unopened" | "undamaged" | "damaged"
     quality_issue: bool = False
 
 
@@ -114,17 +115,26 @@ def decide_return(order: Order, request: ReturnRequest, policy: Policy, now: dat
     today = policy.local_date(now)
     deadline = return_deadline(order, policy)
     days_since = (today - policy.local_date(order.placed_at)).days
-    window_values = {"deadline": deadline.date(), "days_since_purchase": days_since,
-                     "return_window_days": policy.returns.return_window_days}
+    window_values = {
+        "deadline": deadline.date(),
+        "days_since_purchase": days_since,
+        "return_window_days": policy.returns.return_window_days,
+    }
     quality_steps = [NextStep("warranty_claim", "WAR-1")] if request.quality_issue else []
 
     if order.status is OrderStatus.CANCELLED:
         return _decision(Outcome.DENIED, [Reason("order_cancelled", "CAN-1")], policy)
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING) and order.shipped_at is None:
         # nothing to send back yet: cancellation applies (CAN-1/CAN-2)
-        return _decision(Outcome.DENIED, [Reason("order_not_shipped", "CAN-2")], policy,
-                         next_steps=[NextStep("cancel_order", "CAN-1"),
-                                     NextStep("contact_support", "CAN-2", values={"email": policy.contacts.email})])
+        return _decision(
+            Outcome.DENIED,
+            [Reason("order_not_shipped", "CAN-2")],
+            policy,
+            next_steps=[
+                NextStep("cancel_order", "CAN-1"),
+                NextStep("contact_support", "CAN-2", values={"email": policy.contacts.email}),
+            ],
+        )
 
     denials: list[Reason] = []
     steps: list[NextStep] = []
@@ -148,8 +158,9 @@ def decide_return(order: Order, request: ReturnRequest, policy: Policy, now: dat
                     Outcome.NEEDS_REVIEW,
                     [Reason("redeemed_damaged_on_arrival", "CRD-13", {"report_by": report_by, "days": days})],
                     policy,
-                    next_steps=[NextStep("contact_support", "CRD-13", due=report_by,
-                                         values={"email": policy.contacts.email})],
+                    next_steps=[
+                        NextStep("contact_support", "CRD-13", due=report_by, values={"email": policy.contacts.email})
+                    ],
                 )
 
     if order.campaign in (Campaign.MYSTERY_BOX, Campaign.EARLY_BIRD):
@@ -167,53 +178,85 @@ def decide_return(order: Order, request: ReturnRequest, policy: Policy, now: dat
     reviews: list[Reason] = []
     units = sum(l.quantity for l in order.lines if l.sku == line.sku)
     if units > policy.returns.bulk_threshold_units:
-        reviews.append(Reason("bulk_order", "RET-3",
-                              {"units": units, "bulk_threshold_units": policy.returns.bulk_threshold_units}))
+        reviews.append(
+            Reason("bulk_order", "RET-3", {"units": units, "bulk_threshold_units": policy.returns.bulk_threshold_units})
+        )
     if order.corporate:
         reviews.append(Reason("corporate_purchase", "RET-2"))
 
     amount = refund_amount_for(line, request.quantity, order)
-    values = {**window_values, "refund_amount": amount, "quantity": request.quantity, "sku": line.sku,
-              "payment_method": order.payment_method}
+    values = {
+        **window_values,
+        "refund_amount": amount,
+        "quantity": request.quantity,
+        "sku": line.sku,
+        "payment_method": order.payment_method,
+    }
     steps = _return_next_steps(order, request, amount, policy, today)
     if reviews:
-        return _decision(Outcome.NEEDS_REVIEW, reviews, policy, values=values,
-                         next_steps=[NextStep("support_review", "RET-2" if order.corporate else "RET-3",
-                                              values={"email": policy.contacts.email})])
+        return _decision(
+            Outcome.NEEDS_REVIEW,
+            reviews,
+            policy,
+            values=values,
+            next_steps=[
+                NextStep(
+                    "support_review", "RET-2" if order.corporate else "RET-3", values={"email": policy.contacts.email}
+                )
+            ],
+        )
 
     prepaid = request.quality_issue and policy.returns.prepaid_label_for_quality_returns
-    transit = (Reason("prepaid_label_transit_covered", "RET-8") if prepaid
-               else Reason("transit_risk_buyer", "RET-9"))
-    return _decision(Outcome.APPROVED, [Reason("return_eligible", "RET-1", window_values), transit], policy,
-                     values=values, next_steps=steps)
+    transit = Reason("prepaid_label_transit_covered", "RET-8") if prepaid else Reason("transit_risk_buyer", "RET-9")
+    return _decision(
+        Outcome.APPROVED,
+        [Reason("return_eligible", "RET-1", window_values), transit],
+        policy,
+        values=values,
+        next_steps=steps,
+    )
 
 
-def _return_next_steps(order: Order, request: ReturnRequest, amount: Decimal, policy: Policy,
-                       today: date) -> list[NextStep]:
+def _return_next_steps(
+    order: Order, request: ReturnRequest, amount: Decimal, policy: Policy, today: date
+) -> list[NextStep]:
     r = policy.returns
     prepaid = request.quality_issue and r.prepaid_label_for_quality_returns
     arrival = today + timedelta(days=r.estimated_return_transit_days)
     inspected = add_business_days(arrival, r.estimated_inspection_business_days, policy)
     earliest, latest = business_day_range(inspected, policy)
     steps = [
-        NextStep("ship_item_back", "RET-8" if prepaid else "RET-9",
-                 values={"label": "prepaid" if prepaid else "own", "quantity": request.quantity}),
+        NextStep(
+            "ship_item_back",
+            "RET-8" if prepaid else "RET-9",
+            values={"label": "prepaid" if prepaid else "own", "quantity": request.quantity},
+        ),
         NextStep("return_only_approved_item", "RET-12"),
         NextStep("warehouse_inspection", "RET-6", due=inspected, values={"estimated": True}),
-        NextStep("refund_to_original_payment", "REF-2",
-                 values={"payment_method": order.payment_method, "amount": amount}),
-        NextStep("refund_expected", "REF-3", due=latest,
-                 values={"estimated": True, "earliest": earliest, "latest": latest,
-                         "business_days_min": policy.refunds.processing_business_days_min,
-                         "business_days_max": policy.refunds.processing_business_days_max}),
+        NextStep(
+            "refund_to_original_payment", "REF-2", values={"payment_method": order.payment_method, "amount": amount}
+        ),
+        NextStep(
+            "refund_expected",
+            "REF-3",
+            due=latest,
+            values={
+                "estimated": True,
+                "earliest": earliest,
+                "latest": latest,
+                "business_days_min": policy.refunds.processing_business_days_min,
+                "business_days_max": policy.refunds.processing_business_days_max,
+            },
+        ),
     ]
     if earned_points(order, policy) > 0:
         steps.append(NextStep("credits_reversal", "CRD-11"))
     return steps
 
 
-def decide_return_requirements(order_number: str | None, email: str | None, policy: Policy, *,
-                               has_account: bool | None = None) -> Decision:
+def decide_return_requirements(
+    order_number: str | None, email: str | None, policy: Policy, *, has_account: bool | None = None
+) -> Decision:
     """RET-4: a return needs the order number and the purchase email.  RET-5: account holders manage returns in
     their order history; a guest without the order number registers with the purchase email to see it."""
     missing = tuple(name for name, v in (("order_number", order_number), ("email", email)) if not v)
@@ -227,5 +270,4 @@ def decide_return_requirements(order_number: str | None, email: str | None, poli
         if "order_number" in missing and not has_account:
             reasons.append(Reason("guest_register_with_purchase_email", "RET-5"))
         return _decision(Outcome.NEEDS_INFORMATION, reasons, policy, missing=missing, next_steps=steps)
-    return _decision(Outcome.ANSWERED, [Reason("order_number_and_email_required", "RET-4")], policy,
-                     next_steps=steps)
+    return _decision(Outcome.ANSWERED, [Reason("order_number_and_email_required", "RET-4")], policy, next_steps=steps)

@@ -3,6 +3,7 @@
 ``decide_topic`` is what the service, the command line (``python -m policy_engine decide``) and the bench call on
 facts already loaded; it never reads the store.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -52,8 +53,16 @@ def check_warranty_request(request: object) -> None:
             raise InvalidRequest(f"{name} must be true or false")
 
 
-def decide_topic(topic: str, order: Order, request: Any, policy: Policy, now: datetime, *,
-                 refund: RefundRecord | None = None, ledger: Iterable[LedgerEntry] = ()) -> Decision:
+def decide_topic(
+    topic: str,
+    order: Order,
+    request: Any,
+    policy: Policy,
+    now: datetime,
+    *,
+    refund: RefundRecord | None = None,
+    ledger: Iterable[LedgerEntry] = (),
+) -> Decision:
     """The pure decision for ``topic`` on facts already loaded."""
     if topic == "return":
         require(request, ReturnRequest)

@@ -1,4 +1,5 @@
 """Warranty claims (WAR-1..22)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -48,20 +49,20 @@ REASON_CODES = (
     "serial_number_invalid",
     "serial_not_on_order",
     # denied: one code per exclusion
-    "unauthorised_reseller",          # WAR-20
-    "free_or_promotional",            # WAR-16
-    "lost_or_stolen",                 # WAR-13
-    "normal_wear",                    # WAR-11
-    "third_party_repair",             # WAR-17
-    "external_damage",                # WAR-18
-    "misuse",                         # WAR-19
-    "non_quality_reported_late",      # WAR-15
-    "non_quality_use_return",         # WAR-15 (within 30 days: the return policy applies)
-    "shipped_internationally",        # WAR-2
-    "outside_country_of_purchase",    # WAR-2
-    "outside_warranty_period",        # WAR-14
-    "claim_window_passed",            # WAR-10
-    "no_valid_proof",                 # WAR-12
+    "unauthorised_reseller",  # WAR-20
+    "free_or_promotional",  # WAR-16
+    "lost_or_stolen",  # WAR-13
+    "normal_wear",  # WAR-11
+    "third_party_repair",  # WAR-17
+    "external_damage",  # WAR-18
+    "misuse",  # WAR-19
+    "non_quality_reported_late",  # WAR-15
+    "non_quality_use_return",  # WAR-15 (within 30 days: the return policy applies)
+    "shipped_internationally",  # WAR-2
+    "outside_country_of_purchase",  # WAR-2
+    "outside_warranty_period",  # WAR-14
+    "claim_window_passed",  # WAR-10
+    "no_valid_proof",  # WAR-12
 )
 
 #: cause -> (reason code, clause) for the exclusions WAR-11, 13, 17, 18, 19
@@ -85,10 +86,14 @@ def _validate(request: WarrantyRequest) -> None:
     if request.preferred_remedy not in REMEDY_PREFERENCES:
         raise InvalidRequest(f"preferred_remedy must be one of {REMEDY_PREFERENCES}, got {request.preferred_remedy!r}")
     if request.troubleshooting_done not in (None, True, False):
-        raise InvalidRequest(f"troubleshooting_done must be true, false or unknown, got {request.troubleshooting_done!r}")
+        raise InvalidRequest(
+            f"troubleshooting_done must be true, false or unknown, got {request.troubleshooting_done!r}"
+        )
 
 
-def _resolve(order: Order | None, request: WarrantyRequest, purchase: Purchase | None) -> tuple[Purchase, OrderLine | None]:
+def _resolve(
+    order: Order | None, request: WarrantyRequest, purchase: Purchase | None
+) -> tuple[Purchase, OrderLine | None]:
     if purchase is not None:
         if not isinstance(purchase.price, Decimal) or purchase.price < 0:
             raise InvalidRequest(f"purchase price must be a Decimal >= 0, got {purchase.price!r}")
@@ -107,8 +112,9 @@ def _on(moment: date | datetime, policy: Policy) -> date:
     return policy.local_date(moment) if isinstance(moment, datetime) else moment
 
 
-def decide_warranty(order: Order | None, request: WarrantyRequest, policy: Policy, now: datetime, *,
-                    purchase: Purchase | None = None) -> Decision:
+def decide_warranty(
+    order: Order | None, request: WarrantyRequest, policy: Policy, now: datetime, *, purchase: Purchase | None = None
+) -> Decision:
     """Whether a warranty claim is covered (WAR-1..22), for an order in our store or a ``purchase`` elsewhere.
 
     Exclusions deny (each with its own code, all collected); otherwise missing facts ask (WAR-6/7/9); a serial
@@ -127,8 +133,13 @@ def decide_warranty(order: Order | None, request: WarrantyRequest, policy: Polic
     deadline = claim_deadline(end, opened_on, policy)
     channel = normalise_channel(purchase.channel)
     country = normalise_country(purchase.country)
-    dates = {"purchased_on": purchased_on, "warranty_end": end, "warranty_months": months,
-             "claim_opened_on": opened_on, "claim_deadline": deadline}
+    dates = {
+        "purchased_on": purchased_on,
+        "warranty_end": end,
+        "warranty_months": months,
+        "claim_opened_on": opened_on,
+        "claim_deadline": deadline,
+    }
 
     denials: list[Reason] = []
     if channel != WEB_STORE and channel not in policy.warranty.authorised_resellers:
@@ -151,8 +162,9 @@ def decide_warranty(order: Order | None, request: WarrantyRequest, policy: Polic
         denials.append(Reason("shipped_internationally", "WAR-2", {"country_of_purchase": country}))
     country_now = normalise_country(request.country_now)
     if country_now is not None and country is not None and country_now != country:
-        denials.append(Reason("outside_country_of_purchase", "WAR-2",
-                              {"country_of_purchase": country, "country_now": country_now}))
+        denials.append(
+            Reason("outside_country_of_purchase", "WAR-2", {"country_of_purchase": country, "country_now": country_now})
+        )
     if opened_on > end:
         denials.append(Reason("outside_warranty_period", "WAR-14", dates))
     elif today > deadline:
@@ -171,10 +183,10 @@ def decide_warranty(order: Order | None, request: WarrantyRequest, policy: Polic
         reasons.append(Reason("proof_of_purchase_required", "WAR-9", {"channel": channel}))
     if request.troubleshooting_done is not True:
         missing.append("troubleshooting_outcome")
-        reasons.append(Reason("troubleshoot_first", "WAR-6",
-                              {"smart_help_center_url": policy.warranty.smart_help_center_url}))
-        steps.append(NextStep("smart_help_center", "WAR-6",
-                              values={"url": policy.warranty.smart_help_center_url}))
+        reasons.append(
+            Reason("troubleshoot_first", "WAR-6", {"smart_help_center_url": policy.warranty.smart_help_center_url})
+        )
+        steps.append(NextStep("smart_help_center", "WAR-6", values={"url": policy.warranty.smart_help_center_url}))
     serial = (request.serial_number or "").strip().upper() or None
     serial_ok = serial is not None and SERIAL_NUMBER.match(serial) is not None
     if serial is not None and not serial_ok and not request.evidence_provided:
@@ -184,18 +196,25 @@ def decide_warranty(order: Order | None, request: WarrantyRequest, policy: Polic
         missing.append("serial_number_or_evidence")
     if missing:
         reasons.insert(0, Reason("information_missing", "WAR-7", {"missing": list(missing)}))
-        return _decision(Outcome.NEEDS_INFORMATION, reasons, policy, missing=tuple(missing), values=dates,
-                         next_steps=steps)
+        return _decision(
+            Outcome.NEEDS_INFORMATION, reasons, policy, missing=tuple(missing), values=dates, next_steps=steps
+        )
 
     if serial_ok and line is not None and line.serial_numbers and serial not in line.serial_numbers:
-        return _decision(Outcome.NEEDS_REVIEW, [Reason("serial_not_on_order", "WAR-7", {"serial_number": serial})],
-                         policy, values=dates,
-                         next_steps=[NextStep("email_support", "WAR-6", values={"email": policy.contacts.email})])
+        return _decision(
+            Outcome.NEEDS_REVIEW,
+            [Reason("serial_not_on_order", "WAR-7", {"serial_number": serial})],
+            policy,
+            values=dates,
+            next_steps=[NextStep("email_support", "WAR-6", values={"email": policy.contacts.email})],
+        )
 
     return _covered(purchase, request, policy, today, dates)
 
 
-def _covered(purchase: Purchase, request: WarrantyRequest, policy: Policy, today: date, dates: dict[str, Any]) -> Decision:
+def _covered(
+    purchase: Purchase, request: WarrantyRequest, policy: Policy, today: date, dates: dict[str, Any]
+) -> Decision:
     end, deadline = dates["warranty_end"], dates["claim_deadline"]
     reasons = [Reason("covered", "WAR-1", dates)]
     if purchase.extended_warranty_years:
@@ -221,8 +240,17 @@ def _covered(purchase: Purchase, request: WarrantyRequest, policy: Policy, today
         values["replacement_warranty_until"] = until
         reasons.append(Reason(f"remedy_{remedy}", "WAR-3"))
         steps.append(NextStep("replacement_may_differ", "WAR-4"))
-        steps.append(NextStep("replacement_warranty", "WAR-5", due=until,
-                              values={"days_after_shipping": policy.warranty.replacement_warranty_days,
-                                      "original_end": end, "estimated": True}))
+        steps.append(
+            NextStep(
+                "replacement_warranty",
+                "WAR-5",
+                due=until,
+                values={
+                    "days_after_shipping": policy.warranty.replacement_warranty_days,
+                    "original_end": end,
+                    "estimated": True,
+                },
+            )
+        )
     steps.append(NextStep("complete_claim_by", "WAR-10", due=deadline))
     return _decision(Outcome.APPROVED, reasons, policy, values=values, next_steps=steps)

@@ -1,5 +1,6 @@
 """What a warranty claim is about (WAR-7, WAR-9, WAR-20): the purchase, its proof, the claim's facts as the
 customer gives them."""
+
 from __future__ import annotations
 
 import enum
@@ -17,8 +18,8 @@ class ProofOfPurchase(str, enum.Enum):
     """WAR-9: the three kinds of valid proof."""
 
     ORDER_NUMBER_AND_ADDRESS = "order_number_and_address"  # online purchase from the brand's web store
-    INVOICE = "invoice"                                    # sales invoice with the seller's name and the product
-    RECEIPT = "receipt"                                    # dated receipt from an authorised reseller
+    INVOICE = "invoice"  # sales invoice with the seller's name and the product
+    RECEIPT = "receipt"  # dated receipt from an authorised reseller
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ class Purchase:
     channel: str = WEB_STORE
     proof: ProofOfPurchase | None = None
     proof_complete: bool = True
-    free_gift: bool = False              # WAR-16
-    extended_warranty_years: int = 0     # WAR-21
+    free_gift: bool = False  # WAR-16
+    extended_warranty_years: int = 0  # WAR-21
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,13 @@ class WarrantyRequest:
     line_id: int | None
     serial_number: str | None = None
     defect: str = ""
-    cause: str | None = None             # one of CAUSES; "non_quality" is an addition for WAR-15
+    cause: str | None = None  # one of CAUSES; "non_quality" is an addition for WAR-15
     troubleshooting_done: bool | None = None
     evidence_provided: bool = False
     country_now: str | None = None
     shipped_internationally: bool = False
     preferred_remedy: str | None = None  # None | "replacement" | "partial_refund"
-    claim_opened_at: datetime | None = None   # WAR-10: None = the claim is opened now
+    claim_opened_at: datetime | None = None  # WAR-10: None = the claim is opened now
 
 
 REMEDY_PREFERENCES = (None, "replacement", "refurbished", "new", "partial_refund")
@@ -61,10 +62,26 @@ REMEDY_PREFERENCES = (None, "replacement", "refurbished", "new", "partial_refund
 SERIAL_NUMBER = formats.SERIAL_NUMBER  # WAR-7 (formats.py)
 
 _COUNTRY_ALIASES = {
-    "USA": "US", "UNITED STATES": "US", "UNITED STATES OF AMERICA": "US", "AMERICA": "US",
-    "UK": "GB", "UNITED KINGDOM": "GB", "GREAT BRITAIN": "GB", "ENGLAND": "GB",
-    "GERMANY": "DE", "DEUTSCHLAND": "DE", "FRANCE": "FR", "CANADA": "CA", "JAPAN": "JP", "INDIA": "IN",
-    "MEXICO": "MX", "SPAIN": "ES", "ITALY": "IT", "AUSTRALIA": "AU", "UNITED ARAB EMIRATES": "AE", "UAE": "AE",
+    "USA": "US",
+    "UNITED STATES": "US",
+    "UNITED STATES OF AMERICA": "US",
+    "AMERICA": "US",
+    "UK": "GB",
+    "UNITED KINGDOM": "GB",
+    "GREAT BRITAIN": "GB",
+    "ENGLAND": "GB",
+    "GERMANY": "DE",
+    "DEUTSCHLAND": "DE",
+    "FRANCE": "FR",
+    "CANADA": "CA",
+    "JAPAN": "JP",
+    "INDIA": "IN",
+    "MEXICO": "MX",
+    "SPAIN": "ES",
+    "ITALY": "IT",
+    "AUSTRALIA": "AU",
+    "UNITED ARAB EMIRATES": "AE",
+    "UAE": "AE",
 }
 
 

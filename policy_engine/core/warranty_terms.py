@@ -1,5 +1,6 @@
 """The warranty's terms as figures (WAR-1, WAR-5, WAR-9, WAR-10, WAR-16, WAR-21): months of cover, end date, claim
 deadline, partial refund, replacement cover, remedy, proof of purchase."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -9,6 +9,7 @@ Results go to stdout (JSON where it is data), errors to stderr with a non-zero e
 database refused; 2: bad command line).  Every command that writes does so in one transaction: nothing is
 half-written.  ``--database-url`` overrides ``DATABASE_URL``; ``--policy`` overrides ``POLICY_FILE``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -118,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--now", help="ISO 8601 date-time; times after it are refused (default: the clock)")
     imp.set_defaults(func=cmd_import)
     sub.add_parser("decide", help="decide a request given as JSON on stdin; prints the decision JSON").set_defaults(
-        func=cmd_decide)
+        func=cmd_decide
+    )
     sub.add_parser("show-policy", help="print the policy file as validated JSON").set_defaults(func=cmd_show_policy)
 
     inspect = sub.add_parser("inspect", help="warehouse: record the inspection of a returned item (RET-6, REF-1)")
@@ -137,11 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     issued.add_argument("--now", help="ISO 8601 date-time of the payment (default: the clock)")
     issued.set_defaults(func=cmd_refund_issued)
 
-    forget = sub.add_parser("forget", help="erase a customer's personal data and conversations (keeps anonymised "
-                                           "audit rows); idempotent")
+    forget = sub.add_parser(
+        "forget", help="erase a customer's personal data and conversations (keeps anonymised audit rows); idempotent"
+    )
     forget.add_argument("--email", required=True, help="the customer's email (account or purchase email)")
-    forget.add_argument("--tracker-store-url",
-                        help="Rasa's tracker store (default: $TRACKER_STORE_URL or sqlite:///var/tracker.db)")
+    forget.add_argument(
+        "--tracker-store-url", help="Rasa's tracker store (default: $TRACKER_STORE_URL or sqlite:///var/tracker.db)"
+    )
     forget.set_defaults(func=cmd_forget)
     return parser
 

@@ -1,4 +1,5 @@
 """What every command shares: the policy, the clock argument, the database, JSON output, the error type."""
+
 from __future__ import annotations
 
 import json
@@ -19,13 +20,17 @@ from ..store.migrate import current_revision, head_revision
 
 MAX_STDIN_BYTES = 1_000_000
 
+
 class CliError(Exception):
     """An expected failure: printed as one clear message, exit status 1."""
 
+
 # ------------------------------------------------------------------------------------------------- helpers
+
 
 def policy_for(args) -> Policy:
     return load_policy(Path(args.policy or os.environ.get("POLICY_FILE") or DEFAULT_POLICY_PATH))
+
 
 def parse_now(raw: str | None) -> datetime:
     if raw is None:
@@ -37,12 +42,15 @@ def parse_now(raw: str | None) -> datetime:
     except ValueError as exc:
         raise CliError(f"now: not an ISO 8601 date-time with a time zone ({exc})") from None
 
+
 def engine_for(args):
     return make_engine(args.database_url)
+
 
 def require_schema(engine) -> None:
     if current_revision(engine) != head_revision():
         raise CliError("the database schema is missing or out of date: run `python -m policy_engine migrate` first")
+
 
 def print_json(data: Any) -> None:
     json.dump(to_jsonable(data), sys.stdout, indent=2, sort_keys=False)

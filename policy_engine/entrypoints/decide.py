@@ -1,4 +1,5 @@
 """``decide``: one topic's decision on facts given inline (JSON on stdin) or read from the database; writes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -79,13 +80,18 @@ def _request(topic: str, data: Any):
 
 
 def _inline_order(doc: dict, products: dict[str, Product], now: datetime) -> Order:
-    errors = [f"order{e}"[0:300] for e in (
-        f"{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in err.absolute_path)}: {err.message}"
-        for err in _order_validator().iter_errors(doc))]
+    errors = [
+        f"order{e}"[0:300]
+        for e in (
+            f"{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in err.absolute_path)}: {err.message}"
+            for err in _order_validator().iter_errors(doc)
+        )
+    ]
     if errors:
         raise CliError("order is not valid:\n  " + "\n  ".join(errors[:20]))
-    times = {k: parse_timestamp(doc[k]) if k in doc else None for k in ("placed_at", "paid_at", "shipped_at",
-                                                                          "delivered_at")}
+    times = {
+        k: parse_timestamp(doc[k]) if k in doc else None for k in ("placed_at", "paid_at", "shipped_at", "delivered_at")
+    }
     placed_at = times["placed_at"]
     if placed_at is None:
         raise CliError("order.placed_at is missing")
@@ -95,24 +101,41 @@ def _inline_order(doc: dict, products: dict[str, Product], now: datetime) -> Ord
     for i, line in enumerate(doc["lines"]):
         product = products.get(line["sku"])
         if product is None:
-            raise CliError(f"order.lines[{i}].sku: unknown SKU {line['sku']!r} (give it in \"products\")")
-        lines.append(OrderLine(
-            line_id=line["line_id"], product=product, quantity=line["quantity"],
-            unit_price=Decimal(line["unit_price"]), discount=Decimal(line.get("discount", "0")),
-            serial_numbers=tuple(line.get("serial_numbers", ())), free_gift=line.get("free_gift", False),
-            redeemed_with_credits=line.get("redeemed_with_credits", False),
-            extended_warranty_years=line.get("extended_warranty_years", 0),
-        ))
+            raise CliError(f'order.lines[{i}].sku: unknown SKU {line["sku"]!r} (give it in "products")')
+        lines.append(
+            OrderLine(
+                line_id=line["line_id"],
+                product=product,
+                quantity=line["quantity"],
+                unit_price=Decimal(line["unit_price"]),
+                discount=Decimal(line.get("discount", "0")),
+                serial_numbers=tuple(line.get("serial_numbers", ())),
+                free_gift=line.get("free_gift", False),
+                redeemed_with_credits=line.get("redeemed_with_credits", False),
+                extended_warranty_years=line.get("extended_warranty_years", 0),
+            )
+        )
     return Order(
-        order_number=doc["order_number"], email=doc["email"].lower(), placed_at=placed_at,
-        lines=tuple(lines), status=OrderStatus(doc.get("status", "placed")), paid_at=times["paid_at"],
-        shipped_at=times["shipped_at"], delivered_at=times["delivered_at"], channel=doc.get("channel", "web_store"),
-        country=doc.get("country", "US"), corporate=doc.get("corporate", False),
-        campaign=Campaign(doc.get("campaign", "none")), logged_in=doc.get("logged_in", True),
-        shipping=Decimal(doc.get("shipping", "0")), tax=Decimal(doc.get("tax", "0")),
-        discount=Decimal(doc.get("discount", "0")), credits_applied=Decimal(doc.get("credits_applied", "0")),
+        order_number=doc["order_number"],
+        email=doc["email"].lower(),
+        placed_at=placed_at,
+        lines=tuple(lines),
+        status=OrderStatus(doc.get("status", "placed")),
+        paid_at=times["paid_at"],
+        shipped_at=times["shipped_at"],
+        delivered_at=times["delivered_at"],
+        channel=doc.get("channel", "web_store"),
+        country=doc.get("country", "US"),
+        corporate=doc.get("corporate", False),
+        campaign=Campaign(doc.get("campaign", "none")),
+        logged_in=doc.get("logged_in", True),
+        shipping=Decimal(doc.get("shipping", "0")),
+        tax=Decimal(doc.get("tax", "0")),
+        discount=Decimal(doc.get("discount", "0")),
+        credits_applied=Decimal(doc.get("credits_applied", "0")),
         worry_free_insurance=doc.get("worry_free_insurance", False),
-        shipping_insurance=doc.get("shipping_insurance", False), payment_method=doc.get("payment_method", "card"),
+        shipping_insurance=doc.get("shipping_insurance", False),
+        payment_method=doc.get("payment_method", "card"),
     )
 
 
@@ -127,10 +150,15 @@ def _inline_products(items: Any) -> dict[str, Product]:
         errs = [e.message for e in validator.iter_errors(p)]
         if errs:
             raise CliError(f"products[{i}]: {errs[0]}")
-        out[p["sku"]] = Product(sku=p["sku"], name=p["name"], category=p["category"], price=Decimal(p["price"]),
-                                refurbished_available=p.get("refurbished_available", False),
-                                new_available=p.get("new_available", True),
-                                extended_warranty_eligible=p.get("extended_warranty_eligible", False))
+        out[p["sku"]] = Product(
+            sku=p["sku"],
+            name=p["name"],
+            category=p["category"],
+            price=Decimal(p["price"]),
+            refurbished_available=p.get("refurbished_available", False),
+            new_available=p.get("new_available", True),
+            extended_warranty_eligible=p.get("extended_warranty_eligible", False),
+        )
     return out
 
 
@@ -142,8 +170,12 @@ def _inline_refund(data: Any, order_number: str) -> RefundRecord | None:
         amount = to_money(_expect(data.get("amount"), str, "refund.amount"))
     except (TypeError, ValueError) as exc:
         raise CliError(f"refund.amount: {exc}") from None
-    record = _build(RefundRecord, {**data, "order_number": order_number, "amount": amount}, "refund",
-                    times=("item_received_at", "inspected_at", "issued_at"))
+    record = _build(
+        RefundRecord,
+        {**data, "order_number": order_number, "amount": amount},
+        "refund",
+        times=("item_received_at", "inspected_at", "issued_at"),
+    )
     return record
 
 
@@ -154,8 +186,12 @@ def _inline_ledger(items: Any) -> list[LedgerEntry]:
     out = []
     for i, item in enumerate(items):
         where = f"ledger[{i}]"
-        entry = _build(LedgerEntry, {"entry_id": i + 1, **_expect(item, dict, where)}, where,
-                       times=("created_at", "unlock_at", "expires_at"))
+        entry = _build(
+            LedgerEntry,
+            {"entry_id": i + 1, **_expect(item, dict, where)},
+            where,
+            times=("created_at", "unlock_at", "expires_at"),
+        )
         try:
             kind = LedgerKind(entry.kind)
         except ValueError:
@@ -191,7 +227,7 @@ def cmd_decide(args) -> int:
         raise CliError('give either "order" (the facts) or "order_number" (an order in the database)')
     inline_only = sorted({"products", "refund", "ledger"} & set(doc))
     if "order_number" in doc and inline_only:
-        raise CliError(f"{inline_only} go with an inline \"order\"; with \"order_number\" the database's facts are used")
+        raise CliError(f'{inline_only} go with an inline "order"; with "order_number" the database\'s facts are used')
 
     if "order" in doc:
         products = _inline_products(doc.get("products"))

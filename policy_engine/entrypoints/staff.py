@@ -1,4 +1,5 @@
 """The warehouse and support desk side: ``inspect``, ``refund-issued`` (REF-1, REF-4, CRD-11) and ``forget --email``."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ def cmd_inspect(args) -> int:
     engine = engine_for(args)
     try:
         require_schema(engine)
-        decision = _staff_service(args, engine).record_inspection(args.order_number, args.passed, args.finding,
-                                                                  line_id=args.line)
+        decision = _staff_service(args, engine).record_inspection(
+            args.order_number, args.passed, args.finding, line_id=args.line
+        )
     finally:
         engine.dispose()
     print_json(decision.to_dict())
@@ -55,7 +57,7 @@ def cmd_forget(args) -> int:
             raise CliError(f"tracker store: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
         try:
             with unit_of_work(make_session_factory(engine), write=True) as uow:
-                summary = forget_all(uow.session, tracker, args.email)   # commits the tracker store, then this
+                summary = forget_all(uow.session, tracker, args.email)  # commits the tracker store, then this
         except ForgetError as exc:
             raise CliError(str(exc)) from None
     finally:

@@ -5,6 +5,7 @@ changes nothing.  Writes are idempotent by natural key (architecture.md): one op
 cancellation per order, one open warranty claim per order line, one transit claim per order.  The unique constraints
 in the store decide races: the loser of a concurrent duplicate gets the winner's case with ``values["repeated"]``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -78,8 +79,7 @@ def _stored_decision_stmt(model, key: str, open_only: bool):
     return select(model.decision).where(*where)
 
 
-def stored_decision(session: Session, model, key: str, value: int, *, open_only: bool = False
-                    ) -> dict[str, Any] | None:
+def stored_decision(session: Session, model, key: str, value: int, *, open_only: bool = False) -> dict[str, Any] | None:
     """The stored decision of the case whose natural key ``key`` (``line_id`` of an open case, ``order_id``) is
     ``value``, if there is one."""
     return session.execute(_stored_decision_stmt(model, key, open_only), {"key": value}).scalar_one_or_none()
@@ -88,8 +88,13 @@ def stored_decision(session: Session, model, key: str, value: int, *, open_only:
 class ServiceBase:
     """The plumbing of ``SupportService``: construction, clock, audit, reads and case writes."""
 
-    def __init__(self, session_factory: Callable[[], Session], policy: Policy, clock: Callable[[], datetime],
-                 mailer: Mailer | None = None):
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        policy: Policy,
+        clock: Callable[[], datetime],
+        mailer: Mailer | None = None,
+    ):
         self._sessions = session_factory
         self.policy = policy
         self._clock = clock
@@ -108,48 +113,87 @@ class ServiceBase:
             raise InvalidRequest("the clock must give timezone-aware datetimes")
         return now.astimezone(timezone.utc)
 
-    def _audit(self, session: Session, decision: Decision, *, conversation_id: str | None, order_number: str | None,
-               inputs: dict[str, Any], now: datetime, stored: dict[str, Any] | None = None) -> None:
+    def _audit(
+        self,
+        session: Session,
+        decision: Decision,
+        *,
+        conversation_id: str | None,
+        order_number: str | None,
+        inputs: dict[str, Any],
+        now: datetime,
+        stored: dict[str, Any] | None = None,
+    ) -> None:
         # a Core insert: the audit row is never read back in the unit of work, so it skips the ORM's bookkeeping
-        session.execute(insert_into(DecisionAuditRow.__table__), dict(
-            topic=decision.topic,
-            outcome=decision.outcome.value,
-            case_id=decision.case_id,
-            conversation_id=conversation_id,
-            order_number=order_number,
-            policy_version=decision.policy_version,
-            inputs=to_jsonable(inputs),
-            decision=stored if stored is not None else decision.to_dict(),
-            created_at=now,
-        ))
+        session.execute(
+            insert_into(DecisionAuditRow.__table__),
+            dict(
+                topic=decision.topic,
+                outcome=decision.outcome.value,
+                case_id=decision.case_id,
+                conversation_id=conversation_id,
+                order_number=order_number,
+                policy_version=decision.policy_version,
+                inputs=to_jsonable(inputs),
+                decision=stored if stored is not None else decision.to_dict(),
+                created_at=now,
+            ),
+        )
 
-    def _read(self, conversation_id: str, order_number: str | None,
-              decide: Callable[[Session, OrderRow, datetime], Decision], *, any_order: bool = False) -> Decision:
+    def _read(
+        self,
+        conversation_id: str,
+        order_number: str | None,
+        decide: Callable[[Session, OrderRow, datetime], Decision],
+        *,
+        any_order: bool = False,
+    ) -> Decision:
         now = self.now()
         with unit_of_work(self._sessions) as uow:
             order = authorise(uow.session, conversation_id, order_number, now, any_order=any_order)
             return decide(uow.session, order, now)
 
-    def _reverse_credits(self, session: Session, order: OrderRow, now: datetime, *, cause: str, note: str,
-                         refunded_amount: Any = None) -> tuple[int, tuple]:
+    def _reverse_credits(
+        self, session: Session, order: OrderRow, now: datetime, *, cause: str, note: str, refunded_amount: Any = None
+    ) -> tuple[int, tuple]:
         """CRD-11, the one path for both causes (a cancellation, an issued return refund): the core decides how many
         points the order's refund takes back; a ledger ``reversal`` row records them.  Returns (points, reasons)."""
-        reversal = decide_credits_reversal(customer_ledger(session, order.customer_id), order_fact(order),
-                                           self.policy, now, cause=cause, refunded_amount=refunded_amount)
+        reversal = decide_credits_reversal(
+            customer_ledger(session, order.customer_id),
+            order_fact(order),
+            self.policy,
+            now,
+            cause=cause,
+            refunded_amount=refunded_amount,
+        )
         points = int(reversal.values.get("points", 0)) if reversal.outcome is Outcome.APPROVED else 0
         if not points:
             return 0, ()
-        session.add(CreditLedgerRow(customer_id=order.customer_id, kind="reversal", points=-points, created_at=now,
-                                    order_id=order.id, note=note))
+        session.add(
+            CreditLedgerRow(
+                customer_id=order.customer_id,
+                kind="reversal",
+                points=-points,
+                created_at=now,
+                order_id=order.id,
+                note=note,
+            )
+        )
         return points, reversal.reasons
 
-    def _write_case(self, conversation_id: str, order_number: str, *, inputs: dict[str, Any],
-                    prefix: str, model: type,
-                    find_existing: Callable[[Session, OrderRow], dict[str, Any] | None],
-                    decide: Callable[[Order, datetime], Decision],
-                    new_row: Callable[[OrderRow, Decision, datetime], dict[str, Any]],
-                    after_insert: Callable[[Session, OrderRow, NewCase, Decision, datetime], Decision] | None = None,
-                    ) -> Decision:
+    def _write_case(
+        self,
+        conversation_id: str,
+        order_number: str,
+        *,
+        inputs: dict[str, Any],
+        prefix: str,
+        model: type,
+        find_existing: Callable[[Session, OrderRow], dict[str, Any] | None],
+        decide: Callable[[Order, datetime], Decision],
+        new_row: Callable[[OrderRow, Decision, datetime], dict[str, Any]],
+        after_insert: Callable[[Session, OrderRow, NewCase, Decision, datetime], Decision] | None = None,
+    ) -> Decision:
         """Find the open case for the natural key (its stored decision), else decide and (for CASE_OUTCOMES) insert
         the case (``new_row`` gives its column values), its side effects and the audit row in one transaction.
         A unique-constraint race is retried: the retry finds the winner's case and answers it with
@@ -169,8 +213,12 @@ class ServiceBase:
                     return with_values(decision_from_dict(existing), repeated=True)
                 decision = decide(order_fact(order), now)
                 if decision.outcome in CASE_OUTCOMES:
-                    values = {**new_row(order, decision, now), "decision": {}, "conversation_id": conversation_id,
-                              "created_at": now}
+                    values = {
+                        **new_row(order, decision, now),
+                        "decision": {},
+                        "conversation_id": conversation_id,
+                        "created_at": now,
+                    }
                     try:
                         result = cast("CursorResult[Any]", session.execute(insert_into(table), values))
                         key = result.inserted_primary_key
@@ -185,10 +233,19 @@ class ServiceBase:
                     if after_insert is not None:
                         decision = after_insert(session, order, case, decision, now)
                     stored = decision.to_dict()
-                    session.execute(_update_by_id(table), {"row_id": case.id, "case_id": case.case_id,
-                                                           "decision": stored, **case.extra})
-                self._audit(session, decision, conversation_id=conversation_id, order_number=order.order_number,
-                            inputs=inputs, now=now, stored=stored)
+                    session.execute(
+                        _update_by_id(table),
+                        {"row_id": case.id, "case_id": case.case_id, "decision": stored, **case.extra},
+                    )
+                self._audit(
+                    session,
+                    decision,
+                    conversation_id=conversation_id,
+                    order_number=order.order_number,
+                    inputs=inputs,
+                    now=now,
+                    stored=stored,
+                )
                 uow.commit()
                 return decision
         raise RuntimeError("unreachable")  # pragma: no cover

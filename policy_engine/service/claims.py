@@ -1,5 +1,6 @@
 """Claims about a product or a parcel: warranty (WAR-1..22, for our orders and for purchases elsewhere) and transit
 (INS-1/INS-2/REF-4)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -22,11 +23,13 @@ from .base import ServiceBase, jsonable_request, stored_decision
 class ClaimUseCases(ServiceBase):
     # ------------------------------------------------------------------------------------------------ warranty
 
-    def preview_warranty(self, conversation_id: str, order_number: str,
-                         request: WarrantyRequest) -> Decision:
+    def preview_warranty(self, conversation_id: str, order_number: str, request: WarrantyRequest) -> Decision:
         check_warranty_request(request)
-        return self._read(conversation_id, order_number,
-                          lambda s, order, now: decide_warranty(order_fact(order), request, self.policy, now))
+        return self._read(
+            conversation_id,
+            order_number,
+            lambda s, order, now: decide_warranty(order_fact(order), request, self.policy, now),
+        )
 
     def preview_warranty_purchase(self, purchase: Purchase, request: WarrantyRequest) -> Decision:
         """WAR-9/WAR-20: a purchase that is not in the store (a reseller's receipt, an invoice). No order data is
@@ -42,8 +45,7 @@ class ClaimUseCases(ServiceBase):
             raise InvalidRequest(f"purchase date {on} is in the future")
         return decide_warranty(None, request, self.policy, now, purchase=purchase)
 
-    def open_warranty_claim(self, conversation_id: str, order_number: str,
-                            request: WarrantyRequest) -> Decision:
+    def open_warranty_claim(self, conversation_id: str, order_number: str, request: WarrantyRequest) -> Decision:
         """WAR-1..22. Covered or for review: a ``WAR-`` claim (one open claim per order line)."""
         check_warranty_request(request)
 
@@ -59,14 +61,21 @@ class ClaimUseCases(ServiceBase):
             line = line_row(order, request.line_id) if isinstance(request.line_id, int) else None
             assert line is not None  # find_existing found it
             return dict(
-                order_id=order.id, line_id=line.id, status="open",
+                order_id=order.id,
+                line_id=line.id,
+                status="open",
                 serial_number=serial if SERIAL_NUMBER.match(serial) else None,
-                defect=request.defect, cause=request.cause, outcome=decision.outcome.value,
+                defect=request.defect,
+                cause=request.cause,
+                outcome=decision.outcome.value,
                 claim_deadline=deadline if isinstance(deadline, date) and not isinstance(deadline, datetime) else None,
             )
 
         return self._write_case(
-            conversation_id, order_number, prefix="WAR", model=WarrantyClaimRow,
+            conversation_id,
+            order_number,
+            prefix="WAR",
+            model=WarrantyClaimRow,
             inputs={"request": jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_warranty(order, request, self.policy, now),
@@ -86,7 +95,10 @@ class ClaimUseCases(ServiceBase):
             return dict(order_id=order.id, problem=request.problem, outcome=decision.outcome.value)
 
         return self._write_case(
-            conversation_id, order_number, prefix="INS", model=TransitClaimRow,
+            conversation_id,
+            order_number,
+            prefix="INS",
+            model=TransitClaimRow,
             inputs={"request": jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_transit(order, request, self.policy, now),

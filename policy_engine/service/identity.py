@@ -1,4 +1,5 @@
 """RET-4 use cases: verify the customer (order number + purchase email, the step-up code) and the order overview."""
+
 from __future__ import annotations
 
 import logging
@@ -36,16 +37,18 @@ class OrderOverview:
 
 
 class IdentityUseCases(ServiceBase):
-    def verify_customer(self, conversation_id: str, order_number: str, email: str, *,
-                        client: str | None = None) -> Verification:
+    def verify_customer(
+        self, conversation_id: str, order_number: str, email: str, *, client: str | None = None
+    ) -> Verification:
         """RET-4: order number + purchase email; same answer for unknown order and wrong email; throttled per
         conversation, per ``client`` (the channel's keyed hash of the caller's address; None when unknown) and per
         order number; past the lock-out figure a step-up (``code_sent``: a one-time code to the purchase email, only
         if the details match, same answer either way).  Success grants this conversation the order."""
         now = self.now()
         with unit_of_work(self._sessions, write=True) as uow:
-            result, to_send = verify(uow.session, conversation_id, order_number, email, now, self.policy.identity,
-                                     client)
+            result, to_send = verify(
+                uow.session, conversation_id, order_number, email, now, self.policy.identity, client
+            )
             uow.commit()
         if to_send is not None:
             self._send_code(to_send)
@@ -65,8 +68,9 @@ class IdentityUseCases(ServiceBase):
         address or the code) and not told: the customer's answer must not depend on it."""
         try:
             mailer = self.mailer
-            message = code_message(getattr(mailer, "sender", "support@localhost"), to_send.email, to_send.code,
-                                   to_send.minutes)
+            message = code_message(
+                getattr(mailer, "sender", "support@localhost"), to_send.email, to_send.code, to_send.minutes
+            )
             mailer.send(message)
         except (MailError, ValueError) as error:
             logger.error("step-up: the one-time code could not be sent: %s", error)
@@ -80,8 +84,9 @@ class IdentityUseCases(ServiceBase):
                 status=order.status,
                 placed_at=order.placed_at,
                 lines=tuple(
-                    LineOverview(line.line_no, line.sku, line.product.name, line.quantity,
-                                 tuple(s.serial for s in line.serials))
+                    LineOverview(
+                        line.line_no, line.sku, line.product.name, line.quantity, tuple(s.serial for s in line.serials)
+                    )
                     for line in order.lines
                 ),
             )

@@ -1,5 +1,6 @@
 """The customer's requests about an order: returns (RET-1..12), cancellation (CAN-1..3), refund status (REF-1..4),
 AnkerCredits balance (CRD-6/CRD-7)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -26,8 +27,11 @@ class OrderUseCases(ServiceBase):
 
     def preview_return(self, conversation_id: str, order_number: str, request: ReturnRequest) -> Decision:
         require(request, ReturnRequest)
-        return self._read(conversation_id, order_number,
-                          lambda s, order, now: decide_return(order_fact(order), request, self.policy, now))
+        return self._read(
+            conversation_id,
+            order_number,
+            lambda s, order, now: decide_return(order_fact(order), request, self.policy, now),
+        )
 
     def open_return(self, conversation_id: str, order_number: str, request: ReturnRequest) -> Decision:
         """RET-1..12. Approved or for review: a ``RET-`` case; approved: a refund record awaiting the item (RET-6)."""
@@ -42,31 +46,53 @@ class OrderUseCases(ServiceBase):
         def new_row(order: OrderRow, decision: Decision, now: datetime) -> dict[str, Any]:
             line = line_row(order, request.line_id)
             assert line is not None  # find_existing found it
-            return dict(order_id=order.id, line_id=line.id, status="open",
-                        quantity=request.quantity, condition=request.condition, quality_issue=request.quality_issue,
-                        outcome=decision.outcome.value)
+            return dict(
+                order_id=order.id,
+                line_id=line.id,
+                status="open",
+                quantity=request.quantity,
+                condition=request.condition,
+                quality_issue=request.quality_issue,
+                outcome=decision.outcome.value,
+            )
 
-        def after_insert(session: Session, order: OrderRow, case: NewCase, decision: Decision,
-                         now: datetime) -> Decision:
+        def after_insert(
+            session: Session, order: OrderRow, case: NewCase, decision: Decision, now: datetime
+        ) -> Decision:
             if decision.outcome is Outcome.APPROVED:  # RET-6 / REF-1: the refund waits for the item
-                session.execute(insert_into(RefundRow.__table__), dict(
-                    order_id=order.id, return_case_id=case.id, amount=decision.values["refund_amount"],
-                    payment_method=order.payment_method, status=AWAITING_ITEM, created_at=now))
+                session.execute(
+                    insert_into(RefundRow.__table__),
+                    dict(
+                        order_id=order.id,
+                        return_case_id=case.id,
+                        amount=decision.values["refund_amount"],
+                        payment_method=order.payment_method,
+                        status=AWAITING_ITEM,
+                        created_at=now,
+                    ),
+                )
             return decision
 
         return self._write_case(
-            conversation_id, order_number, prefix="RET", model=ReturnCaseRow,
+            conversation_id,
+            order_number,
+            prefix="RET",
+            model=ReturnCaseRow,
             inputs={"request": jsonable_request(request), "order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_return(order, request, self.policy, now),
-            new_row=new_row, after_insert=after_insert,
+            new_row=new_row,
+            after_insert=after_insert,
         )
 
     # ------------------------------------------------------------------------------------------------ cancellation
 
     def preview_cancellation(self, conversation_id: str, order_number: str) -> Decision:
-        return self._read(conversation_id, order_number,
-                          lambda s, order, now: decide_cancellation(order_fact(order), self.policy, now))
+        return self._read(
+            conversation_id,
+            order_number,
+            lambda s, order, now: decide_cancellation(order_fact(order), self.policy, now),
+        )
 
     def cancel_order(self, conversation_id: str, order_number: str) -> Decision:
         """CAN-1..3. Approved: a ``CAN-`` case, the order set to cancelled and its credits reversed (CRD-11), in one
@@ -78,8 +104,9 @@ class OrderUseCases(ServiceBase):
         def new_row(order: OrderRow, decision: Decision, now: datetime) -> dict[str, Any]:
             return dict(order_id=order.id, outcome=decision.outcome.value, reversed_points=0)
 
-        def after_insert(session: Session, order: OrderRow, case: NewCase, decision: Decision,
-                         now: datetime) -> Decision:
+        def after_insert(
+            session: Session, order: OrderRow, case: NewCase, decision: Decision, now: datetime
+        ) -> Decision:
             if decision.outcome is not Outcome.APPROVED:
                 return decision
             order.status = OrderStatus.CANCELLED.value
@@ -91,11 +118,15 @@ class OrderUseCases(ServiceBase):
             return with_values(decision, credits_reversed=points)
 
         return self._write_case(
-            conversation_id, order_number, prefix="CAN", model=CancellationRow,
+            conversation_id,
+            order_number,
+            prefix="CAN",
+            model=CancellationRow,
             inputs={"order_number": order_number},
             find_existing=find_existing,
             decide=lambda order, now: decide_cancellation(order, self.policy, now),
-            new_row=new_row, after_insert=after_insert,
+            new_row=new_row,
+            after_insert=after_insert,
         )
 
     # ------------------------------------------------------------------------------------------------ refunds

@@ -1,5 +1,6 @@
 """The warehouse's and the support desk's operations (no conversation verification): record an inspection result
 (RET-6/REF-1) and issue a refund (REF-1/REF-2, CRD-11 on the credits, REF-4 never twice)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -73,15 +74,20 @@ def _refund_note(refund: RefundRow) -> str:
 
 
 def _reversed_for(session: Session, order: OrderRow, refund: RefundRow) -> int:
-    rows = session.scalars(select(CreditLedgerRow.points).where(
-        CreditLedgerRow.order_id == order.id, CreditLedgerRow.kind == "reversal",
-        CreditLedgerRow.note == _refund_note(refund)))
+    rows = session.scalars(
+        select(CreditLedgerRow.points).where(
+            CreditLedgerRow.order_id == order.id,
+            CreditLedgerRow.kind == "reversal",
+            CreditLedgerRow.note == _refund_note(refund),
+        )
+    )
     return -sum(rows)
 
 
 class StaffUseCases(ServiceBase):
-    def record_inspection(self, order_number: str, passed: bool, finding: str | None = None, *,
-                          line_id: int | None = None) -> Decision:
+    def record_inspection(
+        self, order_number: str, passed: bool, finding: str | None = None, *, line_id: int | None = None
+    ) -> Decision:
         """RET-6/REF-1: the warehouse inspected the returned item.
 
         Advances the order's refund record that awaits inspection (an inspection implies the item arrived, so
@@ -93,8 +99,13 @@ class StaffUseCases(ServiceBase):
         check_inspection(passed, finding)
         number = _staff_order_number(order_number)
         line_id = _optional_line_id(line_id)
-        inputs = {"operation": "record_inspection", "order_number": number, "passed": passed, "finding": finding,
-                  "line_id": line_id}
+        inputs = {
+            "operation": "record_inspection",
+            "order_number": number,
+            "passed": passed,
+            "finding": finding,
+            "line_id": line_id,
+        }
         now = self.now()
         with unit_of_work(self._sessions, write=True) as uow:
             session = uow.session
@@ -106,8 +117,9 @@ class StaffUseCases(ServiceBase):
             for column, value in inspection_changes(refund, passed, finding, now).items():
                 setattr(refund, column, value)
             decision = with_values(self._refund_status(order, refund, now), repeated=False, refund_id=refund.id)
-            self._audit(session, decision, conversation_id=STAFF_CONVERSATION, order_number=number, inputs=inputs,
-                        now=now)
+            self._audit(
+                session, decision, conversation_id=STAFF_CONVERSATION, order_number=number, inputs=inputs, now=now
+            )
             uow.commit()
             return decision
 
@@ -130,18 +142,28 @@ class StaffUseCases(ServiceBase):
             refunds = _order_refunds(session, order, line_id)
             refund, repeated = issue_record(refunds, number)
             if repeated:  # REF-4: answered from the record, nothing is paid or reversed again
-                return with_values(self._refund_status(order, refund, now), repeated=True,
-                                   credits_reversed=_reversed_for(session, order, refund))
+                return with_values(
+                    self._refund_status(order, refund, now),
+                    repeated=True,
+                    credits_reversed=_reversed_for(session, order, refund),
+                )
             for column, value in issue_changes(now).items():
                 setattr(refund, column, value)
             decision = self._refund_status(order, refund, now)
             whole_order = refunded_so_far(refunds) >= qualifying_amount(order_fact(order))
-            points, reasons = self._reverse_credits(session, order, now, cause="return", note=_refund_note(refund),
-                                                    refunded_amount=None if whole_order else refund.amount)
+            points, reasons = self._reverse_credits(
+                session,
+                order,
+                now,
+                cause="return",
+                note=_refund_note(refund),
+                refunded_amount=None if whole_order else refund.amount,
+            )
             decision = replace(decision, reasons=(*decision.reasons, *reasons))
             decision = with_values(decision, repeated=False, refund_id=refund.id, credits_reversed=points)
-            self._audit(session, decision, conversation_id=STAFF_CONVERSATION, order_number=number, inputs=inputs,
-                        now=now)
+            self._audit(
+                session, decision, conversation_id=STAFF_CONVERSATION, order_number=number, inputs=inputs, now=now
+            )
             uow.commit()
             return decision
 

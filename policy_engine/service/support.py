@@ -10,6 +10,7 @@ Errors (``policy_engine/core/errors.py``): ``NotVerified`` when this conversatio
 grant for the order (nothing is disclosed); ``InvalidRequest`` for request facts that cannot be decided (nothing is
 written).
 """
+
 from __future__ import annotations
 
 import os

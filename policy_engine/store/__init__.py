@@ -2,6 +2,7 @@
 
 Nothing connects at import time; see ``db.make_engine``.
 """
+
 from .db import (
     DEFAULT_DATABASE_URL,
     UnitOfWork,

@@ -19,6 +19,7 @@ Nothing here connects at import time: call ``make_engine()`` when a process need
   last commits (they are synced at the next checkpoint).  It removes an fsync from every commit, which was the
   largest single cost of a case write on this store.  ``SQLITE_SYNCHRONOUS=FULL`` restores the fsync per commit.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,7 +45,7 @@ def database_url(url: str | None = None) -> str:
     raw = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw[len(prefix):]
+            return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
 
 
@@ -67,8 +68,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     resolved = make_url(database_url(url))
     pool_wait = timeout_seconds(STATEMENT_TIMEOUT)
     database = resolved.database or ""
-    in_memory = resolved.get_backend_name() == "sqlite" and (database in ("", ":memory:") or "mode=memory" in
-                                                             str(resolved))
+    in_memory = resolved.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or "mode=memory" in str(resolved)
+    )
     if pool_wait > 0 and "poolclass" not in kwargs and not in_memory:  # a queue pool (SQLAlchemy's default)
         kwargs.setdefault("pool_timeout", pool_wait)
     if resolved.get_backend_name() == "sqlite":
@@ -76,9 +78,11 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     if resolved.get_backend_name() == "postgresql":
         connect_args = dict(kwargs.pop("connect_args", {}))
-        options = [connect_args.get("options") or "",
-                   f"-c statement_timeout={round(timeout_seconds(STATEMENT_TIMEOUT) * 1000)}",
-                   f"-c lock_timeout={round(timeout_seconds(LOCK_TIMEOUT) * 1000)}"]
+        options = [
+            connect_args.get("options") or "",
+            f"-c statement_timeout={round(timeout_seconds(STATEMENT_TIMEOUT) * 1000)}",
+            f"-c lock_timeout={round(timeout_seconds(LOCK_TIMEOUT) * 1000)}",
+        ]
         connect_args["options"] = " ".join(o for o in options if o)
         kwargs["connect_args"] = connect_args
     return create_engine(resolved, **kwargs)

@@ -5,6 +5,7 @@ it, replacing earlier demo orders (with their cases, refunds, tokens and attempt
 ledgers, so running it again is idempotent and refreshes every relative date.  ``DEMO_LOGINS`` is the table in
 docs/demo-data.md: order number + purchase email + the story each one tells.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,44 +45,96 @@ CATALOGUE: tuple[tuple[str, str, str, str, bool, bool], ...] = (
 )
 
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
-    DemoLogin("AK1000001", "olivia.fresh@example.com",
-              "Placed 10 minutes ago, not shipped; 59 locked purchase credits: cancel it (reverses the credits)",
-              ("CAN-1", "CRD-11")),
-    DemoLogin("AK1000002", "sam.shipped@example.com",
-              "Placed 2 days ago, shipped yesterday: too late to cancel", ("CAN-3", "CAN-2")),
-    DemoLogin("AK1000003", "emma.twenty@example.com",
-              "Delivered, bought 20 days ago: undamaged return inside the window (refund awaits the item)",
-              ("RET-1", "RET-6", "REF-1")),
-    DemoLogin("AK1000004", "noah.late@example.com",
-              "Bought 31 days ago: return window passed; non-quality warranty issue too late", ("RET-1", "WAR-15")),
+    DemoLogin(
+        "AK1000001",
+        "olivia.fresh@example.com",
+        "Placed 10 minutes ago, not shipped; 59 locked purchase credits: cancel it (reverses the credits)",
+        ("CAN-1", "CRD-11"),
+    ),
+    DemoLogin(
+        "AK1000002",
+        "sam.shipped@example.com",
+        "Placed 2 days ago, shipped yesterday: too late to cancel",
+        ("CAN-3", "CAN-2"),
+    ),
+    DemoLogin(
+        "AK1000003",
+        "emma.twenty@example.com",
+        "Delivered, bought 20 days ago: undamaged return inside the window (refund awaits the item)",
+        ("RET-1", "RET-6", "REF-1"),
+    ),
+    DemoLogin(
+        "AK1000004",
+        "noah.late@example.com",
+        "Bought 31 days ago: return window passed; non-quality warranty issue too late",
+        ("RET-1", "WAR-15"),
+    ),
     DemoLogin("AK1000005", "bulk.buyer@example.com", "11 cables of one SKU, 10 days ago: bulk order", ("RET-3",)),
-    DemoLogin("AK1000006", "purchasing@contoso-corp.example",
-              "Corporate purchase of hubs, 5 days ago: refund goes to review", ("RET-2",)),
-    DemoLogin("AK1000007", "mia.mystery@example.com",
-              "Mystery box campaign, 8 days ago: no no-questions-asked return", ("RET-7",)),
-    DemoLogin("AK1000008", "liam.rewards@example.com",
-              "Line 2 redeemed with credits (delivered 3 days ago); rich credits ledger: available, locked, expiring",
-              ("RET-10", "CRD-13", "CRD-6", "CRD-7", "CRD-9", "CRD-12")),
-    DemoLogin("AK1000010", "ava.solix@example.com",
-              "SOLIX C1000 power station bought 20 months ago: still in warranty; line 2 is a free gift cable",
-              ("WAR-1", "WAR-3", "WAR-16")),
-    DemoLogin("AK1000011", "ethan.oldcharger@example.com",
-              "Charger bought 25 months ago: outside the warranty period", ("WAR-14", "WAR-10")),
-    DemoLogin("AK1000012", "zoe.worryfree@example.com",
-              "Worry-Free Purchase insurance, shipped 6 days ago, not delivered: lost/delayed parcel claim", ("INS-1",)),
-    DemoLogin("AK1000013", "lucas.insured@example.com",
-              "Worry-Free plus shipping insurance, delivered damaged: no separate Worry-Free refund", ("INS-2", "REF-4")),
-    DemoLogin("AK1000014", "grace.refunds@example.com",
-              "Return approved, refund awaiting the item at the warehouse", ("RET-6", "REF-1")),
-    DemoLogin("AK1000015", "grace.refunds@example.com",
-              "Returned item received, inspection pending", ("REF-1",)),
-    DemoLogin("AK1000016", "grace.refunds@example.com",
-              "Inspection passed, refund processing (3-5 business days)", ("REF-1", "REF-2", "REF-3")),
+    DemoLogin(
+        "AK1000006",
+        "purchasing@contoso-corp.example",
+        "Corporate purchase of hubs, 5 days ago: refund goes to review",
+        ("RET-2",),
+    ),
+    DemoLogin(
+        "AK1000007",
+        "mia.mystery@example.com",
+        "Mystery box campaign, 8 days ago: no no-questions-asked return",
+        ("RET-7",),
+    ),
+    DemoLogin(
+        "AK1000008",
+        "liam.rewards@example.com",
+        "Line 2 redeemed with credits (delivered 3 days ago); rich credits ledger: available, locked, expiring",
+        ("RET-10", "CRD-13", "CRD-6", "CRD-7", "CRD-9", "CRD-12"),
+    ),
+    DemoLogin(
+        "AK1000010",
+        "ava.solix@example.com",
+        "SOLIX C1000 power station bought 20 months ago: still in warranty; line 2 is a free gift cable",
+        ("WAR-1", "WAR-3", "WAR-16"),
+    ),
+    DemoLogin(
+        "AK1000011",
+        "ethan.oldcharger@example.com",
+        "Charger bought 25 months ago: outside the warranty period",
+        ("WAR-14", "WAR-10"),
+    ),
+    DemoLogin(
+        "AK1000012",
+        "zoe.worryfree@example.com",
+        "Worry-Free Purchase insurance, shipped 6 days ago, not delivered: lost/delayed parcel claim",
+        ("INS-1",),
+    ),
+    DemoLogin(
+        "AK1000013",
+        "lucas.insured@example.com",
+        "Worry-Free plus shipping insurance, delivered damaged: no separate Worry-Free refund",
+        ("INS-2", "REF-4"),
+    ),
+    DemoLogin(
+        "AK1000014",
+        "grace.refunds@example.com",
+        "Return approved, refund awaiting the item at the warehouse",
+        ("RET-6", "REF-1"),
+    ),
+    DemoLogin("AK1000015", "grace.refunds@example.com", "Returned item received, inspection pending", ("REF-1",)),
+    DemoLogin(
+        "AK1000016",
+        "grace.refunds@example.com",
+        "Inspection passed, refund processing (3-5 business days)",
+        ("REF-1", "REF-2", "REF-3"),
+    ),
     DemoLogin("AK1000017", "grace.refunds@example.com", "Refund issued to the original card", ("REF-2", "REF-4")),
-    DemoLogin("AK1000018", "henry.abroad@example.com",
-              "Power bank bought in Germany (DE), 6 months ago: warranty only in the country of purchase", ("WAR-2",)),
-    DemoLogin("AK1000019", "isla.guest@example.com",
-              "Guest checkout, not logged in: no purchase credits", ("CRD-5", "RET-5")),
+    DemoLogin(
+        "AK1000018",
+        "henry.abroad@example.com",
+        "Power bank bought in Germany (DE), 6 months ago: warranty only in the country of purchase",
+        ("WAR-2",),
+    ),
+    DemoLogin(
+        "AK1000019", "isla.guest@example.com", "Guest checkout, not logged in: no purchase credits", ("CRD-5", "RET-5")
+    ),
 )
 
 #: a purchase that is *not* in the store: bought from an authorised reseller, proven by a dated receipt (WAR-9)
@@ -143,29 +196,76 @@ def demo_document(now: datetime) -> dict[str, Any]:
     orders = [
         order("AK1000001", "olivia.fresh@example.com", 10 / (24 * 60), "placed", [line(1, "A2147")], tax="4.80"),
         order("AK1000002", "sam.shipped@example.com", 2, "shipped", [line(1, "A1340")], shipped_at=ago(days=1)),
-        order("AK1000003", "emma.twenty@example.com", 20, "delivered", [line(1, "A83A6"), line(2, "A8856")],
-              shipping="5.99", tax="8.40"),
+        order(
+            "AK1000003",
+            "emma.twenty@example.com",
+            20,
+            "delivered",
+            [line(1, "A83A6"), line(2, "A8856")],
+            shipping="5.99",
+            tax="8.40",
+        ),
         order("AK1000004", "noah.late@example.com", 31, "delivered", [line(1, "A2343")]),
         order("AK1000005", "bulk.buyer@example.com", 10, "delivered", [line(1, "A8856", 11, serials=False)]),
-        order("AK1000006", "purchasing@contoso-corp.example", 5, "delivered", [line(1, "A8346", 4)],
-              corporate=True, payment_method="invoice", delivered_at=ago(days=2)),
+        order(
+            "AK1000006",
+            "purchasing@contoso-corp.example",
+            5,
+            "delivered",
+            [line(1, "A8346", 4)],
+            corporate=True,
+            payment_method="invoice",
+            delivered_at=ago(days=2),
+        ),
         order("AK1000007", "mia.mystery@example.com", 8, "delivered", [line(1, "A1647")], campaign="mystery_box"),
-        order("AK1000008", "liam.rewards@example.com", 6, "delivered",
-              [line(1, "A2633"), line(2, "A2589", redeemed_with_credits=True, unit_price="0.00")],
-              delivered_at=ago(days=3), credits_applied="0.00"),
-        order("AK1000010", "ava.solix@example.com", 609, "delivered",
-              [line(1, "A1761"), line(2, "A8856", free_gift=True, unit_price="0.00")]),
+        order(
+            "AK1000008",
+            "liam.rewards@example.com",
+            6,
+            "delivered",
+            [line(1, "A2633"), line(2, "A2589", redeemed_with_credits=True, unit_price="0.00")],
+            delivered_at=ago(days=3),
+            credits_applied="0.00",
+        ),
+        order(
+            "AK1000010",
+            "ava.solix@example.com",
+            609,
+            "delivered",
+            [line(1, "A1761"), line(2, "A8856", free_gift=True, unit_price="0.00")],
+        ),
         order("AK1000011", "ethan.oldcharger@example.com", 761, "delivered", [line(1, "A2147")]),
-        order("AK1000012", "zoe.worryfree@example.com", 8, "shipped", [line(1, "Y1811")],
-              worry_free_insurance=True, shipped_at=ago(days=6)),
-        order("AK1000013", "lucas.insured@example.com", 9, "delivered", [line(1, "A1289")],
-              worry_free_insurance=True, shipping_insurance=True),
+        order(
+            "AK1000012",
+            "zoe.worryfree@example.com",
+            8,
+            "shipped",
+            [line(1, "Y1811")],
+            worry_free_insurance=True,
+            shipped_at=ago(days=6),
+        ),
+        order(
+            "AK1000013",
+            "lucas.insured@example.com",
+            9,
+            "delivered",
+            [line(1, "A1289")],
+            worry_free_insurance=True,
+            shipping_insurance=True,
+        ),
         order("AK1000014", "grace.refunds@example.com", 15, "delivered", [line(1, "A2633")]),
         order("AK1000015", "grace.refunds@example.com", 18, "delivered", [line(1, "A8346")]),
         order("AK1000016", "grace.refunds@example.com", 22, "delivered", [line(1, "A1647")], payment_method="paypal"),
         order("AK1000017", "grace.refunds@example.com", 28, "delivered", [line(1, "A2589")]),
-        order("AK1000018", "henry.abroad@example.com", 183, "delivered", [line(1, "A1289")], country="DE",
-              payment_method="card"),
+        order(
+            "AK1000018",
+            "henry.abroad@example.com",
+            183,
+            "delivered",
+            [line(1, "A1289")],
+            country="DE",
+            payment_method="card",
+        ),
         order("AK1000019", "isla.guest@example.com", 12, "delivered", [line(1, "A8662")], logged_in=False),
     ]
 
@@ -177,51 +277,124 @@ def demo_document(now: datetime) -> dict[str, Any]:
         {"email": "bulk.buyer@example.com", "name": "Bulk Buyer"},
         {"email": "purchasing@contoso-corp.example", "name": "Contoso Purchasing"},
         {"email": "mia.mystery@example.com", "name": "Mia Chen", "registered_at": ago(days=60)},
-        {"email": "liam.rewards@example.com", "name": "Liam O'Connor", "region": "US", "birth_date": "1990-04-12",
-         "registered_at": ago(days=500), "profile_completed_at": ago(days=499)},
+        {
+            "email": "liam.rewards@example.com",
+            "name": "Liam O'Connor",
+            "region": "US",
+            "birth_date": "1990-04-12",
+            "registered_at": ago(days=500),
+            "profile_completed_at": ago(days=499),
+        },
         {"email": "ava.solix@example.com", "name": "Ava Johnson", "registered_at": ago(days=700)},
         {"email": "ethan.oldcharger@example.com", "name": "Ethan Wright", "registered_at": ago(days=800)},
         {"email": "zoe.worryfree@example.com", "name": "Zoe Adams", "registered_at": ago(days=30)},
         {"email": "lucas.insured@example.com", "name": "Lucas Martin", "registered_at": ago(days=45)},
         {"email": "grace.refunds@example.com", "name": "Grace Kim", "registered_at": ago(days=365)},
-        {"email": "henry.abroad@example.com", "name": "Henry Becker", "country": "DE", "region": "EU",
-         "registered_at": ago(days=250)},
+        {
+            "email": "henry.abroad@example.com",
+            "name": "Henry Becker",
+            "country": "DE",
+            "region": "EU",
+            "registered_at": ago(days=250),
+        },
         {"email": "isla.guest@example.com", "name": "Isla Novak"},
     ]
 
     refunds = [
         {"order_number": "AK1000014", "amount": "19.99", "status": "awaiting_item", "created_at": ago(days=2)},
-        {"order_number": "AK1000015", "amount": "24.99", "status": "received", "created_at": ago(days=6),
-         "item_received_at": ago(days=1)},
-        {"order_number": "AK1000016", "amount": "39.99", "payment_method": "paypal", "status": "inspected",
-         "created_at": ago(days=9), "item_received_at": ago(days=3), "inspected_at": ago(days=1),
-         "inspection_passed": True},
-        {"order_number": "AK1000017", "amount": "15.99", "status": "issued", "created_at": ago(days=14),
-         "item_received_at": ago(days=9), "inspected_at": ago(days=8), "inspection_passed": True,
-         "issued_at": ago(days=4)},
+        {
+            "order_number": "AK1000015",
+            "amount": "24.99",
+            "status": "received",
+            "created_at": ago(days=6),
+            "item_received_at": ago(days=1),
+        },
+        {
+            "order_number": "AK1000016",
+            "amount": "39.99",
+            "payment_method": "paypal",
+            "status": "inspected",
+            "created_at": ago(days=9),
+            "item_received_at": ago(days=3),
+            "inspected_at": ago(days=1),
+            "inspection_passed": True,
+        },
+        {
+            "order_number": "AK1000017",
+            "amount": "15.99",
+            "status": "issued",
+            "created_at": ago(days=14),
+            "item_received_at": ago(days=9),
+            "inspected_at": ago(days=8),
+            "inspection_passed": True,
+            "issued_at": ago(days=4),
+        },
     ]
 
     def purchase_credits(email: str, number: str, points: int, paid_days: float) -> dict[str, Any]:
         paid = now - paid_days * day + timedelta(minutes=1)
-        unlock = paid + 30 * day                       # CRD-6
-        return {"email": email, "kind": "purchase", "points": points, "order_number": number,
-                "created_at": _iso(paid), "unlock_at": _iso(unlock), "expires_at": _iso(unlock + 365 * day)}
+        unlock = paid + 30 * day  # CRD-6
+        return {
+            "email": email,
+            "kind": "purchase",
+            "points": points,
+            "order_number": number,
+            "created_at": _iso(paid),
+            "unlock_at": _iso(unlock),
+            "expires_at": _iso(unlock + 365 * day),
+        }
 
     liam = "liam.rewards@example.com"
     credits = [
-        {"email": liam, "kind": "signup", "points": 500, "created_at": ago(days=500),
-         "unlock_at": ago(days=500), "expires_at": _iso(now - 500 * day + 365 * day)},
-        {"email": liam, "kind": "expiry", "points": -500, "created_at": ago(days=135), "note": "signup credits expired"},
-        {"email": liam, "kind": "profile", "points": 100, "created_at": ago(days=60), "unlock_at": ago(days=60),
-         "expires_at": _iso(now - 60 * day + 365 * day)},
+        {
+            "email": liam,
+            "kind": "signup",
+            "points": 500,
+            "created_at": ago(days=500),
+            "unlock_at": ago(days=500),
+            "expires_at": _iso(now - 500 * day + 365 * day),
+        },
+        {
+            "email": liam,
+            "kind": "expiry",
+            "points": -500,
+            "created_at": ago(days=135),
+            "note": "signup credits expired",
+        },
+        {
+            "email": liam,
+            "kind": "profile",
+            "points": 100,
+            "created_at": ago(days=60),
+            "unlock_at": ago(days=60),
+            "expires_at": _iso(now - 60 * day + 365 * day),
+        },
         # unlocked 355 days ago -> expires in 10 days (expiring soon, CRD-7)
-        {"email": liam, "kind": "purchase", "points": 420, "created_at": ago(days=385),
-         "unlock_at": ago(days=355), "expires_at": _iso(now - 355 * day + 365 * day)},
-        {"email": liam, "kind": "redemption", "points": -300, "created_at": ago(days=6), "order_number": "AK1000008",
-         "note": "Anker 313 Wireless Charger (Pad) redeemed"},
-        purchase_credits(liam, "AK1000008", 19, 6),    # locked until day 30 (CRD-6)
-        {"email": "olivia.fresh@example.com", "kind": "signup", "points": 500, "created_at": ago(days=400),
-         "unlock_at": ago(days=400), "expires_at": _iso(now - 400 * day + 365 * day)},
+        {
+            "email": liam,
+            "kind": "purchase",
+            "points": 420,
+            "created_at": ago(days=385),
+            "unlock_at": ago(days=355),
+            "expires_at": _iso(now - 355 * day + 365 * day),
+        },
+        {
+            "email": liam,
+            "kind": "redemption",
+            "points": -300,
+            "created_at": ago(days=6),
+            "order_number": "AK1000008",
+            "note": "Anker 313 Wireless Charger (Pad) redeemed",
+        },
+        purchase_credits(liam, "AK1000008", 19, 6),  # locked until day 30 (CRD-6)
+        {
+            "email": "olivia.fresh@example.com",
+            "kind": "signup",
+            "points": 500,
+            "created_at": ago(days=400),
+            "unlock_at": ago(days=400),
+            "expires_at": _iso(now - 400 * day + 365 * day),
+        },
         {"email": "olivia.fresh@example.com", "kind": "expiry", "points": -500, "created_at": ago(days=35)},
         purchase_credits("olivia.fresh@example.com", "AK1000001", 59, 10 / (24 * 60)),
         purchase_credits("emma.twenty@example.com", "AK1000003", 99, 20),
@@ -229,12 +402,25 @@ def demo_document(now: datetime) -> dict[str, Any]:
     ]
 
     products = [
-        {"sku": sku, "name": name, "category": category, "price": p, "refurbished_available": refurb,
-         "new_available": True, "extended_warranty_eligible": ext}
+        {
+            "sku": sku,
+            "name": name,
+            "category": category,
+            "price": p,
+            "refurbished_available": refurb,
+            "new_available": True,
+            "extended_warranty_eligible": ext,
+        }
         for sku, name, category, p, refurb, ext in CATALOGUE
     ]
-    return {"format_version": 1, "products": products, "customers": customers, "orders": orders,
-            "refunds": refunds, "credits": credits}
+    return {
+        "format_version": 1,
+        "products": products,
+        "customers": customers,
+        "orders": orders,
+        "refunds": refunds,
+        "credits": credits,
+    }
 
 
 def load_demo(session: Session, now: datetime) -> ImportSummary:

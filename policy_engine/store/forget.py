@@ -21,6 +21,7 @@ are committed first, then the support store's; on any error before that nothing 
 commit fails, running the command again completes the job (the support store still lists the conversations).
 The summary holds counts only (never the email).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,20 @@ TRACKER_EVENTS_TABLE = "events"
 STAFF_CONVERSATION = "staff"
 ANON_PREFIX = "anon-"
 #: keys whose values are personal data in stored inputs and decisions
-PERSONAL_KEYS = frozenset({"email", "name", "customer_name", "customer_email", "defect", "serial_number",
-                           "serial_numbers", "conversation_id", "birth_date", "phone"})
+PERSONAL_KEYS = frozenset(
+    {
+        "email",
+        "name",
+        "customer_name",
+        "customer_email",
+        "defect",
+        "serial_number",
+        "serial_numbers",
+        "conversation_id",
+        "birth_date",
+        "phone",
+    }
+)
 ERASED = "[erased]"
 CASE_MODELS = (ReturnCaseRow, CancellationRow, WarrantyClaimRow, TransitClaimRow)
 
@@ -88,9 +101,15 @@ class ForgetSummary:
     tracker_store: str = "absent"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"customers": self.customers, "orders": self.orders, "conversations": self.conversations,
-                "deleted": self.deleted, "anonymised": self.anonymised,
-                "tracker_events_deleted": self.tracker_events_deleted, "tracker_store": self.tracker_store}
+        return {
+            "customers": self.customers,
+            "orders": self.orders,
+            "conversations": self.conversations,
+            "deleted": self.deleted,
+            "anonymised": self.anonymised,
+            "tracker_events_deleted": self.tracker_events_deleted,
+            "tracker_store": self.tracker_store,
+        }
 
 
 def tracker_engine(url: str | None) -> Engine | None:
@@ -108,10 +127,14 @@ def tracker_engine(url: str | None) -> Engine | None:
 def _conversations_of(session: Session, order_ids: list[int], numbers: list[str]) -> set[str]:
     found: set[str] = set()
     if numbers:
-        found |= set(session.scalars(select(VerificationAttemptRow.conversation_id)
-                                     .where(VerificationAttemptRow.order_number.in_(numbers))))
-        found |= set(session.scalars(select(DecisionAuditRow.conversation_id)
-                                     .where(DecisionAuditRow.order_number.in_(numbers))))
+        found |= set(
+            session.scalars(
+                select(VerificationAttemptRow.conversation_id).where(VerificationAttemptRow.order_number.in_(numbers))
+            )
+        )
+        found |= set(
+            session.scalars(select(DecisionAuditRow.conversation_id).where(DecisionAuditRow.order_number.in_(numbers)))
+        )
     if order_ids:
         for model in (VerificationTokenRow, VerificationCodeRow, *CASE_MODELS):
             found |= set(session.scalars(select(model.conversation_id).where(model.order_id.in_(order_ids))))
@@ -137,9 +160,11 @@ def _events_table(connection):
 
 
 #: the conversations' own rows, deleted (attempts first: the only table without an ``order_id``)
-_VERIFICATION_TABLES = (("verification_attempts", cast(Table, VerificationAttemptRow.__table__)),
-                        ("verification_grants", cast(Table, VerificationTokenRow.__table__)),
-                        ("verification_codes", cast(Table, VerificationCodeRow.__table__)))
+_VERIFICATION_TABLES = (
+    ("verification_attempts", cast(Table, VerificationAttemptRow.__table__)),
+    ("verification_grants", cast(Table, VerificationTokenRow.__table__)),
+    ("verification_codes", cast(Table, VerificationCodeRow.__table__)),
+)
 
 
 def _deleted(session: Session, statement: Any) -> int:
@@ -151,7 +176,7 @@ def _deleted(session: Session, statement: Any) -> int:
 def _chunks(values: Iterable[str], size: int = 500):
     values = sorted(values)
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def forget_all(session: Session, tracker: Engine | None, raw_email: object) -> ForgetSummary:
@@ -163,12 +188,20 @@ def forget_all(session: Session, tracker: Engine | None, raw_email: object) -> F
 
     customers = list(session.scalars(select(CustomerRow).where(func.lower(CustomerRow.email) == email)))
     customer_ids = {c.id for c in customers}
-    orders = list(session.scalars(select(OrderRow).where(
-        or_(func.lower(OrderRow.email) == email,
-            OrderRow.customer_id.in_(customer_ids) if customer_ids else text("1 = 0")))))
+    orders = list(
+        session.scalars(
+            select(OrderRow).where(
+                or_(
+                    func.lower(OrderRow.email) == email,
+                    OrderRow.customer_id.in_(customer_ids) if customer_ids else text("1 = 0"),
+                )
+            )
+        )
+    )
     customer_ids |= {o.customer_id for o in orders}
-    customers = list(session.scalars(select(CustomerRow).where(CustomerRow.id.in_(customer_ids)))) \
-        if customer_ids else []
+    customers = (
+        list(session.scalars(select(CustomerRow).where(CustomerRow.id.in_(customer_ids)))) if customer_ids else []
+    )
     order_ids = [o.id for o in orders]
     numbers = [o.order_number for o in orders]
     conversations = _conversations_of(session, order_ids, numbers)
@@ -197,8 +230,14 @@ def forget_all(session: Session, tracker: Engine | None, raw_email: object) -> F
     return summary
 
 
-def _erase_engine_rows(session: Session, summary: ForgetSummary, email: str, customers: list[CustomerRow],
-                       orders: list[OrderRow], conversations: set[str]) -> None:
+def _erase_engine_rows(
+    session: Session,
+    summary: ForgetSummary,
+    email: str,
+    customers: list[CustomerRow],
+    orders: list[OrderRow],
+    conversations: set[str],
+) -> None:
     deleted = summary.deleted
     deleted.update({name: 0 for name, _ in _VERIFICATION_TABLES})
     anonymised = summary.anonymised
@@ -211,7 +250,9 @@ def _erase_engine_rows(session: Session, summary: ForgetSummary, email: str, cus
             deleted[name] += _deleted(session, delete(table).where(table.c.conversation_id.in_(chunk)))
     if numbers:  # attempts on the orders from conversations already gone
         attempts = _VERIFICATION_TABLES[0][1]
-        deleted["verification_attempts"] += _deleted(session, delete(attempts).where(attempts.c.order_number.in_(numbers)))
+        deleted["verification_attempts"] += _deleted(
+            session, delete(attempts).where(attempts.c.order_number.in_(numbers))
+        )
     if order_ids:
         for name, table in _VERIFICATION_TABLES[1:]:
             deleted[name] += _deleted(session, delete(table).where(table.c.order_id.in_(order_ids)))

@@ -29,6 +29,7 @@ unit of work starts with ``BEGIN IMMEDIATE`` (one writer at a time).  PostgreSQL
 key per conversation, client and order number, taken in a fixed order (so two attempts never deadlock) and released
 at commit or rollback.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,7 +63,7 @@ class Verification:
     """The answer to a verification attempt; it carries no secret (the grant stays in the store)."""
 
     verified: bool
-    code: str    # verified | not_verified | locked_out | invalid_input | code_sent | invalid_code | code_expired
+    code: str  # verified | not_verified | locked_out | invalid_input | code_sent | invalid_code | code_expired
     order_number: str | None = None
     attempts_left: int = 0
     locked_until: datetime | None = None
@@ -83,10 +84,6 @@ class CodeToSend:
 CLIENT_RE = re.compile(r"[0-9A-Za-z_-]{1,%d}" % CLIENT_LEN)
 
 
-
-
-
-
 def check_conversation_id(conversation_id: object) -> str:
     if not isinstance(conversation_id, str) or not conversation_id.strip() or len(conversation_id) > CONVERSATION_LEN:
         raise InvalidRequest(f"conversation_id must be a non-empty string of at most {CONVERSATION_LEN} characters")
@@ -98,8 +95,6 @@ def normalise_client(raw: object) -> str | None:
     if isinstance(raw, str) and CLIENT_RE.fullmatch(raw):
         return raw.lower()
     return None
-
-
 
 
 def hash_code(salt: str, conversation_id: str, code: str) -> str:
@@ -141,26 +136,41 @@ _ORDER_EMAIL = select(OrderRow.id, OrderRow.email).where(OrderRow.order_number =
 _INSERT_ATTEMPT = insert(VerificationAttemptRow)
 _INSERT_GRANT = insert(VerificationTokenRow)
 _INSERT_CODE = insert(VerificationCodeRow)
-_SENDS_FOR_ORDER = select(func.count()).select_from(VerificationCodeRow).where(
-    VerificationCodeRow.order_id == bindparam("order_id"),
-    VerificationCodeRow.created_at > bindparam("since", type_=VerificationCodeRow.created_at.type))
+_SENDS_FOR_ORDER = (
+    select(func.count())
+    .select_from(VerificationCodeRow)
+    .where(
+        VerificationCodeRow.order_id == bindparam("order_id"),
+        VerificationCodeRow.created_at > bindparam("since", type_=VerificationCodeRow.created_at.type),
+    )
+)
 _LATEST_REQUEST = (
     select(VerificationAttemptRow.id, VerificationAttemptRow.created_at)
-    .where(VerificationAttemptRow.conversation_id == bindparam("conversation_id"),
-           VerificationAttemptRow.code == "code_sent")
-    .order_by(VerificationAttemptRow.id.desc()).limit(1))
-_WRONG_CODES_SINCE = select(func.count()).select_from(VerificationAttemptRow).where(
-    VerificationAttemptRow.conversation_id == bindparam("conversation_id"),
-    VerificationAttemptRow.code == "code_invalid",
-    VerificationAttemptRow.id > bindparam("request_id"))
+    .where(
+        VerificationAttemptRow.conversation_id == bindparam("conversation_id"),
+        VerificationAttemptRow.code == "code_sent",
+    )
+    .order_by(VerificationAttemptRow.id.desc())
+    .limit(1)
+)
+_WRONG_CODES_SINCE = (
+    select(func.count())
+    .select_from(VerificationAttemptRow)
+    .where(
+        VerificationAttemptRow.conversation_id == bindparam("conversation_id"),
+        VerificationAttemptRow.code == "code_invalid",
+        VerificationAttemptRow.id > bindparam("request_id"),
+    )
+)
 _LATEST_CODE = (
     select(VerificationCodeRow)
     .where(VerificationCodeRow.conversation_id == bindparam("conversation_id"))
-    .order_by(VerificationCodeRow.id.desc()).limit(1))
+    .order_by(VerificationCodeRow.id.desc())
+    .limit(1)
+)
 
 
-def _recent_failures(session: Session, counter: str, value: str | None, since: datetime
-                     ) -> tuple[int, datetime | None]:
+def _recent_failures(session: Session, counter: str, value: str | None, since: datetime) -> tuple[int, datetime | None]:
     if value is None:
         return 0, None
     count, latest = session.execute(_FAILURES[counter], {"value": value, "since": since}).one()
@@ -177,24 +187,43 @@ def _as_aware(value) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def _record(session: Session, conversation_id: str, order_number: str, code: str, failure: bool, now: datetime,
-            client: str | None) -> None:
-    session.execute(_INSERT_ATTEMPT, {"conversation_id": conversation_id, "order_number": order_number[:64],
-                                      "code": code, "counts_as_failure": failure, "created_at": now,
-                                      "client": client})
+def _record(
+    session: Session,
+    conversation_id: str,
+    order_number: str,
+    code: str,
+    failure: bool,
+    now: datetime,
+    client: str | None,
+) -> None:
+    session.execute(
+        _INSERT_ATTEMPT,
+        {
+            "conversation_id": conversation_id,
+            "order_number": order_number[:64],
+            "code": code,
+            "counts_as_failure": failure,
+            "created_at": now,
+            "client": client,
+        },
+    )
 
 
 def _grant(session: Session, conversation_id: str, order_id: int, now: datetime, limits: IdentityPolicy) -> None:
-    session.execute(_INSERT_GRANT, {
-        "conversation_id": conversation_id,
-        "order_id": order_id,
-        "created_at": now,
-        "expires_at": now + timedelta(minutes=limits.token_lifetime_minutes),
-    })
+    session.execute(
+        _INSERT_GRANT,
+        {
+            "conversation_id": conversation_id,
+            "order_id": order_id,
+            "created_at": now,
+            "expires_at": now + timedelta(minutes=limits.token_lifetime_minutes),
+        },
+    )
 
 
-def _issue_code(session: Session, conversation_id: str, order_id: int, email: str, now: datetime,
-                limits: IdentityPolicy) -> CodeToSend | None:
+def _issue_code(
+    session: Session, conversation_id: str, order_id: int, email: str, now: datetime, limits: IdentityPolicy
+) -> CodeToSend | None:
     """A new one-time code for (conversation, order), unless the order had ``code_max_sends_per_hour`` already."""
     sends = session.execute(_SENDS_FOR_ORDER, {"order_id": order_id, "since": now - timedelta(hours=1)}).scalar_one()
     if sends >= limits.code_max_sends_per_hour:
@@ -202,16 +231,31 @@ def _issue_code(session: Session, conversation_id: str, order_id: int, email: st
         return None
     code = f"{secrets.randbelow(1_000_000):06d}"
     salt = secrets.token_hex(16)
-    session.execute(_INSERT_CODE, {
-        "conversation_id": conversation_id, "order_id": order_id, "salt": salt,
-        "code_hash": hash_code(salt, conversation_id, code), "tries": 0, "created_at": now,
-        "expires_at": now + timedelta(minutes=limits.code_lifetime_minutes), "used_at": None,
-    })
+    session.execute(
+        _INSERT_CODE,
+        {
+            "conversation_id": conversation_id,
+            "order_id": order_id,
+            "salt": salt,
+            "code_hash": hash_code(salt, conversation_id, code),
+            "tries": 0,
+            "created_at": now,
+            "expires_at": now + timedelta(minutes=limits.code_lifetime_minutes),
+            "used_at": None,
+        },
+    )
     return CodeToSend(email, code, limits.code_lifetime_minutes)
 
 
-def verify(session: Session, conversation_id: str, order_number: object, email: object, now: datetime,
-           limits: IdentityPolicy, client: object = None) -> tuple[Verification, CodeToSend | None]:
+def verify(
+    session: Session,
+    conversation_id: str,
+    order_number: object,
+    email: object,
+    now: datetime,
+    limits: IdentityPolicy,
+    client: object = None,
+) -> tuple[Verification, CodeToSend | None]:
     """RET-4. Writes the attempt (and the grant or the code) into ``session``; the caller commits (``write=True``
     unit) and then mails the ``CodeToSend``, if any."""
     conversation_id = check_conversation_id(conversation_id)
@@ -223,15 +267,20 @@ def verify(session: Session, conversation_id: str, order_number: object, email: 
     number = normalise_order_number(order_number)
     address = normalise_email(email)
     # every counter is locked before any is read: the count and the new attempt are one atomic step
-    lock_counters(session, ("conversation", conversation_id), *([("client", client)] if client else []),
-                  *([("order", number)] if number else []))
+    lock_counters(
+        session,
+        ("conversation", conversation_id),
+        *([("client", client)] if client else []),
+        *([("order", number)] if number else []),
+    )
 
     conv_failures, conv_latest = _recent_failures(session, "conversation", conversation_id, window_start)
     client_failures, client_latest = _recent_failures(session, "client", client, window_start)
     if number is None or address is None:
         _record(session, conversation_id, typed_order, "invalid_input", False, now, client)
-        return Verification(False, "invalid_input",
-                            attempts_left=max(0, max_failures - max(conv_failures, client_failures))), None
+        return Verification(
+            False, "invalid_input", attempts_left=max(0, max_failures - max(conv_failures, client_failures))
+        ), None
 
     order_failures, _ = _recent_failures(session, "order", number, window_start)
     order = session.execute(_ORDER_EMAIL, {"number": number}).one_or_none()
@@ -241,8 +290,11 @@ def verify(session: Session, conversation_id: str, order_number: object, email: 
     if max(conv_failures, client_failures, order_failures) >= max_failures:
         # step-up: the same answer whatever the email, the order or the send limit; a code only for a match
         _record(session, conversation_id, number, "code_sent", False, now, client)
-        to_send = (_issue_code(session, conversation_id, order.id, order.email, now, limits)
-                   if matches and order is not None else None)
+        to_send = (
+            _issue_code(session, conversation_id, order.id, order.email, now, limits)
+            if matches and order is not None
+            else None
+        )
         return Verification(False, "code_sent"), to_send
 
     if matches and order is not None:
@@ -258,8 +310,9 @@ def verify(session: Session, conversation_id: str, order_number: object, email: 
     return Verification(False, "not_verified", attempts_left=max_failures - failures), None
 
 
-def verify_code(session: Session, conversation_id: str, code: object, now: datetime, limits: IdentityPolicy,
-                client: object = None) -> Verification:
+def verify_code(
+    session: Session, conversation_id: str, code: object, now: datetime, limits: IdentityPolicy, client: object = None
+) -> Verification:
     """RET-4 step-up: the one-time code typed into the conversation that requested it.
 
     ``verified`` (a grant for the code's order), ``invalid_code`` (``attempts_left`` more tries), ``code_expired``
@@ -278,15 +331,15 @@ def verify_code(session: Session, conversation_id: str, code: object, now: datet
     if request is None or _as_aware(request.created_at) + lifetime <= now:
         _record(session, conversation_id, "", "code_expired", False, now, client)
         return Verification(False, "code_expired")
-    wrong = session.execute(_WRONG_CODES_SINCE, {"conversation_id": conversation_id,
-                                                 "request_id": request.id}).scalar_one()
+    wrong = session.execute(
+        _WRONG_CODES_SINCE, {"conversation_id": conversation_id, "request_id": request.id}
+    ).scalar_one()
     if wrong >= limits.code_max_attempts:
         _record(session, conversation_id, "", "code_expired", False, now, client)
         return Verification(False, "code_expired")
 
     row = session.execute(_LATEST_CODE, {"conversation_id": conversation_id}).scalar_one_or_none()
-    live = (row is not None and row.used_at is None and row.expires_at > now
-            and row.tries < limits.code_max_attempts)
+    live = row is not None and row.used_at is None and row.expires_at > now and row.tries < limits.code_max_attempts
     if live and row is not None and hmac.compare_digest(row.code_hash, hash_code(row.salt, conversation_id, digits)):
         row.used_at = now
         number = session.execute(select(OrderRow.order_number).where(OrderRow.id == row.order_id)).scalar_one()
@@ -302,8 +355,9 @@ def verify_code(session: Session, conversation_id: str, code: object, now: datet
     return Verification(False, "invalid_code", attempts_left=left)
 
 
-def authorise(session: Session, conversation_id: object, order_number: object, now: datetime, *,
-              any_order: bool = False) -> OrderRow:
+def authorise(
+    session: Session, conversation_id: object, order_number: object, now: datetime, *, any_order: bool = False
+) -> OrderRow:
     """The order, if this conversation holds an unexpired verification grant for it (RET-4).
 
     ``any_order=True`` with ``order_number=None``: the order of the conversation's latest grant (the credits

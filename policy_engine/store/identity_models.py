@@ -1,5 +1,6 @@
 """Tables of the identity check (RET-4): failed attempts (the lock-out), verification grants bound to a
 conversation, and the one-time codes of the step-up."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Values shared by the import's check and its writer: the summary, timestamps, amounts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Writing a checked import document: customers, products, orders with their lines and serials, refunds, the credits
 ledger, in one transaction (called by ``importer.import_data`` after every check passed)."""
+
 from __future__ import annotations
 
 from datetime import date

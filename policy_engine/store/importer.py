@@ -5,6 +5,7 @@ already stored, serial number already used, time in the future...), and only the
 work.  Every problem found is reported at once in ``ImportRejected.errors`` as ``"<json path>: <message>"``.
 Format documentation: docs/import-format.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,9 @@ class ImportRejected(ValueError):
     def __init__(self, errors: list[str]):
         self.errors = errors[:MAX_REPORTED_ERRORS]
         more = len(errors) - len(self.errors)
-        super().__init__("import rejected:\n  " + "\n  ".join(self.errors) + (f"\n  ... and {more} more" if more else ""))
+        super().__init__(
+            "import rejected:\n  " + "\n  ".join(self.errors) + (f"\n  ... and {more} more" if more else "")
+        )
 
 
 @lru_cache(maxsize=1)
@@ -163,10 +166,14 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
                     check.fail(f"{lw}.serial_numbers", f"serial {s} is used twice")
                 serials_in_file.add(s)
 
-    stored_orders = {
-        row.order_number: row
-        for row in session.scalars(select(OrderRow).where(OrderRow.order_number.in_(list(orders))))
-    } if orders else {}
+    stored_orders = (
+        {
+            row.order_number: row
+            for row in session.scalars(select(OrderRow).where(OrderRow.order_number.in_(list(orders))))
+        }
+        if orders
+        else {}
+    )
     if stored_orders and not replace_orders:
         for number in sorted(stored_orders):
             check.fail("$.orders", f"order {number} is already in the store")
@@ -183,9 +190,14 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
             check.fail("$.orders", f"serial {serial} is already registered to another order")
 
     known_orders = set(orders) | set(
-        session.scalars(select(OrderRow.order_number).where(OrderRow.order_number.in_(
-            [r["order_number"] for r in data.get("refunds", [])] + [c["order_number"] for c in data.get("credits", []) if "order_number" in c]
-        )))
+        session.scalars(
+            select(OrderRow.order_number).where(
+                OrderRow.order_number.in_(
+                    [r["order_number"] for r in data.get("refunds", [])]
+                    + [c["order_number"] for c in data.get("credits", []) if "order_number" in c]
+                )
+            )
+        )
     )
     for i, r in enumerate(data.get("refunds", [])):
         where = f"$.refunds[{i}]"
@@ -197,7 +209,9 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
     known_emails = set(customers) | {checked_email(o["email"]) for o in orders.values()}
     ledger_emails = {checked_email(c["email"]) for c in data.get("credits", [])} - known_emails
     if ledger_emails:
-        known_emails |= set(session.scalars(select(CustomerRow.email).where(CustomerRow.email.in_(sorted(ledger_emails)))))
+        known_emails |= set(
+            session.scalars(select(CustomerRow.email).where(CustomerRow.email.in_(sorted(ledger_emails))))
+        )
     for i, c in enumerate(data.get("credits", [])):
         where = f"$.credits[{i}]"
         if checked_email(c["email"]) not in known_emails:

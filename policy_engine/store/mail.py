@@ -13,6 +13,7 @@
 A mailer raises ``MailError`` when the message could not be handed on; the service logs it and answers the customer
 exactly as if it had been sent (the answer must not depend on whether the email matched).
 """
+
 from __future__ import annotations
 
 import logging
@@ -116,7 +117,11 @@ def mailer_from_env(env: Mapping[str, str] | None = None) -> SmtpMailer | Outbox
     except ValueError:
         raise ValueError(f"SMTP_TIMEOUT must be a number of seconds, got {env.get('SMTP_TIMEOUT')!r}") from None
     return SmtpMailer(
-        host=host, port=int(raw_port), sender=sender,
-        user=(env.get("SMTP_USER") or None), password=(env.get("SMTP_PASSWORD") or None),
-        starttls=(env.get("SMTP_STARTTLS") or "").strip().lower() in _TRUE, timeout=timeout,
+        host=host,
+        port=int(raw_port),
+        sender=sender,
+        user=(env.get("SMTP_USER") or None),
+        password=(env.get("SMTP_PASSWORD") or None),
+        starttls=(env.get("SMTP_STARTTLS") or "").strip().lower() in _TRUE,
+        timeout=timeout,
     )

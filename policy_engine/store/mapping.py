@@ -1,4 +1,5 @@
 """Rows -> the frozen facts of ``policy_engine.core.facts`` (and stored decision dicts -> ``Decision``)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

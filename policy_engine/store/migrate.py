@@ -1,4 +1,5 @@
 """Run the Alembic migrations from code: no ``alembic.ini`` needed, the same on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from pathlib import Path

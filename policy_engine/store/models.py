@@ -10,6 +10,7 @@ cannot both succeed (architecture.md, "Writes are idempotent by natural key"):
 
 Money is ``Money`` (NUMERIC(12, 2), Decimal), times are ``UTCDateTime`` (aware UTC on both backends).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -132,7 +133,7 @@ class OrderLineRow(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "line_no", name="uq_order_lines_order_line_no"),
         CheckConstraint("quantity > 0", name="ck_order_lines_quantity"),
-        CheckConstraint(formats.extended_warranty_check(), name="ck_order_lines_ext_warranty")  # WAR-21, see formats,
+        CheckConstraint(formats.extended_warranty_check(), name="ck_order_lines_ext_warranty"),  # WAR-21, see formats,
     )
 
 

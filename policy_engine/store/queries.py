@@ -4,6 +4,7 @@ An order's facts (lines, their products and serial numbers) come in one statemen
 their product and their serials (one row per serial, de-duplicated by ``unique()``), instead of one query per
 relationship.  The customer row is not loaded: the service only needs ``customer_id``.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
@@ -33,15 +34,19 @@ def order_by_id(session: Session, order_id: int) -> OrderRow | None:
 _ORDER_FOR_GRANT = (
     select(OrderRow)
     .join(VerificationTokenRow, VerificationTokenRow.order_id == OrderRow.id)
-    .where(VerificationTokenRow.conversation_id == bindparam("conversation_id"),
-           VerificationTokenRow.expires_at > bindparam("now", type_=VerificationTokenRow.expires_at.type),
-           OrderRow.order_number == bindparam("order_number"))
+    .where(
+        VerificationTokenRow.conversation_id == bindparam("conversation_id"),
+        VerificationTokenRow.expires_at > bindparam("now", type_=VerificationTokenRow.expires_at.type),
+        OrderRow.order_number == bindparam("order_number"),
+    )
     .options(*_ORDER_GRAPH)
 )
 _LATEST_GRANT_ORDER = (
     select(VerificationTokenRow.order_id)
-    .where(VerificationTokenRow.conversation_id == bindparam("conversation_id"),
-           VerificationTokenRow.expires_at > bindparam("now", type_=VerificationTokenRow.expires_at.type))
+    .where(
+        VerificationTokenRow.conversation_id == bindparam("conversation_id"),
+        VerificationTokenRow.expires_at > bindparam("now", type_=VerificationTokenRow.expires_at.type),
+    )
     .order_by(VerificationTokenRow.created_at.desc(), VerificationTokenRow.id.desc())
     .limit(1)
 )
@@ -51,11 +56,18 @@ def order_for_grant(session: Session, conversation_id: str, order_number: str | 
     """The order (with its facts) an unexpired verification grant of ``conversation_id`` covers: the one numbered
     ``order_number``, or (``None``) the conversation's latest grant.  One statement each, built once."""
     if order_number is None:
-        order_id = session.execute(_LATEST_GRANT_ORDER, {"conversation_id": conversation_id, "now": now}
-                                   ).scalar_one_or_none()
+        order_id = session.execute(
+            _LATEST_GRANT_ORDER, {"conversation_id": conversation_id, "now": now}
+        ).scalar_one_or_none()
         return None if order_id is None else order_by_id(session, order_id)
-    return session.execute(_ORDER_FOR_GRANT, {"conversation_id": conversation_id, "now": now,
-                                              "order_number": order_number}).unique().scalars().first()
+    return (
+        session.execute(
+            _ORDER_FOR_GRANT, {"conversation_id": conversation_id, "now": now, "order_number": order_number}
+        )
+        .unique()
+        .scalars()
+        .first()
+    )
 
 
 def refunds_for_order(session: Session, order_id: int) -> list[RefundRow]:
@@ -74,7 +86,9 @@ def ledger_for_customer(session: Session, customer_id: int) -> list[CreditLedger
 
 def customer_ledger(session: Session, customer_id: int) -> list[LedgerEntry]:
     """The customer's AnkerCredits ledger as facts, oldest first (the one way every caller loads it)."""
-    return [ledger_fact(r, r.order.order_number if r.order else None) for r in ledger_for_customer(session, customer_id)]
+    return [
+        ledger_fact(r, r.order.order_number if r.order else None) for r in ledger_for_customer(session, customer_id)
+    ]
 
 
 def line_row(order: OrderRow, line_no: int) -> OrderLineRow | None:

@@ -6,6 +6,7 @@
 * ``Money``: ``Decimal`` with two places, ``NUMERIC(12, 2)``.  Floats are refused on the way in.  SQLite has no
   decimal type; the value goes in as text and comes back through ``str`` so no binary-float digit leaks into it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,4 +1,5 @@
 """REF-3 business days: weekends and the policy's holidays are skipped."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -13,7 +14,7 @@ from policy_engine.core.errors import InvalidRequest
 def test_friday_plus_one_business_day_is_monday_REF_3(policy):
     """REF-3: Friday -> Monday (the weekend is skipped); Thursday -> Friday."""
     assert add_business_days(date(2024, 3, 8), 1, policy) == date(2024, 3, 11)  # Fri -> Mon
-    assert add_business_days(date(2024, 3, 7), 1, policy) == date(2024, 3, 8)   # Thu -> Fri
+    assert add_business_days(date(2024, 3, 7), 1, policy) == date(2024, 3, 8)  # Thu -> Fri
 
 
 def test_friday_inspection_refund_range_is_wednesday_to_friday_REF_3(policy):

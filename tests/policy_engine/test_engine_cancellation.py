@@ -1,4 +1,5 @@
 """Cancellation: CAN-1..3, with REF-2 refund and CRD-11 credits reversal next steps."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -36,8 +37,9 @@ def test_a_second_past_the_deadline_is_outside_CAN_1(policy, make_order, at):
 
 def test_shipped_order_cannot_be_cancelled_CAN_3(policy, make_order, at):
     """CAN-3: once in the shipping phase, no cancellation even inside the hour; a return is offered."""
-    d = decide_cancellation(placed(make_order, status=OrderStatus.SHIPPED, shipped_at="2024-03-01 10:20"),
-                            policy, at("2024-03-01 10:30"))
+    d = decide_cancellation(
+        placed(make_order, status=OrderStatus.SHIPPED, shipped_at="2024-03-01 10:20"), policy, at("2024-03-01 10:30")
+    )
     assert d.outcome is Outcome.DENIED and d.reason_codes == ("already_shipped",)
     assert d.clauses == ("CAN-3", "CAN-2")
     assert [s.code for s in d.next_steps] == ["initiate_return"]
@@ -54,8 +56,9 @@ def test_already_cancelled_order_is_answered_not_cancelled_again(policy, make_or
 
 
 def test_approved_cancellation_refunds_original_payment_and_reverses_credits_REF_2_CRD_11(policy, make_order, at):
-    d = decide_cancellation(placed(make_order, shipping=Decimal("5.00"), tax=Decimal("4.80")), policy,
-                            at("2024-03-01 10:30"))
+    d = decide_cancellation(
+        placed(make_order, shipping=Decimal("5.00"), tax=Decimal("4.80")), policy, at("2024-03-01 10:30")
+    )
     codes = [s.code for s in d.next_steps]
     assert codes == ["refund_to_original_payment", "credits_reversal"]
     assert d.next_steps[0].clause == "REF-2" and d.next_steps[1].clause == "CRD-11"

@@ -1,4 +1,5 @@
 """Every clause ID in clauses.md is pinned by at least one test here (named in a test's name or docstring)."""
+
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,5 @@
 """CON-1: contacts and hours come from the policy file."""
+
 from __future__ import annotations
 
 from policy_engine import Outcome, contact_info

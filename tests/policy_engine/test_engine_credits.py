@@ -1,4 +1,5 @@
 """AnkerCredits: CRD-1..14 (earning, the balance split, eligibility, rewards, reversal, redemption, rules)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -55,9 +56,15 @@ def test_no_credits_before_programme_launch_CRD_8(policy, make_order):
 
 def test_no_credits_on_shipping_tax_discounts_or_credits_applied_CRD_10(policy, make_order, make_line):
     order = make_order(
-        lines=(make_line(unit_price="100.00"), make_line(line_id=2, unit_price="20.00", free_gift=True),
-               make_line(line_id=3, unit_price="30.00", redeemed_with_credits=True)),
-        shipping=Decimal("10.00"), tax=Decimal("8.00"), discount=Decimal("15.00"), credits_applied=Decimal("5.00"),
+        lines=(
+            make_line(unit_price="100.00"),
+            make_line(line_id=2, unit_price="20.00", free_gift=True),
+            make_line(line_id=3, unit_price="30.00", redeemed_with_credits=True),
+        ),
+        shipping=Decimal("10.00"),
+        tax=Decimal("8.00"),
+        discount=Decimal("15.00"),
+        credits_applied=Decimal("5.00"),
     )
     d = credits_for_order(order, policy)
     assert d.values["points"] == 80 and d.values["qualifying_amount"] == Decimal("80.00")
@@ -87,8 +94,10 @@ def test_unpaid_order_awaits_payment_before_the_unlock_clock_starts_CRD_6(policy
 @pytest.fixture
 def purchase_ledger(make_entry):
     """100 credits from a payment on 1 March 2024 (unlock 31 March 2024, expire 31 March 2025) + signup 500."""
-    return (make_entry(S, 500, created_at="2024-01-10 09:00"),
-            make_entry(P, 100, created_at="2024-03-01 10:00", order_number="AK1234567"))
+    return (
+        make_entry(S, 500, created_at="2024-01-10 09:00"),
+        make_entry(P, 100, created_at="2024-03-01 10:00", order_number="AK1234567"),
+    )
 
 
 def test_credits_locked_on_day_29_and_unlocked_on_day_30_CRD_6(policy, purchase_ledger, at):
@@ -145,14 +154,17 @@ def test_bad_ledger_entries_are_rejected(policy, make_entry, at):
 # ------------------------------------------------------------------------------------------------ eligibility
 
 
-@pytest.mark.parametrize("region,birth_date,on,eligible", [
-    ("EU", "2011-04-10", "2024-04-09 12:00", False),  # the day before turning 13
-    ("EU", "2011-04-10", "2024-04-10 00:00", True),   # the 13th birthday
-    ("US", "2010-04-10", "2024-04-09 12:00", False),  # 13 in the US is too young
-    ("US", "2010-04-10", "2024-04-10 00:00", True),   # the 14th birthday
-    ("BR", "2008-04-10", "2024-04-09 12:00", False),  # other regions: default 16
-    ("BR", "2008-04-10", "2024-04-10 00:00", True),
-])
+@pytest.mark.parametrize(
+    "region,birth_date,on,eligible",
+    [
+        ("EU", "2011-04-10", "2024-04-09 12:00", False),  # the day before turning 13
+        ("EU", "2011-04-10", "2024-04-10 00:00", True),  # the 13th birthday
+        ("US", "2010-04-10", "2024-04-09 12:00", False),  # 13 in the US is too young
+        ("US", "2010-04-10", "2024-04-10 00:00", True),  # the 14th birthday
+        ("BR", "2008-04-10", "2024-04-09 12:00", False),  # other regions: default 16
+        ("BR", "2008-04-10", "2024-04-10 00:00", True),
+    ],
+)
 def test_age_limits_by_region_CRD_2(policy, make_customer, at, region, birth_date, on, eligible):
     """CRD-2 reading: 'over 13 in the EU, over 14 in the US' = eligible from the 13th / 14th birthday."""
     d = decide_credits_eligibility(make_customer(region=region, birth_date=birth_date), policy, at(on))
@@ -194,8 +206,10 @@ def test_profile_reward_needs_a_completed_profile_once_CRD_9(policy, make_custom
     assert incomplete.missing == ("name", "phone_number", "birth_date")
     done = make_customer(profile_completed_at="2024-04-01 10:00")
     assert decide_one_time_reward(done, (), PR, policy, at("2024-04-10 10:00")).values["points"] == 100
-    assert decide_one_time_reward(done, (make_entry(PR, 100),), PR, policy,
-                                  at("2024-04-10 10:00")).outcome is Outcome.DENIED
+    assert (
+        decide_one_time_reward(done, (make_entry(PR, 100),), PR, policy, at("2024-04-10 10:00")).outcome
+        is Outcome.DENIED
+    )
 
 
 # ------------------------------------------------------------------------------------------------ reversal
@@ -209,15 +223,23 @@ def test_cancellation_reverses_all_credits_of_the_order_CRD_11(policy, purchase_
 
 
 def test_price_adjustment_deducts_credits_of_the_refunded_amount_CRD_11(policy, purchase_ledger, make_order, at):
-    d = decide_credits_reversal(purchase_ledger, make_order(), policy, at("2024-03-05 10:00"),
-                                cause="price_adjustment", refunded_amount=Decimal("12.50"))
+    d = decide_credits_reversal(
+        purchase_ledger,
+        make_order(),
+        policy,
+        at("2024-03-05 10:00"),
+        cause="price_adjustment",
+        refunded_amount=Decimal("12.50"),
+    )
     assert d.reason_codes == ("credits_deducted_price_adjustment",) and d.values["points"] == 12
     assert d.next_steps[0].values["kind"] == "adjustment"
 
 
 def test_reversal_never_makes_the_ledger_negative_CRD_11(policy, make_entry, make_order, at):
-    ledger = (make_entry(P, 100, created_at="2024-03-01 10:00", order_number="AK1234567"),
-              make_entry(LedgerKind.REDEMPTION, -80, created_at="2024-04-05 10:00"))
+    ledger = (
+        make_entry(P, 100, created_at="2024-03-01 10:00", order_number="AK1234567"),
+        make_entry(LedgerKind.REDEMPTION, -80, created_at="2024-04-05 10:00"),
+    )
     d = decide_credits_reversal(ledger, make_order(), policy, at("2024-04-10 10:00"), cause="return")
     assert d.values["points"] == 20 and d.values["shortfall"] == 80
     reversal = make_entry(LedgerKind.REVERSAL, -20, created_at="2024-04-10 10:00", order_number="AK1234567")
@@ -240,8 +262,9 @@ def test_reversal_input_is_checked(policy, make_order, at):
     with pytest.raises(InvalidRequest):
         decide_credits_reversal((), make_order(), policy, at("2024-03-05 10:00"), cause="price_adjustment")
     with pytest.raises(InvalidRequest):
-        decide_credits_reversal((), make_order(), policy, at("2024-03-05 10:00"), cause="return",
-                                refunded_amount=Decimal("-1"))
+        decide_credits_reversal(
+            (), make_order(), policy, at("2024-03-05 10:00"), cause="return", refunded_amount=Decimal("-1")
+        )
 
 
 # ------------------------------------------------------------------------------------------------ redemption
@@ -253,8 +276,12 @@ def test_redemption_uses_available_credits_only_CRD_12_CRD_13(policy, purchase_l
     assert ok.outcome is Outcome.APPROVED
     assert ok.reason_codes == ("redemption_possible", "redeemed_not_returnable")
     assert ok.clauses == ("CRD-12", "CRD-13")
-    assert [s.code for s in ok.next_steps] == ["redeem_in_account", "shipped_separately", "track_in_my_rewards",
-                                               "report_damage_on_arrival"]
+    assert [s.code for s in ok.next_steps] == [
+        "redeem_in_account",
+        "shipped_separately",
+        "track_in_my_rewards",
+        "report_damage_on_arrival",
+    ]
     assert ok.next_steps[-1].values["days"] == 7
     too_much = decide_credits_redemption(purchase_ledger, 600, policy, at("2024-03-15 10:00"))
     assert too_much.outcome is Outcome.DENIED and too_much.reason_codes == ("insufficient_available_credits",)
@@ -265,17 +292,20 @@ def test_redemption_uses_available_credits_only_CRD_12_CRD_13(policy, purchase_l
 # ------------------------------------------------------------------------------------------------ rules
 
 
-@pytest.mark.parametrize("key,code,clause", [
-    ("cash_value", "no_cash_value", "CRD-4"),
-    ("transfer", "not_transferable", "CRD-4"),
-    ("merge_accounts", "accounts_cannot_merge", "CRD-4"),
-    ("gift_card_anker", "gift_card_anker_customer_service", "CRD-14"),
-    ("gift_card_third_party", "gift_card_third_party_provider", "CRD-14"),
-    ("join_fee", "free_to_join", "CRD-3"),
-    ("third_party_purchase", "earned_on_web_store_only", "CRD-1"),
-    ("previous_transactions", "no_credits_before_launch", "CRD-8"),
-    ("redeem", "how_to_redeem", "CRD-12"),
-])
+@pytest.mark.parametrize(
+    "key,code,clause",
+    [
+        ("cash_value", "no_cash_value", "CRD-4"),
+        ("transfer", "not_transferable", "CRD-4"),
+        ("merge_accounts", "accounts_cannot_merge", "CRD-4"),
+        ("gift_card_anker", "gift_card_anker_customer_service", "CRD-14"),
+        ("gift_card_third_party", "gift_card_third_party_provider", "CRD-14"),
+        ("join_fee", "free_to_join", "CRD-3"),
+        ("third_party_purchase", "earned_on_web_store_only", "CRD-1"),
+        ("previous_transactions", "no_credits_before_launch", "CRD-8"),
+        ("redeem", "how_to_redeem", "CRD-12"),
+    ],
+)
 def test_programme_rules_CRD_4_CRD_14(policy, key, code, clause):
     """CRD-4 no cash value, no transfer, no merging; CRD-14 gift cards go to customer service / the provider."""
     d = credits_faq(key, policy)

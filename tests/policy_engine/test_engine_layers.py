@@ -6,6 +6,7 @@ below it, and the core reads no clock, database, network or environment.
     service/      the use cases, SupportService              imports: core, store
     entrypoints/  the command line                           imports: core, store, service
 """
+
 from __future__ import annotations
 
 import ast
@@ -18,9 +19,20 @@ PACKAGE = Path(__file__).resolve().parents[2] / "policy_engine"
 FLOORS = ["core", "store", "service", "entrypoints"]
 NEVER = {"rasa", "rasa_sdk", "actions", "chat_channels", "nlu_components", "botstack"}
 CORE_MAY_IMPORT_THIRD_PARTY = {"yaml"}
-CORE_FORBIDDEN = [re.compile(p) for p in (r"\bdatetime\.now\(", r"\bdate\.today\(", r"\butcnow\(", r"\btime\.time\(",
-                                          r"\bos\.environ", r"\bgetenv\(", r"(?<![\w.])open\(", r"\.read_text\(",
-                                          r"\brandom\.")]
+CORE_FORBIDDEN = [
+    re.compile(p)
+    for p in (
+        r"\bdatetime\.now\(",
+        r"\bdate\.today\(",
+        r"\butcnow\(",
+        r"\btime\.time\(",
+        r"\bos\.environ",
+        r"\bgetenv\(",
+        r"(?<![\w.])open\(",
+        r"\.read_text\(",
+        r"\brandom\.",
+    )
+]
 
 
 def modules(floor: str) -> list[Path]:
@@ -54,14 +66,22 @@ def floor_of(name: str) -> str | None:
 @pytest.mark.parametrize("floor", FLOORS)
 def test_each_floor_imports_only_the_floors_below_it(floor):
     allowed = set(FLOORS[: FLOORS.index(floor) + 1])
-    wrong = {f"{path.relative_to(PACKAGE)}: {name}" for path in modules(floor) for name in imported(path)
-             if (floor_of(name) or floor) not in allowed}
+    wrong = {
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in modules(floor)
+        for name in imported(path)
+        if (floor_of(name) or floor) not in allowed
+    }
     assert not wrong, f"{floor}/ imports a higher floor: {sorted(wrong)}"
 
 
 def test_no_floor_imports_rasa_or_the_adapters():
-    wrong = {f"{path.relative_to(PACKAGE)}: {name}" for path in PACKAGE.rglob("*.py") for name in imported(path)
-             if name.split(".")[0] in NEVER}
+    wrong = {
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in PACKAGE.rglob("*.py")
+        for name in imported(path)
+        if name.split(".")[0] in NEVER
+    }
     assert not wrong, sorted(wrong)
 
 
@@ -69,8 +89,12 @@ def test_the_core_uses_only_the_standard_library():
     import sys
 
     stdlib = set(sys.stdlib_module_names) | {"__future__"}
-    wrong = {f"{path.relative_to(PACKAGE)}: {name}" for path in modules("core") for name in imported(path)
-             if name.split(".")[0] not in stdlib | CORE_MAY_IMPORT_THIRD_PARTY and not name.startswith("policy_engine")}
+    wrong = {
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in modules("core")
+        for name in imported(path)
+        if name.split(".")[0] not in stdlib | CORE_MAY_IMPORT_THIRD_PARTY and not name.startswith("policy_engine")
+    }
     assert not wrong, f"the core imports a third-party package: {sorted(wrong)}"
 
 

@@ -1,4 +1,5 @@
 """The policy file loads into a typed Policy, and a bad file gives a clear error naming the key."""
+
 from __future__ import annotations
 
 import re
@@ -71,14 +72,22 @@ def test_non_integer_window_gives_clear_error(tmp_path):
         ("returns", "bulk_threshold_units", 0, "returns.bulk_threshold_units must be a positive integer, got 0"),
         ("returns", "return_window_days", True, "returns.return_window_days must be a positive integer, got True"),
         ("cancellation", "self_cancel_minutes", -5, "cancellation.self_cancel_minutes must be a positive integer"),
-        ("refunds", "processing_business_days_max", 2,
-         "refunds.processing_business_days_max must be >= processing_business_days_min (3), got 2"),
+        (
+            "refunds",
+            "processing_business_days_max",
+            2,
+            "refunds.processing_business_days_max must be >= processing_business_days_min (3), got 2",
+        ),
         ("warranty", "remedy_order", ["new"], "warranty.remedy_order must list each of"),
         ("warranty", "smart_help_center_url", "service.anker.com", "warranty.smart_help_center_url must be an http"),
         ("credits", "programme_launch", "June 2023", "credits.programme_launch must be a date (YYYY-MM-DD)"),
         ("credits", "minimum_age", {"EU": 13, "US": 14}, "credits.minimum_age.default is missing"),
-        ("credits", "minimum_age", {"EU": "thirteen", "default": 16},
-         "credits.minimum_age.EU must be a positive integer, got 'thirteen'"),
+        (
+            "credits",
+            "minimum_age",
+            {"EU": "thirteen", "default": 16},
+            "credits.minimum_age.EU must be a positive integer, got 'thirteen'",
+        ),
         ("calendar", "business_days", ["monday"], "calendar.business_days must list weekdays"),
         ("calendar", "holidays", ["2024-13-01"], "calendar.holidays must be a list of dates"),
         ("contacts", "email", "support-at-anker", "contacts.email must be an email address"),
@@ -138,10 +147,15 @@ def test_defaults_for_silent_text_are_marked():
     """Where the text is silent (CRD-9 earn rate, WAR-5 second period, REF-3 holidays, CRD-9 profile reward,
     CRD-8 launch date) the file says so with a '# DEFAULT:' comment on the key's line or just above it."""
     lines = POLICY_FILE.read_text(encoding="utf-8").splitlines()
-    for key in ("earn_points_per_currency_unit", "replacement_warranty_days", "holidays", "profile_reward",
-                "programme_launch"):
+    for key in (
+        "earn_points_per_currency_unit",
+        "replacement_warranty_days",
+        "holidays",
+        "profile_reward",
+        "programme_launch",
+    ):
         index = next(i for i, line in enumerate(lines) if re.match(rf"\s*{key}:", line))
-        window = " ".join(lines[max(0, index - 3): index + 1])
+        window = " ".join(lines[max(0, index - 3) : index + 1])
         assert "DEFAULT:" in window, key
 
 

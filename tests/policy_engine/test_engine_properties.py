@@ -1,4 +1,5 @@
 """Hypothesis properties: the credits ledger, refund amounts, and clause IDs cited by decisions."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,7 @@ START = datetime(2023, 7, 1, tzinfo=TZ)
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 moments = st.integers(min_value=0, max_value=900 * 24 * 60).map(lambda m: START + timedelta(minutes=m))
-money = st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2, allow_nan=False,
-                    allow_infinity=False)
+money = st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2, allow_nan=False, allow_infinity=False)
 
 
 # ------------------------------------------------------------------------------------------- the ledger
@@ -116,8 +116,9 @@ def test_reversal_never_takes_the_ledger_below_zero_CRD_11(policy, make_order, d
     points = d.values["points"]
     assert 0 <= points <= summarise_ledger(entries, policy, now).balance
     if points:
-        entry = LedgerEntry(entry_id=10_000, kind=LedgerKind.REVERSAL, points=-points, created_at=now,
-                            order_number="AK0000001")
+        entry = LedgerEntry(
+            entry_id=10_000, kind=LedgerKind.REVERSAL, points=-points, created_at=now, order_number="AK0000001"
+        )
         assert summarise_ledger([*entries, entry], policy, now).balance >= 0
 
 
@@ -126,15 +127,19 @@ def test_reversal_never_takes_the_ledger_below_zero_CRD_11(policy, make_order, d
 
 @SETTINGS
 @given(st.integers(min_value=1, max_value=50), st.data(), money, money, money, money)
-def test_return_refund_never_exceeds_what_was_paid_REF_4(make_line, make_order, quantity, data, unit, discount,
-                                                         order_discount, credits_applied):
+def test_return_refund_never_exceeds_what_was_paid_REF_4(
+    make_line, make_order, quantity, data, unit, discount, order_discount, credits_applied
+):
     """REF-4 / WAR-22: a (partial-quantity) refund is never more than the line's price paid, never negative, and
     the refunds of all units of all lines never add up to more than the order's merchandise paid."""
     line = make_line(quantity=quantity, unit_price=unit, discount=min(discount, unit * quantity))
     other = make_line(line_id=2, sku="A1289", unit_price=data.draw(money))
     merchandise = line.paid + other.paid
-    order = make_order(lines=(line, other), discount=min(order_discount, merchandise),
-                       credits_applied=min(credits_applied, merchandise - min(order_discount, merchandise)))
+    order = make_order(
+        lines=(line, other),
+        discount=min(order_discount, merchandise),
+        credits_applied=min(credits_applied, merchandise - min(order_discount, merchandise)),
+    )
     returned = data.draw(st.integers(min_value=1, max_value=quantity))
     amount = refund_amount_for(line, returned, order)
     assert Decimal("0") <= amount <= refund_amount_for(line, returned) <= line.paid
@@ -144,8 +149,12 @@ def test_return_refund_never_exceeds_what_was_paid_REF_4(make_line, make_order, 
 
 
 @SETTINGS
-@given(money, st.dates(min_value=date(2022, 1, 1), max_value=date(2026, 1, 1)),
-       st.integers(min_value=0, max_value=2000), st.integers(min_value=-100, max_value=3000))
+@given(
+    money,
+    st.dates(min_value=date(2022, 1, 1), max_value=date(2026, 1, 1)),
+    st.integers(min_value=0, max_value=2000),
+    st.integers(min_value=-100, max_value=3000),
+)
 def test_partial_refund_never_exceeds_the_price_WAR_22(price, bought, length, used):
     """WAR-3 / WAR-22: the prorated partial refund is between 0 and the original purchase price."""
     end = bought + timedelta(days=length)
@@ -156,14 +165,26 @@ def test_partial_refund_never_exceeds_the_price_WAR_22(price, bought, length, us
 
 @SETTINGS
 @given(money, moments, st.booleans(), st.booleans(), st.sampled_from([None, "partial_refund"]))
-def test_warranty_refund_never_exceeds_the_price_paid_WAR_22(policy, make_product, price, now, refurbished, new,
-                                                            preferred):
+def test_warranty_refund_never_exceeds_the_price_paid_WAR_22(
+    policy, make_product, price, now, refurbished, new, preferred
+):
     product = make_product(refurbished_available=refurbished, new_available=new)
-    p = Purchase(product=product, purchased_on=START, country="US", price=price, channel="amazon",
-                 proof=ProofOfPurchase.RECEIPT)
-    d = decide_warranty(None, WarrantyRequest(line_id=None, serial_number="A2633C1F23100457", cause="quality",
-                                              troubleshooting_done=True, preferred_remedy=preferred),
-                        policy, now, purchase=p)
+    p = Purchase(
+        product=product, purchased_on=START, country="US", price=price, channel="amazon", proof=ProofOfPurchase.RECEIPT
+    )
+    d = decide_warranty(
+        None,
+        WarrantyRequest(
+            line_id=None,
+            serial_number="A2633C1F23100457",
+            cause="quality",
+            troubleshooting_done=True,
+            preferred_remedy=preferred,
+        ),
+        policy,
+        now,
+        purchase=p,
+    )
     assert d.values.get("refund_amount", Decimal("0")) <= price
 
 
@@ -176,38 +197,98 @@ def _random_calls(policy, make_order, make_line, make_customer, make_refund, dat
     placed = draw(moments)
     now = placed + timedelta(minutes=draw(st.integers(min_value=0, max_value=1200 * 24 * 60)))
     status = draw(st.sampled_from(list(OrderStatus)))
-    line = make_line(quantity=draw(st.integers(1, 15)), free_gift=draw(st.booleans()),
-                     redeemed_with_credits=draw(st.booleans()), refurbished_available=draw(st.booleans()),
-                     new_available=draw(st.booleans()), extended_warranty_years=draw(st.integers(0, 3)),
-                     serial_numbers=draw(st.sampled_from([(), ("A2633C1F23100457",)])))
-    order = make_order(placed_at=placed, status=status, lines=(line,),
-                       channel=draw(st.sampled_from(["web_store", "amazon", "Gadget Bazaar"])),
-                       corporate=draw(st.booleans()), campaign=draw(st.sampled_from(list(Campaign))),
-                       logged_in=draw(st.booleans()), worry_free_insurance=draw(st.booleans()),
-                       shipping_insurance=draw(st.booleans()), country=draw(st.sampled_from(["US", "DE"])))
-    yield decide_return.__name__, partial(decide_return, order, ReturnRequest(1, draw(st.integers(1, line.quantity)),
-                                             draw(st.sampled_from(["unopened", "undamaged", "damaged"])),
-                                             draw(st.booleans())), policy, now)
+    line = make_line(
+        quantity=draw(st.integers(1, 15)),
+        free_gift=draw(st.booleans()),
+        redeemed_with_credits=draw(st.booleans()),
+        refurbished_available=draw(st.booleans()),
+        new_available=draw(st.booleans()),
+        extended_warranty_years=draw(st.integers(0, 3)),
+        serial_numbers=draw(st.sampled_from([(), ("A2633C1F23100457",)])),
+    )
+    order = make_order(
+        placed_at=placed,
+        status=status,
+        lines=(line,),
+        channel=draw(st.sampled_from(["web_store", "amazon", "Gadget Bazaar"])),
+        corporate=draw(st.booleans()),
+        campaign=draw(st.sampled_from(list(Campaign))),
+        logged_in=draw(st.booleans()),
+        worry_free_insurance=draw(st.booleans()),
+        shipping_insurance=draw(st.booleans()),
+        country=draw(st.sampled_from(["US", "DE"])),
+    )
+    yield (
+        decide_return.__name__,
+        partial(
+            decide_return,
+            order,
+            ReturnRequest(
+                1,
+                draw(st.integers(1, line.quantity)),
+                draw(st.sampled_from(["unopened", "undamaged", "damaged"])),
+                draw(st.booleans()),
+            ),
+            policy,
+            now,
+        ),
+    )
     yield decide_cancellation.__name__, partial(decide_cancellation, order, policy, now)
-    yield decide_transit.__name__, partial(decide_transit, order, TransitRequest(draw(st.sampled_from(["lost", "damaged", "delayed"])),
-                                               draw(st.booleans())), policy, now)
-    yield decide_warranty.__name__, partial(decide_warranty, order, WarrantyRequest(
-        line_id=1, serial_number=draw(st.sampled_from([None, "A2633C1F23100457", "bad"])),
-        cause=draw(st.sampled_from(CAUSES)), troubleshooting_done=draw(st.sampled_from([None, True, False])),
-        evidence_provided=draw(st.booleans()), country_now=draw(st.sampled_from([None, "US", "FR"])),
-        shipped_internationally=draw(st.booleans()),
-        preferred_remedy=draw(st.sampled_from([None, "partial_refund"]))), policy, now)
+    yield (
+        decide_transit.__name__,
+        partial(
+            decide_transit,
+            order,
+            TransitRequest(draw(st.sampled_from(["lost", "damaged", "delayed"])), draw(st.booleans())),
+            policy,
+            now,
+        ),
+    )
+    yield (
+        decide_warranty.__name__,
+        partial(
+            decide_warranty,
+            order,
+            WarrantyRequest(
+                line_id=1,
+                serial_number=draw(st.sampled_from([None, "A2633C1F23100457", "bad"])),
+                cause=draw(st.sampled_from(CAUSES)),
+                troubleshooting_done=draw(st.sampled_from([None, True, False])),
+                evidence_provided=draw(st.booleans()),
+                country_now=draw(st.sampled_from([None, "US", "FR"])),
+                shipped_internationally=draw(st.booleans()),
+                preferred_remedy=draw(st.sampled_from([None, "partial_refund"])),
+            ),
+            policy,
+            now,
+        ),
+    )
     stage = draw(st.integers(0, 4))
-    refund = None if stage == 0 else make_refund(
-        item_received_at=placed if stage >= 2 else None, inspected_at=placed if stage >= 3 else None,
-        inspection_passed=draw(st.booleans()) if stage >= 3 else None,
-        issued_at=placed if stage == 4 else None,
-        inspection_finding=draw(st.sampled_from([None, "altered_label", "transit_damage_buyer_risk"])))
+    refund = (
+        None
+        if stage == 0
+        else make_refund(
+            item_received_at=placed if stage >= 2 else None,
+            inspected_at=placed if stage >= 3 else None,
+            inspection_passed=draw(st.booleans()) if stage >= 3 else None,
+            issued_at=placed if stage == 4 else None,
+            inspection_finding=draw(st.sampled_from([None, "altered_label", "transit_damage_buyer_risk"])),
+        )
+    )
     yield decide_refund_status.__name__, partial(decide_refund_status, order, refund, policy, now)
     yield credits_for_order.__name__, partial(credits_for_order, order, policy)
-    yield decide_credits_eligibility.__name__, partial(decide_credits_eligibility, make_customer(region=draw(st.sampled_from(["EU", "US", "JP"])),
-                                                   birth_date=draw(st.dates(date(1950, 1, 1), date(2020, 1, 1)))),
-                                     policy, now)
+    yield (
+        decide_credits_eligibility.__name__,
+        partial(
+            decide_credits_eligibility,
+            make_customer(
+                region=draw(st.sampled_from(["EU", "US", "JP"])),
+                birth_date=draw(st.dates(date(1950, 1, 1), date(2020, 1, 1))),
+            ),
+            policy,
+            now,
+        ),
+    )
     yield credits_faq.__name__, partial(credits_faq, draw(st.sampled_from(FAQ_KEYS)), policy)
 
 
@@ -220,8 +301,9 @@ DOCUMENTED_REFUSALS: dict[str, tuple[str, ...]] = {}
 
 @SETTINGS
 @given(st.data())
-def test_every_clause_cited_by_any_decision_exists_in_clauses_md(policy, clauses, make_order, make_line,
-                                                                 make_customer, make_refund, data):
+def test_every_clause_cited_by_any_decision_exists_in_clauses_md(
+    policy, clauses, make_order, make_line, make_customer, make_refund, data
+):
     """Every clause a decision cites (reasons and next steps) is a clause ID in clauses.md; every reason code is
     declared in its module's REASON_CODES; every decision serialises.  Each decision function runs on its own, so a
     refusal (only for a documented reason) skips nothing else."""
@@ -232,15 +314,23 @@ def test_every_clause_cited_by_any_decision_exists_in_clauses_md(policy, clauses
     import policy_engine.core.transit as ins
     import policy_engine.core.warranty as war
 
-    declared = {"return": ret.REASON_CODES, "cancellation": can.REASON_CODES, "refund": ref.REASON_CODES,
-                "warranty": war.REASON_CODES, "transit": ins.REASON_CODES, "credits": crd.REASON_CODES}
+    declared = {
+        "return": ret.REASON_CODES,
+        "cancellation": can.REASON_CODES,
+        "refund": ref.REASON_CODES,
+        "warranty": war.REASON_CODES,
+        "transit": ins.REASON_CODES,
+        "credits": crd.REASON_CODES,
+    }
     for name, call in _random_calls(policy, make_order, make_line, make_customer, make_refund, data):
         try:
             decision = call()
         except InvalidRequest as refusal:
             # bad facts are refused, not decided: only for a documented reason, and the other calls still run
-            assert any(re.search(pattern, str(refusal)) for pattern in DOCUMENTED_REFUSALS.get(name, ())), \
-                (name, str(refusal))
+            assert any(re.search(pattern, str(refusal)) for pattern in DOCUMENTED_REFUSALS.get(name, ())), (
+                name,
+                str(refusal),
+            )
             continue
         assert set(decision.clauses) <= clauses, decision.clauses
         assert set(decision.reason_codes) <= set(declared[decision.topic]), decision.reason_codes

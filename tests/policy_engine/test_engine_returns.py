@@ -1,4 +1,5 @@
 """Returns: RET-1..12 with the refund next steps REF-1..3 and the credits reversal CRD-11."""
+
 from __future__ import annotations
 
 from datetime import timezone
@@ -94,9 +95,13 @@ def test_eleven_units_is_bulk_and_goes_to_review_RET_3(policy, make_order, make_
 
 def test_bulk_counts_units_of_the_same_product_across_lines_RET_3(policy, make_order, make_line, make_product, at):
     charger = make_product()
-    order = make_order(lines=(make_line(line_id=1, quantity=6, product=charger),
-                              make_line(line_id=2, quantity=5, product=charger),
-                              make_line(line_id=3, quantity=9, sku="A1289", category="cable")))
+    order = make_order(
+        lines=(
+            make_line(line_id=1, quantity=6, product=charger),
+            make_line(line_id=2, quantity=5, product=charger),
+            make_line(line_id=3, quantity=9, sku="A1289", category="cable"),
+        )
+    )
     assert decide_return(order, req(line_id=1), policy, at("2024-03-10 10:00")).reason_codes == ("bulk_order",)
     # 9 cables are not bulk, even though the order holds 20 units in all
     assert decide_return(order, req(line_id=3), policy, at("2024-03-10 10:00")).outcome is Outcome.APPROVED
@@ -129,8 +134,7 @@ def test_redeemed_product_cannot_be_returned_RET_10_CRD_13(policy, make_order, m
 
 def test_redeemed_product_damaged_on_arrival_reported_within_7_days_RET_10_CRD_13(policy, make_order, make_line, at):
     """RET-10 / CRD-13: damage on arrival reported within 7 days of delivery (day 7 inside, day 8 not)."""
-    order = make_order(lines=(make_line(redeemed_with_credits=True, unit_price="0"),),
-                       delivered_at="2024-03-05 12:00")
+    order = make_order(lines=(make_line(redeemed_with_credits=True, unit_price="0"),), delivered_at="2024-03-05 12:00")
     day7 = decide_return(order, req(condition="damaged"), policy, at("2024-03-12 23:00"))
     assert day7.outcome is Outcome.NEEDS_REVIEW
     assert day7.reason_codes == ("redeemed_damaged_on_arrival",) and day7.clauses[0] == "CRD-13"
@@ -152,8 +156,9 @@ def test_authorised_reseller_purchase_is_returned_through_the_reseller_RET_11(po
 
 
 def test_denials_are_all_listed(policy, make_order, at):
-    d = decide_return(make_order(campaign=Campaign.MYSTERY_BOX), req(condition="damaged"), policy,
-                      at("2024-05-10 10:00"))
+    d = decide_return(
+        make_order(campaign=Campaign.MYSTERY_BOX), req(condition="damaged"), policy, at("2024-05-10 10:00")
+    )
     assert d.reason_codes == ("campaign_own_terms", "return_window_passed", "item_damaged")
 
 
@@ -191,8 +196,7 @@ def test_non_quality_return_transit_risk_is_the_buyers_RET_9(policy, make_order,
     assert ship.values["label"] == "own"
 
 
-def test_next_steps_inspection_then_refund_to_original_payment_RET_6_REF_1_REF_2_REF_3_RET_12(
-        policy, make_order, at):
+def test_next_steps_inspection_then_refund_to_original_payment_RET_6_REF_1_REF_2_REF_3_RET_12(policy, make_order, at):
     """RET-6 / REF-1: inspection comes before the refund; REF-2 original payment method; REF-3 3..5 business days
     after the (estimated) inspection; RET-12 only the approved item goes in the parcel."""
     d = decide_return(make_order(payment_method="paypal"), req(), policy, at("2024-03-04 10:00"))

@@ -1,4 +1,5 @@
 """Parcels lost, damaged or delayed: INS-1, INS-2, REF-4."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,10 @@ from policy_engine import InvalidRequest, OrderStatus, Outcome, TransitRequest, 
 from policy_engine.core.transit import REASON_CODES
 
 
-@pytest.mark.parametrize("problem,status", [("lost", OrderStatus.SHIPPED), ("delayed", OrderStatus.SHIPPED),
-                                            ("damaged", OrderStatus.DELIVERED)])
+@pytest.mark.parametrize(
+    "problem,status",
+    [("lost", OrderStatus.SHIPPED), ("delayed", OrderStatus.SHIPPED), ("damaged", OrderStatus.DELIVERED)],
+)
 def test_worry_free_covers_lost_delayed_and_damaged_parcels_INS_1(policy, make_order, at, problem, status):
     order = make_order(status=status, worry_free_insurance=True)
     d = decide_transit(order, TransitRequest(problem), policy, at("2024-03-10 10:00"))
@@ -27,8 +30,11 @@ def test_shipping_insurance_means_one_compensation_only_INS_2(policy, make_order
     """INS-2: with shipping insurance applied, Worry-Free is not refunded separately; no double compensation."""
     order = make_order(status=OrderStatus.SHIPPED, worry_free_insurance=True, shipping_insurance=True)
     d = decide_transit(order, TransitRequest("lost"), policy, at("2024-03-10 10:00"))
-    assert d.reason_codes == ("worry_free_covered", "single_compensation_with_shipping_insurance",
-                              "no_duplicate_compensation")
+    assert d.reason_codes == (
+        "worry_free_covered",
+        "single_compensation_with_shipping_insurance",
+        "no_duplicate_compensation",
+    )
     assert d.clauses == ("INS-1", "INS-2", "REF-4")
 
 
@@ -39,8 +45,12 @@ def test_no_duplicate_refund_or_reshipment_REF_4(policy, make_order, at):
 
 
 def test_unshipped_order_is_not_in_transit(policy, make_order, at):
-    d = decide_transit(make_order(status=OrderStatus.PLACED, worry_free_insurance=True), TransitRequest("delayed"),
-                       policy, at("2024-03-01 12:00"))
+    d = decide_transit(
+        make_order(status=OrderStatus.PLACED, worry_free_insurance=True),
+        TransitRequest("delayed"),
+        policy,
+        at("2024-03-01 12:00"),
+    )
     assert d.outcome is Outcome.DENIED and d.reason_codes == ("not_shipped_yet",)
 
 

@@ -1,4 +1,5 @@
 """Warranty claims: WAR-1..22, for web-store orders and for purchases from resellers."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -108,15 +109,17 @@ def test_claim_deadline_is_opened_plus_90_days_when_later_WAR_10(policy, order, 
 # ---------------------------------------------------------------------------------------------- exclusions
 
 
-@pytest.mark.parametrize("cause,code,clause", [
-    ("wear", "normal_wear", "WAR-11"),
-    ("lost_or_stolen", "lost_or_stolen", "WAR-13"),
-    ("third_party_repair", "third_party_repair", "WAR-17"),
-    ("external_damage", "external_damage", "WAR-18"),
-    ("misuse", "misuse", "WAR-19"),
-])
-def test_each_exclusion_has_its_own_reason_WAR_11_WAR_13_WAR_17_WAR_18_WAR_19(policy, order, at, cause, code,
-                                                                               clause):
+@pytest.mark.parametrize(
+    "cause,code,clause",
+    [
+        ("wear", "normal_wear", "WAR-11"),
+        ("lost_or_stolen", "lost_or_stolen", "WAR-13"),
+        ("third_party_repair", "third_party_repair", "WAR-17"),
+        ("external_damage", "external_damage", "WAR-18"),
+        ("misuse", "misuse", "WAR-19"),
+    ],
+)
+def test_each_exclusion_has_its_own_reason_WAR_11_WAR_13_WAR_17_WAR_18_WAR_19(policy, order, at, cause, code, clause):
     """WAR-11 wear, WAR-13 lost or stolen, WAR-17 third-party repairs, WAR-18 external damage, WAR-19 misuse."""
     d = decide_warranty(order, claim(cause=cause), policy, at("2024-06-01 10:00"))
     assert d.outcome is Outcome.DENIED
@@ -170,8 +173,10 @@ def test_web_store_order_is_its_own_proof_WAR_9(policy, order, at):
     assert proof.clause == "WAR-9" and proof.values["proof"] == "order_number_and_address"
 
 
-@pytest.mark.parametrize("proof,channel", [(ProofOfPurchase.RECEIPT, "Amazon"), (ProofOfPurchase.INVOICE, "Best Buy"),
-                                           (ProofOfPurchase.RECEIPT, "best-buy")])
+@pytest.mark.parametrize(
+    "proof,channel",
+    [(ProofOfPurchase.RECEIPT, "Amazon"), (ProofOfPurchase.INVOICE, "Best Buy"), (ProofOfPurchase.RECEIPT, "best-buy")],
+)
 def test_reseller_receipt_or_invoice_is_valid_proof_WAR_9(policy, make_product, at, proof, channel):
     """WAR-9: a sales invoice with the seller and product; a dated receipt from an authorised reseller."""
     p = purchase(make_product, proof=proof, channel=channel)
@@ -194,8 +199,13 @@ def test_missing_proof_troubleshooting_and_serial_are_asked_for_WAR_6_WAR_7_WAR_
     """WAR-7: proof of purchase, troubleshooting outcome, serial number and/or visual evidence; WAR-6: the Smart
     Help Center first."""
     p = purchase(make_product, proof=None)
-    d = decide_warranty(None, claim(line_id=None, serial_number=None, troubleshooting_done=None), policy,
-                        at("2024-06-01 10:00"), purchase=p)
+    d = decide_warranty(
+        None,
+        claim(line_id=None, serial_number=None, troubleshooting_done=None),
+        policy,
+        at("2024-06-01 10:00"),
+        purchase=p,
+    )
     assert d.outcome is Outcome.NEEDS_INFORMATION
     assert d.missing == ("proof_of_purchase", "troubleshooting_outcome", "serial_number_or_evidence")
     assert d.reason_codes[0] == "information_missing" and d.clauses[0] == "WAR-7"
@@ -248,8 +258,7 @@ def test_new_item_when_no_refurbished_WAR_3(policy, order, at):
 
 def test_partial_refund_when_no_replacement_never_above_price_WAR_3_WAR_22(policy, make_order, make_line, at):
     """WAR-3 partial refund by usage period; WAR-22 never above the original purchase price."""
-    order = make_order(placed_at="2024-01-15 10:00",
-                       lines=(make_line(new_available=False, unit_price="54.00"),))
+    order = make_order(placed_at="2024-01-15 10:00", lines=(make_line(new_available=False, unit_price="54.00"),))
     d = decide_warranty(order, claim(), policy, at("2024-01-15 12:00"))
     assert "remedy_partial_refund" in d.reason_codes and "compensation_capped_at_price" in d.reason_codes
     assert "WAR-22" in d.clauses
@@ -280,10 +289,12 @@ def test_replacement_warranty_is_the_longer_period_WAR_5(policy):
 
 
 def test_partial_refund_is_prorated_by_unused_period_WAR_3():
-    assert partial_refund_amount(Decimal("100.00"), date(2024, 1, 1), date(2024, 12, 31), date(2024, 7, 1)) \
-        == Decimal("50.13")  # 183 unused of 365 days
-    assert partial_refund_amount(Decimal("100.00"), date(2024, 1, 1), date(2024, 12, 31), date(2025, 3, 1)) \
-        == Decimal("0.00")
+    assert partial_refund_amount(Decimal("100.00"), date(2024, 1, 1), date(2024, 12, 31), date(2024, 7, 1)) == Decimal(
+        "50.13"
+    )  # 183 unused of 365 days
+    assert partial_refund_amount(Decimal("100.00"), date(2024, 1, 1), date(2024, 12, 31), date(2025, 3, 1)) == Decimal(
+        "0.00"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- bad input

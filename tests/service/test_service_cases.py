@@ -1,4 +1,5 @@
 """Cases, audit rows and side effects are written together, once; previews write nothing."""
+
 from decimal import Decimal
 
 import pytest
@@ -103,8 +104,14 @@ def test_denied_cancellation_changes_nothing_but_the_audit(engine, service):
 
 def test_one_open_warranty_claim_per_line(engine, service):
     _login(service, "AK1000010", "ava.solix@example.com")
-    request = WarrantyRequest(line_id=1, serial_number=None, defect="no AC output", cause="quality",
-                              troubleshooting_done=True, evidence_provided=True)
+    request = WarrantyRequest(
+        line_id=1,
+        serial_number=None,
+        defect="no AC output",
+        cause="quality",
+        troubleshooting_done=True,
+        evidence_provided=True,
+    )
     first = service.open_warranty_claim("conv", "AK1000010", request)
     assert first.outcome is Outcome.APPROVED and first.case_id.startswith("WAR-")
     second = service.open_warranty_claim("conv", "AK1000010", request)

@@ -5,6 +5,7 @@ and stdin, stdout/stderr captured, an exception escaping ``main`` fails the test
 time there.  The ``run`` tests keep real subprocesses for what only a process shows: the ``-m`` entry point, the exit
 status, stderr without a traceback, nothing printed to stdout on failure.
 """
+
 import io
 import json
 import os
@@ -28,8 +29,15 @@ def run(args, cwd, db=None, stdin=None):
     env["PYTHONPATH"] = str(ROOT)
     if db:
         env["DATABASE_URL"] = db
-    return subprocess.run([sys.executable, "-m", "policy_engine", *args], cwd=cwd, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "policy_engine", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @dataclass
@@ -110,9 +118,17 @@ def test_migrate_then_load_demo_twice_is_idempotent(tmp_path, cli):
 
 
 def test_import_good_and_bad_files(tmp_path, db, cli):
-    good = {"format_version": 1, "orders": [{
-        "order_number": "AK3000001", "email": "new@example.com", "placed_at": "2025-03-01T10:00:00Z",
-        "lines": [{"line_id": 1, "sku": "A2633", "quantity": 1, "unit_price": "19.99"}]}]}
+    good = {
+        "format_version": 1,
+        "orders": [
+            {
+                "order_number": "AK3000001",
+                "email": "new@example.com",
+                "placed_at": "2025-03-01T10:00:00Z",
+                "lines": [{"line_id": 1, "sku": "A2633", "quantity": 1, "unit_price": "19.99"}],
+            }
+        ],
+    }
     (tmp_path / "good.json").write_text(json.dumps(good))
     out = cli(["import", "good.json", "--now", NOW], tmp_path, db)
     assert out.returncode == 0, out.stderr
@@ -121,8 +137,13 @@ def test_import_good_and_bad_files(tmp_path, db, cli):
     before = _sqlite_counts(db)
     bad = json.loads(json.dumps(good))
     bad["orders"][0]["order_number"] = "AK3000002"
-    bad["orders"].append({**bad["orders"][0], "order_number": "AK3000003",
-                          "lines": [{"line_id": 1, "sku": "NOPE", "quantity": 1, "unit_price": "1.00"}]})
+    bad["orders"].append(
+        {
+            **bad["orders"][0],
+            "order_number": "AK3000003",
+            "lines": [{"line_id": 1, "sku": "NOPE", "quantity": 1, "unit_price": "1.00"}],
+        }
+    )
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     out = cli(["import", "bad.json", "--now", NOW], tmp_path, db)
     assert out.returncode == 1 and "$.orders[1].lines[0].sku" in out.stderr and out.stdout == ""
@@ -148,10 +169,15 @@ def test_decide_by_order_number(tmp_path, shared_db, cli):
 
 def test_decide_with_inline_facts_needs_no_database(tmp_path, cli):
     request = {
-        "topic": "cancellation", "now": "2025-01-01T11:00:00Z",
+        "topic": "cancellation",
+        "now": "2025-01-01T11:00:00Z",
         "products": [{"sku": "A1", "name": "Charger", "category": "charger", "price": "10.00"}],
-        "order": {"order_number": "AK0000001", "email": "a@example.com", "placed_at": "2025-01-01T10:00:00Z",
-                  "lines": [{"line_id": 1, "sku": "A1", "quantity": 1, "unit_price": "10.00"}]},
+        "order": {
+            "order_number": "AK0000001",
+            "email": "a@example.com",
+            "placed_at": "2025-01-01T10:00:00Z",
+            "lines": [{"line_id": 1, "sku": "A1", "quantity": 1, "unit_price": "10.00"}],
+        },
     }
     out = cli(["decide"], tmp_path, f"sqlite:///{tmp_path / 'none.db'}", json.dumps(request))
     assert out.returncode == 0, out.stderr
@@ -159,37 +185,59 @@ def test_decide_with_inline_facts_needs_no_database(tmp_path, cli):
     request["now"] = "2025-01-01T11:01:00Z"
     out = cli(["decide"], tmp_path, None, json.dumps(request))
     assert json.loads(out.stdout)["reasons"][0]["code"] == "self_cancel_window_passed"
-    request.update(topic="credits", now="2025-03-12T18:00:00Z", ledger=[
-        {"kind": "signup", "points": 500, "created_at": "2025-01-01T10:00:00Z"},
-        {"kind": "purchase", "points": 10, "created_at": "2025-03-01T10:00:00Z", "order_number": "AK0000001"}])
+    request.update(
+        topic="credits",
+        now="2025-03-12T18:00:00Z",
+        ledger=[
+            {"kind": "signup", "points": 500, "created_at": "2025-01-01T10:00:00Z"},
+            {"kind": "purchase", "points": 10, "created_at": "2025-03-01T10:00:00Z", "order_number": "AK0000001"},
+        ],
+    )
     out = cli(["decide"], tmp_path, None, json.dumps(request))
     values = json.loads(out.stdout)["values"]
     assert (values["available"], values["locked"]) == (500, 10)
 
 
-@pytest.mark.parametrize("payload,needle", [
-    ("{not json", "not valid JSON"),
-    ("[]", "must be a JSON object"),
-    ('{"topic": "teleport", "order_number": "AK1000004"}', "topic must be one of"),
-    ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": "1", "quantity": 1}}', "line_id"),
-    ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": -3}}', "quantity"),
-    ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": 99999999}}',
-     "quantity"),
-    ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": 1, "x": 1}}',
-     "unknown field"),
-    ('{"topic": "return", "order_number": "AK9999999", "request": {"line_id": 1, "quantity": 1}}', "not in the"),
-    ('{"topic": "refund", "order_number": "12"}', "AK followed by 7 digits"),
-    ('{"topic": "credits", "order_number": "AK1000008", "ledger": []}', "inline"),
-    ('{"topic": "cancellation", "order_number": "AK1000004", "now": "yesterday"}', "now"),
-    ('{"topic": "cancellation", "now": "2025-01-01T10:00:00Z", "order": {"order_number": "AK0000001", '
-     '"email": "a@example.com", "placed_at": "2026-01-01T10:00:00Z", "lines": [{"line_id": 1, "sku": "A2633", '
-     '"quantity": 1, "unit_price": "10.00"}]}}', "in the future"),
-    ('{"topic": "cancellation", "now": "2025-01-01T10:00:00Z", "order": {"order_number": "AK0000001", '
-     '"email": "a@example.com", "placed_at": "2024-01-01T10:00:00Z", "lines": [{"line_id": 1, "sku": "ZZZ", '
-     '"quantity": 1, "unit_price": "10.00"}]}}', "unknown SKU"),
-    ('{"topic": "warranty", "order_number": "AK1000010", "request": {"line_id": 1, "defect": "' + "x" * 5000 + '"}}',
-     "too long"),
-])
+@pytest.mark.parametrize(
+    "payload,needle",
+    [
+        ("{not json", "not valid JSON"),
+        ("[]", "must be a JSON object"),
+        ('{"topic": "teleport", "order_number": "AK1000004"}', "topic must be one of"),
+        ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": "1", "quantity": 1}}', "line_id"),
+        ('{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": -3}}', "quantity"),
+        (
+            '{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": 99999999}}',
+            "quantity",
+        ),
+        (
+            '{"topic": "return", "order_number": "AK1000004", "request": {"line_id": 1, "quantity": 1, "x": 1}}',
+            "unknown field",
+        ),
+        ('{"topic": "return", "order_number": "AK9999999", "request": {"line_id": 1, "quantity": 1}}', "not in the"),
+        ('{"topic": "refund", "order_number": "12"}', "AK followed by 7 digits"),
+        ('{"topic": "credits", "order_number": "AK1000008", "ledger": []}', "inline"),
+        ('{"topic": "cancellation", "order_number": "AK1000004", "now": "yesterday"}', "now"),
+        (
+            '{"topic": "cancellation", "now": "2025-01-01T10:00:00Z", "order": {"order_number": "AK0000001", '
+            '"email": "a@example.com", "placed_at": "2026-01-01T10:00:00Z", "lines": [{"line_id": 1, "sku": "A2633", '
+            '"quantity": 1, "unit_price": "10.00"}]}}',
+            "in the future",
+        ),
+        (
+            '{"topic": "cancellation", "now": "2025-01-01T10:00:00Z", "order": {"order_number": "AK0000001", '
+            '"email": "a@example.com", "placed_at": "2024-01-01T10:00:00Z", "lines": [{"line_id": 1, "sku": "ZZZ", '
+            '"quantity": 1, "unit_price": "10.00"}]}}',
+            "unknown SKU",
+        ),
+        (
+            '{"topic": "warranty", "order_number": "AK1000010", "request": {"line_id": 1, "defect": "'
+            + "x" * 5000
+            + '"}}',
+            "too long",
+        ),
+    ],
+)
 def test_decide_bad_input(tmp_path, shared_db, payload, needle, cli):
     db = shared_db
     before = _sqlite_counts(db)
@@ -199,10 +247,13 @@ def test_decide_bad_input(tmp_path, shared_db, payload, needle, cli):
     assert _sqlite_counts(db) == before
 
 
-@pytest.mark.parametrize("payload,needle", [
-    ("{not json", "not valid JSON"),
-    ('{"topic": "return", "order_number": "AK9999999", "request": {"line_id": 1, "quantity": 1}}', "not in the"),
-])
+@pytest.mark.parametrize(
+    "payload,needle",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"topic": "return", "order_number": "AK9999999", "request": {"line_id": 1, "quantity": 1}}', "not in the"),
+    ],
+)
 def test_decide_bad_input_in_a_real_process(tmp_path, shared_db, payload, needle):
     """Exit status 1, one clear line on stderr, no traceback, nothing on stdout, nothing written."""
     before = _sqlite_counts(shared_db)
@@ -225,7 +276,7 @@ def test_show_policy_with_a_broken_file(tmp_path):
 
 
 def test_a_bad_command_line_exits_2(tmp_path, cli):
-    out = cli(["inspect", "AK1000015"], tmp_path)    # neither --passed nor --failed
+    out = cli(["inspect", "AK1000015"], tmp_path)  # neither --passed nor --failed
     assert out.returncode == 2 and "--passed" in out.stderr and out.stdout == ""
 
 
@@ -254,15 +305,18 @@ def test_inspect_failed_with_a_finding(tmp_path, db, cli):
     assert decision["outcome"] == "denied" and decision["reasons"][0]["clause"] == "RET-12"
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["refund-issued", "AK1000014"], "REF-1"),                         # the item has not arrived
-    (["refund-issued", "AK9999999"], "not in the database"),
-    (["refund-issued", "12"], "AK followed by 7 digits"),
-    (["inspect", "AK1000015", "--failed", "--finding", "aliens"], "finding must be one of"),
-    (["inspect", "AK1000015", "--passed", "--finding", "empty_package"], "no finding"),
-    (["inspect", "AK1000003", "--passed"], "no refund awaiting inspection"),
-    (["inspect", "AK1000015", "--passed", "--now", "yesterday"], "now"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["refund-issued", "AK1000014"], "REF-1"),  # the item has not arrived
+        (["refund-issued", "AK9999999"], "not in the database"),
+        (["refund-issued", "12"], "AK followed by 7 digits"),
+        (["inspect", "AK1000015", "--failed", "--finding", "aliens"], "finding must be one of"),
+        (["inspect", "AK1000015", "--passed", "--finding", "empty_package"], "no finding"),
+        (["inspect", "AK1000003", "--passed"], "no refund awaiting inspection"),
+        (["inspect", "AK1000015", "--passed", "--now", "yesterday"], "now"),
+    ],
+)
 def test_staff_commands_refuse_bad_input(tmp_path, shared_db, cli, args, needle):
     before = _sqlite_counts(shared_db)
     out = cli(args, tmp_path, shared_db)

@@ -1,4 +1,5 @@
 """The demo data tells the stories docs/demo-data.md promises (asserted on reason codes and clause IDs)."""
+
 from pathlib import Path
 
 import pytest
@@ -73,23 +74,29 @@ def test_return_stories(sqlite_service, number, request_, outcome, code, clause)
     assert d.outcome is outcome and d.reason_codes[0] == code and clause in d.clauses
 
 
-@pytest.mark.parametrize("number,outcome,code", [
-    ("AK1000001", Outcome.APPROVED, "within_self_cancel_window"),
-    ("AK1000002", Outcome.DENIED, "already_shipped"),
-])
+@pytest.mark.parametrize(
+    "number,outcome,code",
+    [
+        ("AK1000001", Outcome.APPROVED, "within_self_cancel_window"),
+        ("AK1000002", Outcome.DENIED, "already_shipped"),
+    ],
+)
 def test_cancellation_stories(sqlite_service, number, outcome, code):
     conv = _verified(sqlite_service, number)
     d = sqlite_service.preview_cancellation(conv, number)
     assert d.outcome is outcome and d.reason_codes[0] == code
 
 
-@pytest.mark.parametrize("number,code", [
-    ("AK1000014", "awaiting_returned_item"),
-    ("AK1000015", "awaiting_inspection"),
-    ("AK1000016", "refund_processing"),
-    ("AK1000017", "refund_issued"),
-    ("AK1000003", "no_refund_in_progress"),
-])
+@pytest.mark.parametrize(
+    "number,code",
+    [
+        ("AK1000014", "awaiting_returned_item"),
+        ("AK1000015", "awaiting_inspection"),
+        ("AK1000016", "refund_processing"),
+        ("AK1000017", "refund_issued"),
+        ("AK1000003", "no_refund_in_progress"),
+    ],
+)
 def test_refund_stages(sqlite_service, number, code):
     conv = _verified(sqlite_service, number)
     assert sqlite_service.refund_status(conv, number).reason_codes[0] == code
@@ -98,13 +105,20 @@ def test_refund_stages(sqlite_service, number, code):
 QUALITY = dict(defect="stopped charging", cause="quality", troubleshooting_done=True, evidence_provided=True)
 
 
-@pytest.mark.parametrize("number,request_,outcome,code", [
-    ("AK1000010", WarrantyRequest(line_id=1, **QUALITY), Outcome.APPROVED, "covered"),
-    ("AK1000010", WarrantyRequest(line_id=2, **QUALITY), Outcome.DENIED, "free_or_promotional"),
-    ("AK1000011", WarrantyRequest(line_id=1, **QUALITY), Outcome.DENIED, "outside_warranty_period"),
-    ("AK1000018", WarrantyRequest(line_id=1, country_now="US", **QUALITY), Outcome.DENIED,
-     "outside_country_of_purchase"),
-])
+@pytest.mark.parametrize(
+    "number,request_,outcome,code",
+    [
+        ("AK1000010", WarrantyRequest(line_id=1, **QUALITY), Outcome.APPROVED, "covered"),
+        ("AK1000010", WarrantyRequest(line_id=2, **QUALITY), Outcome.DENIED, "free_or_promotional"),
+        ("AK1000011", WarrantyRequest(line_id=1, **QUALITY), Outcome.DENIED, "outside_warranty_period"),
+        (
+            "AK1000018",
+            WarrantyRequest(line_id=1, country_now="US", **QUALITY),
+            Outcome.DENIED,
+            "outside_country_of_purchase",
+        ),
+    ],
+)
 def test_warranty_stories(sqlite_service, number, request_, outcome, code):
     conv = _verified(sqlite_service, number)
     d = sqlite_service.preview_warranty(conv, number, request_)
@@ -113,8 +127,9 @@ def test_warranty_stories(sqlite_service, number, request_, outcome, code):
 
 def test_transit_stories(sqlite_service):
     conv = _verified(sqlite_service, "AK1000012")
-    assert sqlite_service.transit_claim(conv, "AK1000012", TransitRequest("lost")).reason_codes[0] == \
-        "worry_free_covered"
+    assert (
+        sqlite_service.transit_claim(conv, "AK1000012", TransitRequest("lost")).reason_codes[0] == "worry_free_covered"
+    )
     conv = _verified(sqlite_service, "AK1000013")
     d = sqlite_service.transit_claim(conv, "AK1000013", TransitRequest("damaged"))
     assert "INS-2" in d.clauses

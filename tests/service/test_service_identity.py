@@ -2,6 +2,7 @@
 
 The limits are the policy file's ``identity:`` figures (tests/service/test_service_identity_policy.py shows that
 other figures take effect)."""
+
 import pytest
 from sqlalchemy import select
 
@@ -33,10 +34,21 @@ def test_unknown_order_and_wrong_email_get_the_same_answer(sqlite_service):
     assert unknown.code == "not_verified" and not unknown.verified and unknown.attempts_left == MAX_FAILURES - 1
 
 
-@pytest.mark.parametrize("order_number,email", [
-    ("12345", EMAIL), ("AK12345678", EMAIL), ("", EMAIL), (ORDER, "not-an-email"), (ORDER, ""),
-    (ORDER, "a@b"), (None, EMAIL), (ORDER, 42), ("AK" + "1" * 500, EMAIL), (ORDER, "x" * 300 + "@example.com"),
-])
+@pytest.mark.parametrize(
+    "order_number,email",
+    [
+        ("12345", EMAIL),
+        ("AK12345678", EMAIL),
+        ("", EMAIL),
+        (ORDER, "not-an-email"),
+        (ORDER, ""),
+        (ORDER, "a@b"),
+        (None, EMAIL),
+        (ORDER, 42),
+        ("AK" + "1" * 500, EMAIL),
+        (ORDER, "x" * 300 + "@example.com"),
+    ],
+)
 def test_malformed_input_is_invalid_input_and_not_counted(sqlite_service, order_number, email):
     v = sqlite_service.verify_customer("c-bad", order_number, email)
     assert v.code == "invalid_input" and not v.verified
@@ -68,8 +80,9 @@ def test_lock_out_per_order_across_conversations(sqlite_service):
 
 def test_an_unknown_order_locks_like_a_known_one(sqlite_service):
     known = [sqlite_service.verify_customer(f"k{i}", ORDER, "x@example.com").code for i in range(MAX_FAILURES + 1)]
-    unknown = [sqlite_service.verify_customer(f"u{i}", "AK9999999", "x@example.com").code
-               for i in range(MAX_FAILURES + 1)]
+    unknown = [
+        sqlite_service.verify_customer(f"u{i}", "AK9999999", "x@example.com").code for i in range(MAX_FAILURES + 1)
+    ]
     assert known == unknown
 
 
@@ -78,8 +91,12 @@ def test_every_attempt_is_recorded(sqlite_service, sqlite_engine):
     sqlite_service.verify_customer("c-rec", "garbage", EMAIL)
     sqlite_service.verify_customer("c-rec", ORDER, EMAIL)
     with unit_of_work(make_session_factory(sqlite_engine)) as uow:
-        codes = [a.code for a in uow.session.scalars(
-            select(VerificationAttemptRow).filter_by(conversation_id="c-rec").order_by(VerificationAttemptRow.id))]
+        codes = [
+            a.code
+            for a in uow.session.scalars(
+                select(VerificationAttemptRow).filter_by(conversation_id="c-rec").order_by(VerificationAttemptRow.id)
+            )
+        ]
     assert codes == ["not_verified", "invalid_input", "verified"]
 
 
@@ -116,7 +133,12 @@ def test_no_secret_is_handed_out_or_stored(sqlite_service, sqlite_engine):
         grant = uow.session.scalars(select(VerificationTokenRow)).one()
         assert (grant.conversation_id, grant.order.order_number) == ("c-hash", ORDER)
     assert set(VerificationTokenRow.__table__.columns.keys()) == {
-        "id", "conversation_id", "order_id", "created_at", "expires_at"}
+        "id",
+        "conversation_id",
+        "order_id",
+        "created_at",
+        "expires_at",
+    }
 
 
 def test_conversation_id_must_be_sane(sqlite_service):

@@ -1,6 +1,7 @@
 """The warehouse / support side of a return: ``record_inspection`` and ``issue_refund`` advance the refund record
 (REF-1, RET-6), reverse the returned lines' credits when the refund is issued (CRD-11) in the same transaction, and
 never refund twice (REF-4).  SQLite and PostgreSQL; real threads for the race."""
+
 import threading
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from policy_engine.store import make_session_factory, unit_of_work
 from policy_engine.store.models import CreditLedgerRow, DecisionAuditRow, OrderRow, RefundRow
 from tests.support.store import row_counts
 
-EMMA, EMMA_EMAIL = "AK1000003", "emma.twenty@example.com"   # 99 locked purchase credits; lines 79.99 + 19.99
+EMMA, EMMA_EMAIL = "AK1000003", "emma.twenty@example.com"  # 99 locked purchase credits; lines 79.99 + 19.99
 
 
 def _rows(engine, model, **where):
@@ -63,7 +64,7 @@ def test_inspection_then_refund_reverses_the_returned_lines_credits_once(engine,
     assert refund.status == "issued" and refund.issued_at == clock.now
     [reversal] = _rows(engine, CreditLedgerRow, kind="reversal")
     assert reversal.points == -79 and reversal.order_id == _order_id(engine, EMMA)
-    assert service.verify_customer("conv-later", EMMA, EMMA_EMAIL).verified   # a week later: a new verification
+    assert service.verify_customer("conv-later", EMMA, EMMA_EMAIL).verified  # a week later: a new verification
     assert service.credits_balance("conv-later").values["balance"] == 20
 
     again = service.issue_refund(EMMA)
@@ -73,8 +74,10 @@ def test_inspection_then_refund_reverses_the_returned_lines_credits_once(engine,
     # the customer sees the issued refund (REF-2) and one audit row per staff step
     assert service.refund_status("conv-later", EMMA).reason_codes[0] == "refund_issued"
     staff = _rows(engine, DecisionAuditRow, conversation_id=STAFF_CONVERSATION)
-    assert [(a.topic, a.inputs["operation"]) for a in staff] == [("refund", "record_inspection"),
-                                                                  ("refund", "issue_refund")]
+    assert [(a.topic, a.inputs["operation"]) for a in staff] == [
+        ("refund", "record_inspection"),
+        ("refund", "issue_refund"),
+    ]
 
 
 def test_the_whole_order_returned_reverses_everything_it_earned(engine, service):
@@ -138,26 +141,30 @@ def test_several_open_refunds_need_the_line(engine, service):
     _unchanged(engine, lambda: service.record_inspection(EMMA, True))
     line2 = service.record_inspection(EMMA, True, line_id=2)
     assert Decimal(str(line2.values["amount"])) == Decimal("19.99")
-    _unchanged(engine, lambda: service.issue_refund(EMMA, line_id=1))   # line 1 awaits its item (REF-1)
+    _unchanged(engine, lambda: service.issue_refund(EMMA, line_id=1))  # line 1 awaits its item (REF-1)
     assert service.issue_refund(EMMA, line_id=2).values["credits_reversed"] == 19
     _unchanged(engine, lambda: service.issue_refund(EMMA, line_id=7))
 
 
-@pytest.mark.parametrize("call", [
-    lambda s: s.record_inspection(EMMA, "yes"),
-    lambda s: s.record_inspection(EMMA, None),
-    lambda s: s.record_inspection(EMMA, False, "aliens"),
-    lambda s: s.record_inspection(EMMA, True, "empty_package"),   # a finding refuses the refund
-    lambda s: s.record_inspection(EMMA, False, "x" * 10_000),
-    lambda s: s.record_inspection("not an order", True),
-    lambda s: s.record_inspection("AK9999999", True),
-    lambda s: s.record_inspection(EMMA, True, line_id=0),
-    lambda s: s.record_inspection(EMMA, True, line_id="1"),
-    lambda s: s.issue_refund(None),
-    lambda s: s.issue_refund("AK9999999"),
-    lambda s: s.issue_refund(EMMA),                                # no refund record at all
-    lambda s: s.issue_refund("AK1000016", line_id=True),
-], ids=lambda _: "")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.record_inspection(EMMA, "yes"),
+        lambda s: s.record_inspection(EMMA, None),
+        lambda s: s.record_inspection(EMMA, False, "aliens"),
+        lambda s: s.record_inspection(EMMA, True, "empty_package"),  # a finding refuses the refund
+        lambda s: s.record_inspection(EMMA, False, "x" * 10_000),
+        lambda s: s.record_inspection("not an order", True),
+        lambda s: s.record_inspection("AK9999999", True),
+        lambda s: s.record_inspection(EMMA, True, line_id=0),
+        lambda s: s.record_inspection(EMMA, True, line_id="1"),
+        lambda s: s.issue_refund(None),
+        lambda s: s.issue_refund("AK9999999"),
+        lambda s: s.issue_refund(EMMA),  # no refund record at all
+        lambda s: s.issue_refund("AK1000016", line_id=True),
+    ],
+    ids=lambda _: "",
+)
 def test_bad_staff_input_changes_nothing(engine, service, call):
     _unchanged(engine, lambda: call(service))
 
@@ -185,6 +192,9 @@ def test_parallel_refund_issues_pay_and_reverse_once(engine, service):
     assert sorted(d.values["repeated"] for d in results) == [False] + [True] * 7
     assert {d.values["credits_reversed"] for d in results} == {79}
     assert [r.points for r in _rows(engine, CreditLedgerRow, kind="reversal")] == [-79]
-    issues = [a for a in _rows(engine, DecisionAuditRow, conversation_id=STAFF_CONVERSATION)
-              if a.inputs["operation"] == "issue_refund"]
+    issues = [
+        a
+        for a in _rows(engine, DecisionAuditRow, conversation_id=STAFF_CONVERSATION)
+        if a.inputs["operation"] == "issue_refund"
+    ]
     assert len(issues) == 1

@@ -7,6 +7,7 @@
 * the answer to a mismatching email in step-up is identical to the matching one (nothing is disclosed);
 * codes: 6 random digits, only a salted HMAC stored, expiring, limited tries per code, limited sends per order/hour.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,11 +65,11 @@ def test_a_mismatching_email_in_step_up_gets_the_identical_answer_and_no_mail(sm
     _flood_order(smtp_service)
     matching = smtp_service.verify_customer("c-match", ORDER, EMAIL)
     wrong = smtp_service.verify_customer("c-wrong", ORDER, "someone.else@example.com")
-    unknown = smtp_service.verify_customer("c-unknown", "AK9999999", EMAIL)   # not in step-up: its own counter
-    assert wrong == matching   # byte-identical: same dataclass, every field
+    unknown = smtp_service.verify_customer("c-unknown", "AK9999999", EMAIL)  # not in step-up: its own counter
+    assert wrong == matching  # byte-identical: same dataclass, every field
     assert repr(wrong) == repr(matching)
     assert unknown.code == "not_verified"
-    assert [r.recipients for r in smtp_server.messages] == [[EMAIL]]   # only the purchase email gets a code
+    assert [r.recipients for r in smtp_server.messages] == [[EMAIL]]  # only the purchase email gets a code
     assert smtp_service.verify_code("c-wrong", "000000").code == smtp_service.verify_code("c-match", "000000").code
 
 
@@ -87,8 +88,9 @@ def test_failures_are_counted_per_client_across_fresh_conversations(sqlite_servi
     for i in range(MAX - 1):
         v = sqlite_service.verify_customer(f"hop-{i}", f"AK900000{i}", "x@example.com", client=CLIENT_A)
         assert v.code == "not_verified" and v.attempts_left == MAX - 1 - i
-    assert sqlite_service.verify_customer("hop-last", "AK9000009", "x@example.com", client=CLIENT_A).code == \
-        "locked_out"
+    assert (
+        sqlite_service.verify_customer("hop-last", "AK9000009", "x@example.com", client=CLIENT_A).code == "locked_out"
+    )
     # the client is in step-up now, even with a right pair in a fresh conversation
     assert sqlite_service.verify_customer("hop-new", ORDER, EMAIL, client=CLIENT_A).code == "code_sent"
     # another client (and no client at all) is unaffected
@@ -124,7 +126,7 @@ def test_codes_are_random_six_digits(sqlite_service):
     assert len(sent) == LIMITS.code_max_sends_per_hour
     found = [code_in(m) for m in sent]
     assert all(c is not None and len(c) == 6 and c.isdigit() for c in found)
-    assert len(set(found)) == len(found)   # 3 draws out of a million: a repeat means the codes are not random
+    assert len(set(found)) == len(found)  # 3 draws out of a million: a repeat means the codes are not random
 
 
 def test_the_code_expires(sqlite_service, clock):
@@ -172,7 +174,7 @@ def test_sends_per_order_per_hour_are_limited(sqlite_service, clock):
         assert sqlite_service.verify_customer(f"bomb-{i}", ORDER, EMAIL).code == "code_sent"
     assert len(sqlite_service.mailer.sent) == LIMITS.code_max_sends_per_hour
     clock.advance(hours=1, seconds=1)
-    _flood_order(sqlite_service, n=MAX)   # the step-up window expired too; put the order back in step-up
+    _flood_order(sqlite_service, n=MAX)  # the step-up window expired too; put the order back in step-up
     sqlite_service.verify_customer("bomb-later", ORDER, EMAIL)
     assert len(sqlite_service.mailer.sent) == LIMITS.code_max_sends_per_hour + 1
 
@@ -181,7 +183,7 @@ def test_a_code_works_only_in_the_conversation_that_asked_for_it(sqlite_service)
     _flood_order(sqlite_service)
     sqlite_service.verify_customer("c-asked", ORDER, EMAIL)
     code = sqlite_service.mailer.code_for(EMAIL)
-    assert sqlite_service.verify_code("c-other", code).code == "code_expired"   # no request of its own
+    assert sqlite_service.verify_code("c-other", code).code == "code_expired"  # no request of its own
     assert sqlite_service.verify_code("c-asked", code).verified
 
 
@@ -190,8 +192,9 @@ def test_a_malformed_code_is_invalid_input_and_not_counted(sqlite_service, raw):
     _flood_order(sqlite_service)
     sqlite_service.verify_customer("c-fmt", ORDER, EMAIL)
     assert sqlite_service.verify_code("c-fmt", raw).code == "invalid_input"
-    assert sqlite_service.verify_code("c-fmt", " ".join(sqlite_service.mailer.code_for(EMAIL)[i:i + 3]
-                                                        for i in (0, 3))).verified
+    assert sqlite_service.verify_code(
+        "c-fmt", " ".join(sqlite_service.mailer.code_for(EMAIL)[i : i + 3] for i in (0, 3))
+    ).verified
 
 
 def test_a_failed_delivery_changes_nothing_in_the_answer(sqlite_service, caplog):
@@ -200,6 +203,7 @@ def test_a_failed_delivery_changes_nothing_in_the_answer(sqlite_service, caplog)
 
         def send(self, message):
             from policy_engine.store.mail import MailError
+
             raise MailError("down")
 
     _flood_order(sqlite_service)
@@ -219,10 +223,12 @@ def test_step_up_on_postgres_too(service, clock):
 
 # ------------------------------------------------------------------------------------------------ the mail adapter
 
+
 def test_without_smtp_host_the_code_is_written_to_the_outbox_0600(tmp_path, caplog):
     mailer = mailer_from_env({"MAIL_OUTBOX_DIR": str(tmp_path / "outbox")})
     assert isinstance(mailer, OutboxMailer)
     from policy_engine.store.mail import code_message
+
     with caplog.at_level(logging.INFO, logger="policy_engine.store.mail"):
         mailer.send(code_message(mailer.sender, EMAIL, "123456", 10))
     [written] = list((tmp_path / "outbox").glob("*.eml"))
@@ -232,10 +238,18 @@ def test_without_smtp_host_the_code_is_written_to_the_outbox_0600(tmp_path, capl
 
 
 def test_smtp_settings_come_from_the_environment():
-    mailer = mailer_from_env({"SMTP_HOST": "mail.example", "SMTP_FROM": "support@example.com",
-                              "SMTP_USER": "u", "SMTP_PASSWORD": "p", "SMTP_STARTTLS": "true"})
-    assert mailer == SmtpMailer(host="mail.example", port=25, sender="support@example.com", user="u", password="p",
-                                starttls=True)
+    mailer = mailer_from_env(
+        {
+            "SMTP_HOST": "mail.example",
+            "SMTP_FROM": "support@example.com",
+            "SMTP_USER": "u",
+            "SMTP_PASSWORD": "p",
+            "SMTP_STARTTLS": "true",
+        }
+    )
+    assert mailer == SmtpMailer(
+        host="mail.example", port=25, sender="support@example.com", user="u", password="p", starttls=True
+    )
     with pytest.raises(ValueError, match="SMTP_FROM"):
         mailer_from_env({"SMTP_HOST": "mail.example"})
     with pytest.raises(ValueError, match="SMTP_PORT"):
@@ -244,6 +258,7 @@ def test_smtp_settings_come_from_the_environment():
 
 def test_the_smtp_mailer_delivers_to_a_real_server(smtp_server):
     from policy_engine.store.mail import code_message
+
     mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, sender="support@anker.test")
     mailer.send(code_message(mailer.sender, EMAIL, "654321", 10))
     assert smtp_server.code_for(EMAIL) == "654321"

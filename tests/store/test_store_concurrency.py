@@ -1,5 +1,6 @@
 """Concurrent duplicate requests produce exactly one case, and concurrent wrong guesses never get more tries than
 the lock-out allows (real threads, SQLite file and PostgreSQL)."""
+
 import threading
 from decimal import Decimal
 
@@ -77,8 +78,14 @@ def test_concurrent_cancellations_cancel_once_and_reverse_credits_once(engine, s
 
 def test_concurrent_warranty_claims_create_one_claim(engine, service):
     assert service.verify_customer("conv-w", "AK1000010", "ava.solix@example.com").verified
-    request = WarrantyRequest(line_id=1, serial_number=None, defect="no output", cause="quality",
-                              troubleshooting_done=True, evidence_provided=True)
+    request = WarrantyRequest(
+        line_id=1,
+        serial_number=None,
+        defect="no output",
+        cause="quality",
+        troubleshooting_done=True,
+        evidence_provided=True,
+    )
     results, errors = _race(lambda: service.open_warranty_claim("conv-w", "AK1000010", request))
     assert errors == []
     assert len({d.case_id for d in results}) == 1
@@ -103,9 +110,20 @@ def test_the_unique_index_itself_refuses_a_second_open_return(engine, service):
     factory = make_session_factory(engine)
     with unit_of_work(factory, write=True) as uow:
         case = uow.session.scalars(select(ReturnCaseRow)).one()
-        uow.session.add(ReturnCaseRow(order_id=case.order_id, line_id=case.line_id, status="open", quantity=1,
-                                      condition="undamaged", quality_issue=False, outcome="approved", decision={},
-                                      conversation_id="x", created_at=case.created_at))
+        uow.session.add(
+            ReturnCaseRow(
+                order_id=case.order_id,
+                line_id=case.line_id,
+                status="open",
+                quantity=1,
+                condition="undamaged",
+                quality_issue=False,
+                outcome="approved",
+                decision={},
+                conversation_id="x",
+                created_at=case.created_at,
+            )
+        )
         with pytest.raises(IntegrityError):
             uow.session.flush()
     # a closed case does not block a new one
@@ -134,7 +152,8 @@ def test_parallel_wrong_guesses_on_one_order_get_only_the_allowed_attempts(engin
     code to the purchase email, not a lock-out of its customer)."""
     limit = service.policy.identity.max_failed_attempts
     results, errors = _race(
-        lambda i: service.verify_customer(f"guess-{i}", "AK1000003", f"guess{i}@example.com"), GUESSERS)
+        lambda i: service.verify_customer(f"guess-{i}", "AK1000003", f"guess{i}@example.com"), GUESSERS
+    )
     assert errors == []
     codes = sorted(v.code for v in results)
     assert codes.count("not_verified") == limit
@@ -150,17 +169,22 @@ def test_parallel_wrong_guesses_in_one_conversation_get_only_the_allowed_attempt
     """RET-4: one conversation fires guesses for many order numbers at once; the conversation's counter holds."""
     limit = service.policy.identity.max_failed_attempts
     results, errors = _race(
-        lambda i: service.verify_customer("one-conversation", f"AK90000{i:02d}", "nobody@example.com"), GUESSERS)
+        lambda i: service.verify_customer("one-conversation", f"AK90000{i:02d}", "nobody@example.com"), GUESSERS
+    )
     assert errors == []
     codes = [v.code for v in results]
     assert codes.count("not_verified") == limit - 1 and codes.count("locked_out") == 1
-    assert codes.count("code_sent") == GUESSERS - limit   # after the lock-out: step-up, nothing counted or tried
+    assert codes.count("code_sent") == GUESSERS - limit  # after the lock-out: step-up, nothing counted or tried
     assert _failures(engine, conversation_id="one-conversation") == limit
 
 
 def test_parallel_attempts_on_different_orders_do_not_block_each_other(engine, service):
     """The locks are per conversation and per order: unrelated customers verify side by side."""
-    logins = [("AK1000003", "emma.twenty@example.com"), ("AK1000004", "noah.late@example.com"),
-              ("AK1000010", "ava.solix@example.com"), ("AK1000012", "zoe.worryfree@example.com")]
+    logins = [
+        ("AK1000003", "emma.twenty@example.com"),
+        ("AK1000004", "noah.late@example.com"),
+        ("AK1000010", "ava.solix@example.com"),
+        ("AK1000012", "zoe.worryfree@example.com"),
+    ]
     results, errors = _race(lambda i: service.verify_customer(f"c{i}", *logins[i]), len(logins))
     assert errors == [] and all(v.verified for v in results)

@@ -1,6 +1,7 @@
 """``python -m policy_engine forget --email X`` (issue 12, item 9): a customer's personal data and conversations are
 gone from the support store and from Rasa's tracker store; the audit and case rows remain, anonymised; idempotent;
 nothing half-written on error.  SQLite, and PostgreSQL (support store and tracker store) with TEST_POSTGRES_URL."""
+
 from __future__ import annotations
 
 import hashlib
@@ -57,8 +58,10 @@ def tracker(backend, tmp_path):
 
 def _event(engine, sender, data):
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', 1.0, :d)"),
-                     {"s": sender, "d": json.dumps(data)})
+        conn.execute(
+            text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', 1.0, :d)"),
+            {"s": sender, "d": json.dumps(data)},
+        )
 
 
 def _senders(engine):
@@ -91,8 +94,7 @@ def emma_talked(service, clock):
     return service
 
 
-def test_forget_erases_the_customer_and_keeps_anonymised_audit_rows(emma_talked, engine, tracker, monkeypatch,
-                                                                    capsys):
+def test_forget_erases_the_customer_and_keeps_anonymised_audit_rows(emma_talked, engine, tracker, monkeypatch, capsys):
     tracker_url, tracker_engine = tracker
     _event(tracker_engine, "conv-emma", {"event": "user", "text": "AK1000003"})
     _event(tracker_engine, "conv-guess", {"event": "user", "text": "guess@example.com"})
@@ -104,7 +106,7 @@ def test_forget_erases_the_customer_and_keeps_anonymised_audit_rows(emma_talked,
     summary = json.loads(out)
     assert EMMA_EMAIL not in out
     assert summary["customers"] == 1 and summary["orders"] >= 1
-    assert summary["conversations"] == 3          # conv-emma, conv-guess (attempted her order), conv-mention
+    assert summary["conversations"] == 3  # conv-emma, conv-guess (attempted her order), conv-mention
     assert summary["tracker_events_deleted"] == 3
     assert summary["anonymised"]["decision_audit"] >= 1 and summary["anonymised"]["return_cases"] == 1
 
@@ -145,8 +147,7 @@ def test_forget_is_idempotent(emma_talked, engine, tracker, monkeypatch, capsys)
     assert all(v == 0 for v in again["deleted"].values())
 
 
-def test_forget_without_a_tracker_store_file_creates_none(emma_talked, engine, tmp_path, monkeypatch, capsys,
-                                                          backend):
+def test_forget_without_a_tracker_store_file_creates_none(emma_talked, engine, tmp_path, monkeypatch, capsys, backend):
     missing = tmp_path / "no-tracker.db"
     code, out, err = _forget(monkeypatch, capsys, _url(engine), f"sqlite:///{missing}")
     assert code == 0, err
@@ -174,6 +175,7 @@ def test_an_error_half_way_writes_nothing(emma_talked, engine, tracker, monkeypa
 
     def boom(*args, **kwargs):
         from sqlalchemy.exc import OperationalError
+
         raise OperationalError("UPDATE customers", {}, Exception("disk I/O error"))
 
     monkeypatch.setattr(forget_module, "scrub", boom)
@@ -182,5 +184,7 @@ def test_an_error_half_way_writes_nothing(emma_talked, engine, tracker, monkeypa
     assert _senders(tracker_engine) == ["conv-emma"]
     assert row_counts(engine) == before
     with unit_of_work(make_session_factory(engine)) as uow:
-        assert uow.session.scalar(select(func.count()).select_from(CustomerRow)
-                                  .where(CustomerRow.email == EMMA_EMAIL)) == 1
+        assert (
+            uow.session.scalar(select(func.count()).select_from(CustomerRow).where(CustomerRow.email == EMMA_EMAIL))
+            == 1
+        )

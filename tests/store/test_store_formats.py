@@ -1,5 +1,6 @@
 """The store's limits come from policy_engine/core/formats.py; the WAR-21 CHECK ceiling matches the migration and the
 policy file's figure (a higher figure in policy.yml needs a new migration first)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,14 @@ from policy_engine.core import formats
 from policy_engine.core.policy_file import load_policy
 from policy_engine.store.models import OrderLineRow, WarrantyClaimRow
 
-MIGRATION = Path(__file__).resolve().parents[2] / "policy_engine" / "store" / "migrations" / "versions" / "0001_initial_schema.py"
+MIGRATION = (
+    Path(__file__).resolve().parents[2]
+    / "policy_engine"
+    / "store"
+    / "migrations"
+    / "versions"
+    / "0001_initial_schema.py"
+)
 
 
 def test_the_extended_warranty_check_is_the_migrations_text():

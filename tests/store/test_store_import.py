@@ -1,4 +1,5 @@
 """Import: JSON Schema first, then the store; all or nothing; every error reported with its JSON path."""
+
 import copy
 
 import pytest
@@ -12,16 +13,36 @@ from tests.support.store import FIXED_NOW, row_counts
 GOOD = {
     "format_version": 1,
     "products": [{"sku": "A2633", "name": "Anker 511 Charger", "category": "charger", "price": "19.99"}],
-    "orders": [{
-        "order_number": "AK2000001", "email": "Jane@Example.com", "placed_at": "2025-03-01T09:30:00Z",
-        "status": "delivered", "shipped_at": "2025-03-02T08:00:00Z", "delivered_at": "2025-03-04T15:00:00+01:00",
-        "tax": "1.60",
-        "lines": [{"line_id": 1, "sku": "A2633", "quantity": 2, "unit_price": "19.99",
-                   "serial_numbers": ["A2633C0000000001"]}],
-    }],
+    "orders": [
+        {
+            "order_number": "AK2000001",
+            "email": "Jane@Example.com",
+            "placed_at": "2025-03-01T09:30:00Z",
+            "status": "delivered",
+            "shipped_at": "2025-03-02T08:00:00Z",
+            "delivered_at": "2025-03-04T15:00:00+01:00",
+            "tax": "1.60",
+            "lines": [
+                {
+                    "line_id": 1,
+                    "sku": "A2633",
+                    "quantity": 2,
+                    "unit_price": "19.99",
+                    "serial_numbers": ["A2633C0000000001"],
+                }
+            ],
+        }
+    ],
     "refunds": [{"order_number": "AK2000001", "amount": "19.99"}],
-    "credits": [{"email": "jane@example.com", "kind": "purchase", "points": 39, "order_number": "AK2000001",
-                 "created_at": "2025-03-01T09:31:00Z"}],
+    "credits": [
+        {
+            "email": "jane@example.com",
+            "kind": "purchase",
+            "points": 39,
+            "order_number": "AK2000001",
+            "created_at": "2025-03-01T09:31:00Z",
+        }
+    ],
 }
 
 
@@ -51,7 +72,7 @@ BAD = {
     "unknown SKU": (lambda d: d["orders"][0]["lines"][0].update(sku="NOPE"), "$.orders[0].lines[0].sku"),
     "float money": (lambda d: d["products"][0].update(price=19.99), "$.products[0].price"),
     "negative quantity": (lambda d: d["orders"][0]["lines"][0].update(quantity=-1), "$.orders[0].lines[0].quantity"),
-    "huge quantity": (lambda d: d["orders"][0]["lines"][0].update(quantity=10 ** 9), "$.orders[0].lines[0].quantity"),
+    "huge quantity": (lambda d: d["orders"][0]["lines"][0].update(quantity=10**9), "$.orders[0].lines[0].quantity"),
     "future purchase": (lambda d: d["orders"][0].update(placed_at="2099-01-01T00:00:00Z"), "$.orders[0].placed_at"),
     "naive time": (lambda d: d["orders"][0].update(placed_at="2025-03-01T09:30:00"), "$.orders[0].placed_at"),
     "impossible date": (lambda d: d["orders"][0].update(placed_at="2025-02-30T09:30:00Z"), "$.orders[0].placed_at"),
@@ -60,13 +81,20 @@ BAD = {
     "oversized name": (lambda d: d["products"][0].update(name="x" * 5000), "$.products[0].name"),
     "wrong type": (lambda d: d["orders"][0].update(corporate="yes"), "$.orders[0].corporate"),
     "unknown field": (lambda d: d["orders"][0].update(vip=True), "$.orders[0]"),
-    "too many serials": (lambda d: d["orders"][0]["lines"][0].update(
-        serial_numbers=["A2633C0000000001", "A2633C0000000002", "A2633C0000000003"]),
-        "$.orders[0].lines[0].serial_numbers"),
-    "delivered before shipped": (lambda d: d["orders"][0].update(delivered_at="2025-03-01T10:00:00Z"),
-                                 "$.orders[0].delivered_at"),
-    "refund of unknown order": (lambda d: d["refunds"][0].update(order_number="AK7777777"),
-                                "$.refunds[0].order_number"),
+    "too many serials": (
+        lambda d: d["orders"][0]["lines"][0].update(
+            serial_numbers=["A2633C0000000001", "A2633C0000000002", "A2633C0000000003"]
+        ),
+        "$.orders[0].lines[0].serial_numbers",
+    ),
+    "delivered before shipped": (
+        lambda d: d["orders"][0].update(delivered_at="2025-03-01T10:00:00Z"),
+        "$.orders[0].delivered_at",
+    ),
+    "refund of unknown order": (
+        lambda d: d["refunds"][0].update(order_number="AK7777777"),
+        "$.refunds[0].order_number",
+    ),
     "ledger of unknown customer": (lambda d: d["credits"][0].update(email="ghost@example.com"), "$.credits[0].email"),
 }
 
@@ -99,8 +127,9 @@ def test_second_import_of_the_same_order_is_refused_and_changes_nothing(engine):
 def test_a_late_error_leaves_no_earlier_row(engine):
     data = copy.deepcopy(GOOD)
     second = copy.deepcopy(data["orders"][0])
-    second.update(order_number="AK2000002", lines=[{"line_id": 1, "sku": "UNKNOWN", "quantity": 1,
-                                                    "unit_price": "1.00"}])
+    second.update(
+        order_number="AK2000002", lines=[{"line_id": 1, "sku": "UNKNOWN", "quantity": 1, "unit_price": "1.00"}]
+    )
     data["orders"].append(second)
     with pytest.raises(ImportRejected):
         _import(engine, data)

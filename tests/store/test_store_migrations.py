@@ -1,4 +1,5 @@
 """Migrations run up (and down and up again) on SQLite and PostgreSQL; the schema matches the models."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -8,9 +9,20 @@ from policy_engine.store.migrate import downgrade
 from policy_engine.store.models import Base
 
 EXPECTED_TABLES = {
-    "customers", "products", "orders", "order_lines", "serial_numbers", "return_cases", "cancellations",
-    "warranty_claims", "transit_claims", "refunds", "credit_ledger", "verification_attempts",
-    "verification_tokens", "decision_audit",
+    "customers",
+    "products",
+    "orders",
+    "order_lines",
+    "serial_numbers",
+    "return_cases",
+    "cancellations",
+    "warranty_claims",
+    "transit_claims",
+    "refunds",
+    "credit_ledger",
+    "verification_attempts",
+    "verification_tokens",
+    "decision_audit",
 }
 
 

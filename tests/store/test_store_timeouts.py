@@ -1,5 +1,6 @@
 """Database-level timeouts (issue 12, finding 9): a locked or slow database fails the unit of work within seconds,
 below the action server's 8 s limit, instead of holding a worker thread for half a minute."""
+
 from __future__ import annotations
 
 import sqlite3

@@ -1,4 +1,5 @@
 """Money stays Decimal and exact, times stay aware UTC, on both backends; floats and naive times are refused."""
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -14,8 +15,13 @@ AMOUNTS = ["0.00", "0.01", "0.10", "19.99", "1234567.89", "9999999999.99"]
 
 def _order(session, number="AK0000001", placed=None, **kw):
     customer = CustomerRow(email=f"{number.lower()}@example.com")
-    order = OrderRow(order_number=number, customer=customer, email=customer.email,
-                     placed_at=placed or datetime(2025, 1, 1, tzinfo=timezone.utc), **kw)
+    order = OrderRow(
+        order_number=number,
+        customer=customer,
+        email=customer.email,
+        placed_at=placed or datetime(2025, 1, 1, tzinfo=timezone.utc),
+        **kw,
+    )
     session.add(order)
     return order
 

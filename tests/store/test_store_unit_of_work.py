@@ -1,4 +1,5 @@
 """The unit of work rolls back unless committed, also when an error escapes."""
+
 from decimal import Decimal
 
 import pytest
@@ -81,9 +82,16 @@ def test_importing_the_package_creates_no_engine(tmp_path):
     import subprocess
     import sys
 
-    code = ("import policy_engine, policy_engine.service, policy_engine.store, policy_engine.entrypoints.cli, "
-            "policy_engine.store.demo; import os; print(os.path.exists('var'))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                         env={"PYTHONPATH": str(__import__('pathlib').Path(__file__).resolve().parents[2])})
+    code = (
+        "import policy_engine, policy_engine.service, policy_engine.store, policy_engine.entrypoints.cli, "
+        "policy_engine.store.demo; import os; print(os.path.exists('var'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[2])},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
