@@ -161,8 +161,8 @@ class SupportFormValidation(FormValidationAction, ABC):
         return next((s for s in self.ask_order if s != CODE_SLOT and tracker.get_slot(s) is None), None)
 
     def timeout_events(self, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        """The validation ran out of time (``actions/executor.py`` told ``utter_backend_error``).  What the customer gave
-        this turn was not checked, so it is cleared and asked again; the slots collected before stay, and so does
+        """The validation ran out of time (``actions/executor.py`` told ``utter_backend_error``).  What the customer
+        gave this turn was not checked, so it is cleared and asked again; the slots collected before stay, and so does
         the form (no I/O here: the abandoned call may still be running in its thread)."""
         events = [SlotSet(name, None) for name in tracker.slots_to_validate()]
         tracker.add_slots(events)

@@ -190,14 +190,14 @@ def build_graph(weights: Mapping[str, np.ndarray]):
         p = f"encoder.layer.{i}."
         o = f"layer{i}/"
 
-        def heads(name: str, perm: Sequence[int]) -> str:  # called in this iteration only (B023 does not apply)
-            projected = linear(x, p + f"attention.self.{name}", o + name)  # noqa: B023
+        def heads(name: str, perm: Sequence[int], x: str = x, p: str = p, o: str = o) -> str:
+            projected = linear(x, p + f"attention.self.{name}", o + name)
             return node(
                 "Transpose",
-                [node("Reshape", [projected, split_heads], o + name + "/split")],  # noqa: B023
+                [node("Reshape", [projected, split_heads], o + name + "/split")],
                 o + name + "/heads",
                 perm=list(perm),
-            )  # noqa: B023
+            )
 
         q = heads("query", (0, 2, 1, 3))
         k = heads("key", (0, 2, 3, 1))

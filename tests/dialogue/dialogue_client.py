@@ -1,8 +1,8 @@
 """A customer talking to the running bot over Rasa's REST channel, and what the tests read back.
 
 Tests assert on what the bot *did*, never on its sentences: the decision payloads it attached
-(``{"custom": {"decision": {...}}}``, see ``policy_engine.core.decision.Decision.widget_payload``), the responses it chose
-(``utter_action`` names from the conversation tracker, ``GET /conversations/<id>/tracker``), the slots it set, and
+(``{"custom": {"decision": {...}}}``, see ``policy_engine.core.decision.Decision.widget_payload``), the responses it
+chose (``utter_action`` names from the conversation tracker, ``GET /conversations/<id>/tracker``), the slots it set, and
 the rows the action server wrote to the support database.
 """
 

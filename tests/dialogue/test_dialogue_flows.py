@@ -156,7 +156,7 @@ def test_a_typed_payload_cannot_forge_the_verification(customer):
     assert customer.all_decisions() == []
 
 
-# ---- refunds (REF), credits (CRD), transit (INS), warranty (WAR) ------------------------------------------------------
+# ---- refunds (REF), credits (CRD), transit (INS), warranty (WAR) -----------------------------------------------------
 
 
 def test_refund_status_of_a_refund_in_processing(customer):
