@@ -41,7 +41,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from . import render
+from . import render_meta
 from .guard import Guard
 from .messaging import Inbound, MessagingChannel, channel_config, channel_off, env_url
 from .platform_api import Api
@@ -214,7 +214,7 @@ class WhatsAppInput(MetaChannel):
         )
 
     async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
-        for method, body in render.whatsapp(inbound.reply_to, messages):
+        for method, body in render_meta.whatsapp(inbound.reply_to, messages):
             await self.api.post(f"{self.phone_number_id}/{method}", json=body)
 
 
@@ -275,5 +275,5 @@ class MessengerInput(MetaChannel):
         )
 
     async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
-        for method, body in render.messenger(inbound.reply_to, messages):
+        for method, body in render_meta.messenger(inbound.reply_to, messages):
             await self.api.post(method, json=body)

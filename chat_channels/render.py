@@ -1,7 +1,8 @@
 """The bot's messages as each messaging platform wants them (issue 16). Standard library only: unit-tested without Rasa.
 
 A turn's messages arrive as Rasa's collected dicts (``text``, ``buttons``, ``image``, ``attachment``, ``custom``); each
-function here returns the API calls that send them, in order, as ``(method, json body)``:
+function here (and in ``render_meta.py``, Meta's two APIs) returns the API calls that send them, in order, as
+``(method, json body)``:
 
 ===============  ==============  =================================================================  ===============
 platform         function        buttons                                                            text cut at
@@ -34,18 +35,6 @@ ATTACHMENTS_NOT_YET = (
 CHOOSE = "Please choose:"
 
 TELEGRAM_TEXT = 4096
-WHATSAPP_TEXT = 4096
-WHATSAPP_INTERACTIVE_BODY = 1024
-WHATSAPP_BUTTON_TITLE = 20
-WHATSAPP_MAX_BUTTONS = 3
-WHATSAPP_LIST_ROWS = 10
-WHATSAPP_ROW_TITLE = 24
-WHATSAPP_ROW_DESCRIPTION = 72
-WHATSAPP_ID = 256
-MESSENGER_TEXT = 2000
-MESSENGER_QUICK_REPLIES = 13
-MESSENGER_QUICK_REPLY_TITLE = 20
-MESSENGER_PAYLOAD = 1000
 SLACK_SECTION = 3000
 TWILIO_BODY = 1600
 REPLY_WITH_A_NUMBER = "Reply with a number."
@@ -153,111 +142,6 @@ def telegram(
                         rows.append([{"text": title, "callback_data": callback_data(payload_of(button))}])
                 body["reply_markup"] = {"inline_keyboard": rows}
             calls.append(("sendMessage", body))
-    return calls
-
-
-# ---- WhatsApp Business Cloud API -----------------------------------------------------------------------------------
-
-
-def _whatsapp(to: str, kind: str, content: dict[str, Any]) -> Call:
-    return (
-        "messages",
-        {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: content},
-    )
-
-
-def whatsapp(to: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
-    """Cloud API ``POST /<phone number id>/messages`` bodies: text, image, interactive ``button`` or ``list``."""
-    calls: list[Call] = []
-    for message in messages:
-        if message.get("image"):
-            calls.append(_whatsapp(to, "image", {"link": str(message["image"])}))
-        buttons = [b for b in buttons_of(message) if not b.get("url")]
-        texts = texts_of(message) or ([CHOOSE] if buttons else [])
-        pieces = [piece for text in texts for piece in split_text(text, WHATSAPP_TEXT)]
-        body = None
-        if buttons:
-            last = split_text(pieces.pop(), WHATSAPP_INTERACTIVE_BODY)
-            pieces.extend(last[:-1])
-            body = last[-1]
-        for piece in pieces:
-            calls.append(_whatsapp(to, "text", {"body": piece, "preview_url": False}))
-        if body is None:
-            continue
-        if len(buttons) <= WHATSAPP_MAX_BUTTONS:
-            calls.append(
-                _whatsapp(
-                    to,
-                    "interactive",
-                    {
-                        "type": "button",
-                        "body": {"text": body},
-                        "action": {
-                            "buttons": [
-                                {
-                                    "type": "reply",
-                                    "reply": {
-                                        "id": payload_of(b)[:WHATSAPP_ID],
-                                        "title": clip(b.get("title") or payload_of(b), WHATSAPP_BUTTON_TITLE),
-                                    },
-                                }
-                                for b in buttons
-                            ]
-                        },
-                    },
-                )
-            )
-            continue
-        for start in range(0, len(buttons), WHATSAPP_LIST_ROWS):  # a list holds ten rows; more: another list
-            rows = []
-            for b in buttons[start : start + WHATSAPP_LIST_ROWS]:
-                title = str(b.get("title") or payload_of(b))
-                row = {"id": payload_of(b)[:WHATSAPP_ID], "title": clip(title, WHATSAPP_ROW_TITLE)}
-                if row["title"] != " ".join(title.split()):
-                    row["description"] = clip(title, WHATSAPP_ROW_DESCRIPTION)
-                rows.append(row)
-            calls.append(
-                _whatsapp(
-                    to,
-                    "interactive",
-                    {
-                        "type": "list",
-                        "body": {"text": body if start == 0 else CHOOSE},
-                        "action": {"button": "Choose", "sections": [{"title": "Options", "rows": rows}]},
-                    },
-                )
-            )
-    return calls
-
-
-# ---- Messenger -----------------------------------------------------------------------------------------------------
-
-
-def _messenger(psid: str, message: dict[str, Any]) -> Call:
-    return ("me/messages", {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message})
-
-
-def messenger(psid: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
-    """Send API ``POST /me/messages`` bodies: text (quick replies on the last piece), image attachments."""
-    calls: list[Call] = []
-    for message in messages:
-        if message.get("image"):
-            calls.append(_messenger(psid, {"attachment": {"type": "image", "payload": {"url": str(message["image"])}}}))
-        buttons = [b for b in buttons_of(message) if not b.get("url")][:MESSENGER_QUICK_REPLIES]
-        texts = texts_of(message) or ([CHOOSE] if buttons else [])
-        pieces = [piece for text in texts for piece in split_text(text, MESSENGER_TEXT)]
-        for index, piece in enumerate(pieces):
-            body: dict[str, Any] = {"text": piece}
-            if buttons and index == len(pieces) - 1:
-                body["quick_replies"] = [
-                    {
-                        "content_type": "text",
-                        "title": clip(b.get("title") or payload_of(b), MESSENGER_QUICK_REPLY_TITLE),
-                        "payload": payload_of(b)[:MESSENGER_PAYLOAD],
-                    }
-                    for b in buttons
-                ]
-            calls.append(_messenger(psid, body))
     return calls
 
 

@@ -1,11 +1,11 @@
-"""The rendering of the bot's messages per platform (chat_channels/render.py, standard library only): limits, splits,
-buttons, decisions. The stack-level tests show the same calls arriving at the platforms' stub."""
+"""The rendering of the bot's messages per platform (chat_channels/render.py and render_meta.py, standard library
+only): limits, splits, buttons, decisions. The stack-level tests show the same calls arriving at the platforms' stub."""
 
 from __future__ import annotations
 
 import pytest
 
-from chat_channels import render
+from chat_channels import render, render_meta
 
 DECISION = {
     "decision": {
@@ -111,7 +111,7 @@ def test_telegram_maps_long_payloads_and_sends_images():
 
 
 def test_whatsapp_up_to_three_buttons_are_reply_buttons():
-    calls = render.whatsapp("15551234567", [{"text": "Is it faulty?", "buttons": BUTTONS[:3]}])
+    calls = render_meta.whatsapp("15551234567", [{"text": "Is it faulty?", "buttons": BUTTONS[:3]}])
     assert calls == [
         (
             "messages",
@@ -137,7 +137,7 @@ def test_whatsapp_up_to_three_buttons_are_reply_buttons():
 
 
 def test_whatsapp_more_than_three_buttons_become_a_list_with_full_titles_in_the_description():
-    (call,) = render.whatsapp("15551234567", [{"text": "Hi!", "buttons": BUTTONS}])
+    (call,) = render_meta.whatsapp("15551234567", [{"text": "Hi!", "buttons": BUTTONS}])
     interactive = call[1]["interactive"]
     assert interactive["type"] == "list"
     assert interactive["body"] == {"text": "Hi!"}
@@ -151,7 +151,7 @@ def test_whatsapp_more_than_three_buttons_become_a_list_with_full_titles_in_the_
 def test_whatsapp_long_text_before_buttons_keeps_the_body_under_1024():
     for words in (1000, 1100):  # 4999 characters: 4096 + the rest; 5499: 4096, then 1024 and the rest
         text = ("word " * words).strip()
-        calls = render.whatsapp("1", [{"text": text, "buttons": BUTTONS[:2]}])
+        calls = render_meta.whatsapp("1", [{"text": text, "buttons": BUTTONS[:2]}])
         kinds = [b["type"] for _, b in calls]
         assert kinds == ["text"] * (len(calls) - 1) + ["interactive"] and len(calls) == (2 if words == 1000 else 3)
         assert all(len(b["text"]["body"]) <= 4096 for _, b in calls[:-1])
@@ -161,7 +161,7 @@ def test_whatsapp_long_text_before_buttons_keeps_the_body_under_1024():
 
 
 def test_whatsapp_text_decision_and_image():
-    calls = render.whatsapp("1", [{"text": "Done!", "custom": DECISION}, {"image": "https://example.com/a.png"}])
+    calls = render_meta.whatsapp("1", [{"text": "Done!", "custom": DECISION}, {"image": "https://example.com/a.png"}])
     assert [b["type"] for _, b in calls] == ["text", "text", "image"]
     assert calls[1][1]["text"] == {
         "body": "Case RET-000042: return approved (policy RET-1, RET-6)",
@@ -175,7 +175,7 @@ def test_whatsapp_text_decision_and_image():
 
 def test_messenger_quick_replies_on_the_last_piece_of_2000():
     text = ("word " * 500).strip()  # 2499 characters
-    calls = render.messenger("psid-1", [{"text": text, "buttons": BUTTONS}])
+    calls = render_meta.messenger("psid-1", [{"text": text, "buttons": BUTTONS}])
     assert [m for m, _ in calls] == ["me/messages", "me/messages"]
     first, last = (b["message"] for _, b in calls)
     assert len(first["text"]) <= 2000 and "quick_replies" not in first
@@ -186,7 +186,7 @@ def test_messenger_quick_replies_on_the_last_piece_of_2000():
 
 def test_messenger_at_most_13_quick_replies():
     many = [{"title": f"Option {i}", "payload": f"/o{i}"} for i in range(20)]
-    (call,) = render.messenger("p", [{"text": "Pick", "buttons": many}])
+    (call,) = render_meta.messenger("p", [{"text": "Pick", "buttons": many}])
     assert len(call[1]["message"]["quick_replies"]) == 13
 
 
