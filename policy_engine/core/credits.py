@@ -8,15 +8,16 @@ chronologically as *lots* (one per earning) so the balance splits into locked / 
 raises ``InvalidRequest`` if any entry would take the ledger below zero: the ledger can never go negative.
 
 Day boundaries (CRD-6/7) are calendar dates in the policy timezone: credits of a payment made on day D unlock at
-the start of day D + ``unlock_days`` ("day 30 unlocks") and expire at the start of the same date ``expiry_months`` (12) later.
+the start of day D + ``unlock_days`` ("day 30 unlocks") and expire at the start of the same date ``expiry_months``
+(12) later.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 from functools import partial
-from typing import Iterable
 
 from .credits_ledger import expiry_for_unlock, summarise_ledger, unlock_and_expiry
 from .decision import Decision, NextStep, Outcome, Reason, make_decision
@@ -85,7 +86,7 @@ _decision = partial(make_decision, TOPIC)
 def qualifying_amount(order: Order) -> Decimal:
     """CRD-10: merchandise actually paid for, without shipping, tax, discounts, credits applied, free gifts and
     products redeemed with credits.  Never below zero."""
-    lines = sum((l.paid for l in order.lines if not l.redeemed_with_credits and not l.free_gift), Decimal("0"))
+    lines = sum((ln.paid for ln in order.lines if not ln.redeemed_with_credits and not ln.free_gift), Decimal("0"))
     return max(Decimal("0"), lines - order.discount - order.credits_applied)
 
 

@@ -109,22 +109,23 @@ def _replay(ledger: Iterable[LedgerEntry], policy: Policy) -> list[_Lot]:
                 lots.append(_lot_for(e, policy))
             continue
         t, owed = e.created_at, -e.points
-        live = [l for l in lots if l.remaining and l.expires_at > t]
-        by_expiry = sorted(live, key=lambda l: (l.expires_at, l.entry_id))
+        live = [lot for lot in lots if lot.remaining and lot.expires_at > t]
+        by_expiry = sorted(live, key=lambda lot: (lot.expires_at, lot.entry_id))
         if e.kind is LedgerKind.REDEMPTION:
             # CRD-12: only unlocked, unexpired credits can be redeemed; the earliest-expiring go first
-            short = _consume([l for l in by_expiry if l.unlock_at <= t], owed)
+            short = _consume([lot for lot in by_expiry if lot.unlock_at <= t], owed)
         elif e.kind is LedgerKind.EXPIRY:
             # CRD-7: writes off expired lots, the earliest first
             expired = sorted(
-                (l for l in lots if l.remaining and l.expires_at <= t), key=lambda l: (l.expires_at, l.entry_id)
+                (lot for lot in lots if lot.remaining and lot.expires_at <= t),
+                key=lambda lot: (lot.expires_at, lot.entry_id),
             )
             short = _consume(expired, owed)
         else:
             # CRD-11 reversal / price-adjustment deduction: that order's credits first, then available, then locked
-            own = [l for l in by_expiry if e.order_number and l.order_number == e.order_number]
-            others = [l for l in by_expiry if l not in own]
-            others.sort(key=lambda l: (l.unlock_at > t, l.expires_at, l.entry_id))
+            own = [lot for lot in by_expiry if e.order_number and lot.order_number == e.order_number]
+            others = [lot for lot in by_expiry if lot not in own]
+            others.sort(key=lambda lot: (lot.unlock_at > t, lot.expires_at, lot.entry_id))
             short = _consume(own + others, owed)
         if short:
             raise InvalidRequest(
@@ -136,16 +137,16 @@ def _replay(ledger: Iterable[LedgerEntry], policy: Policy) -> list[_Lot]:
 def summarise_ledger(ledger: Iterable[LedgerEntry], policy: Policy, now: datetime) -> CreditsSummary:
     """Replay the ledger and split the balance at ``now`` (CRD-6 locked, CRD-7 expiring/expired)."""
     policy.local_date(now)  # rejects a naive clock
-    lots = [l for l in _replay(ledger, policy) if l.remaining > 0]
+    lots = [lot for lot in _replay(ledger, policy) if lot.remaining > 0]
     soon = now + timedelta(days=policy.credits.expiring_soon_days)
-    locked = sum(l.remaining for l in lots if l.unlock_at > now and l.expires_at > now)
-    live = [l for l in lots if l.unlock_at <= now < l.expires_at]
-    available = sum(l.remaining for l in live)
-    expiring_soon = sum(l.remaining for l in live if l.expires_at <= soon)
-    pending = sum(l.remaining for l in lots if l.expires_at <= now)
-    upcoming_unlocks = sorted((l for l in lots if l.unlock_at > now), key=lambda l: l.unlock_at)
+    locked = sum(lot.remaining for lot in lots if lot.unlock_at > now and lot.expires_at > now)
+    live = [lot for lot in lots if lot.unlock_at <= now < lot.expires_at]
+    available = sum(lot.remaining for lot in live)
+    expiring_soon = sum(lot.remaining for lot in live if lot.expires_at <= soon)
+    pending = sum(lot.remaining for lot in lots if lot.expires_at <= now)
+    upcoming_unlocks = sorted((lot for lot in lots if lot.unlock_at > now), key=lambda lot: lot.unlock_at)
     next_unlock = upcoming_unlocks[0].unlock_at if upcoming_unlocks else None
-    next_expiry = min((l.expires_at for l in live), default=None)
+    next_expiry = min((lot.expires_at for lot in live), default=None)
     return CreditsSummary(
         as_of=now,
         balance=locked + available,
@@ -154,18 +155,18 @@ def summarise_ledger(ledger: Iterable[LedgerEntry], policy: Policy, now: datetim
         expiring_soon=expiring_soon,
         pending_expiry=pending,
         next_unlock_at=next_unlock,
-        next_unlock_points=sum(l.remaining for l in upcoming_unlocks if l.unlock_at == next_unlock),
+        next_unlock_points=sum(lot.remaining for lot in upcoming_unlocks if lot.unlock_at == next_unlock),
         next_expiry_at=next_expiry,
-        next_expiry_points=sum(l.remaining for l in live if l.expires_at == next_expiry),
+        next_expiry_points=sum(lot.remaining for lot in live if lot.expires_at == next_expiry),
         lots=tuple(
             {
-                "entry_id": l.entry_id,
-                "points": l.remaining,
-                "unlock_at": l.unlock_at,
-                "expires_at": l.expires_at,
-                "order_number": l.order_number,
+                "entry_id": lot.entry_id,
+                "points": lot.remaining,
+                "unlock_at": lot.unlock_at,
+                "expires_at": lot.expires_at,
+                "order_number": lot.order_number,
             }
-            for l in lots
+            for lot in lots
         ),
     )
 

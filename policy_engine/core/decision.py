@@ -9,11 +9,12 @@ the audit log stores the same dict.  Nothing here knows about wording, Rasa or t
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 class Outcome(str, enum.Enum):
@@ -125,7 +126,7 @@ class Decision:
     def primary_reason(self) -> Reason | None:
         return self.reasons[0] if self.reasons else None
 
-    def with_case(self, case_id: str) -> "Decision":
+    def with_case(self, case_id: str) -> Decision:
         from dataclasses import replace
 
         return replace(self, case_id=case_id)
@@ -167,7 +168,7 @@ def unique_clauses(decisions: Iterable[Decision]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def make_decision(topic: str, outcome: Outcome, reasons: Iterable["Reason"], policy: Any, **kw: Any) -> "Decision":
+def make_decision(topic: str, outcome: Outcome, reasons: Iterable[Reason], policy: Any, **kw: Any) -> Decision:
     """A ``topic`` decision taken under ``policy`` (its version is recorded).  Each topic module binds its topic once:
     ``_decision = partial(make_decision, TOPIC)``."""
     return Decision(topic=topic, outcome=outcome, reasons=tuple(reasons), policy_version=policy.version, **kw)

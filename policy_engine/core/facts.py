@@ -87,11 +87,11 @@ class Order:
     payment_method: str = "card"  # REF-2
 
     def line(self, line_id: int) -> OrderLine | None:
-        return next((l for l in self.lines if l.line_id == line_id), None)
+        return next((ln for ln in self.lines if ln.line_id == line_id), None)
 
     @property
     def merchandise_total(self) -> Decimal:
-        return sum((l.paid for l in self.lines), Decimal("0"))
+        return sum((ln.paid for ln in self.lines), Decimal("0"))
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class _Reader:
             raise PolicyError(f"{self.source}: {self.path(key)} is missing")
         return self.data[key]
 
-    def section(self, key: str) -> "_Reader":
+    def section(self, key: str) -> _Reader:
         return _Reader(self.raw(key), self.path(key), self.source)
 
     def int(self, key: str, *, minimum: int = 1) -> int:

@@ -12,10 +12,11 @@ timezone), skipping weekends and the policy's holidays: inspected on a Friday ->
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, Protocol, Sequence, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .calendar import business_day_range
 from .decision import Decision, NextStep, Outcome, Reason, make_decision

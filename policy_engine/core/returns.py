@@ -96,10 +96,7 @@ def refund_amount_for(line: OrderLine, quantity: int, order: Order | None = None
         total = order.merchandise_total
         if total > 0:
             paid = max(Decimal("0"), paid - (order.discount + order.credits_applied) * paid / total)
-    if quantity == line.quantity:
-        share = paid
-    else:
-        share = paid * quantity / line.quantity
+    share = paid if quantity == line.quantity else paid * quantity / line.quantity
     return max(Decimal("0"), min(share.quantize(Decimal("0.01"), rounding=ROUND_DOWN), paid))
 
 
@@ -176,7 +173,7 @@ def decide_return(order: Order, request: ReturnRequest, policy: Policy, now: dat
         return _decision(Outcome.DENIED, denials, policy, next_steps=steps + quality_steps, values=window_values)
 
     reviews: list[Reason] = []
-    units = sum(l.quantity for l in order.lines if l.sku == line.sku)
+    units = sum(ln.quantity for ln in order.lines if ln.sku == line.sku)
     if units > policy.returns.bulk_threshold_units:
         reviews.append(
             Reason("bulk_order", "RET-3", {"units": units, "bulk_threshold_units": policy.returns.bulk_threshold_units})

@@ -1,9 +1,9 @@
 """``python -m policy_engine``: migrate, load-demo, import, decide, show-policy, inspect, refund-issued, forget.
 
-``inspect`` and ``refund-issued`` are the warehouse / support-desk side of a return (``SupportService.record_inspection``
-and ``issue_refund``: REF-1, REF-4, CRD-11); they print the refund status decision.  ``forget --email X`` erases a
-customer's personal data and conversations (support store and Rasa's tracker store ``TRACKER_STORE_URL``), keeping
-anonymised audit and case rows (``store/forget.py``); it prints counts only.
+``inspect`` and ``refund-issued`` are the warehouse / support-desk side of a return
+(``SupportService.record_inspection`` and ``issue_refund``: REF-1, REF-4, CRD-11); they print the refund status
+decision. ``forget --email X`` erases a customer's personal data and conversations (support store and Rasa's tracker
+store ``TRACKER_STORE_URL``), keeping anonymised audit and case rows (``store/forget.py``); it prints counts only.
 
 Results go to stdout (JSON where it is data), errors to stderr with a non-zero exit status (1: the input or the
 database refused; 2: bad command line).  Every command that writes does so in one transaction: nothing is
@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Sequence, cast
+from typing import Any, cast
 
 import jsonschema
 
@@ -245,7 +246,7 @@ def cmd_decide(args) -> int:
 
 
 def _products_from_db(args, order: dict) -> dict[str, Product]:
-    skus = {l.get("sku") for l in order.get("lines", []) if isinstance(l, dict)}
+    skus = {ln.get("sku") for ln in order.get("lines", []) if isinstance(ln, dict)}
     engine = engine_for(args)
     try:
         require_schema(engine)

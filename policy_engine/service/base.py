@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, bindparam, select
@@ -59,19 +59,19 @@ class NewCase:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=None)
+@cache
 def insert_into(table):
     """``INSERT INTO <table>`` with the parameters' columns, built once per table (compiled-statement cache)."""
     return table.insert()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _update_by_id(table):
     """``UPDATE <table> SET <the parameters' columns> WHERE id = :row_id``, built once (compiled-statement cache)."""
     return table.update().where(table.c.id == bindparam("row_id"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stored_decision_stmt(model, key: str, open_only: bool):
     where = [getattr(model, key) == bindparam("key")]
     if open_only:

@@ -23,8 +23,8 @@ Nothing here connects at import time: call ``make_engine()`` when a process need
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -162,7 +162,7 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open: use it in a with block")
         return self._session
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
         # open the transaction now, with the write flag the SQLite "begin" hook reads
         self.session.connection(execution_options={"write": self._write})

@@ -25,9 +25,10 @@ The summary holds counts only (never the email).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, cast
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, MetaData, Table, create_engine, delete, func, inspect, or_, select, text
 from sqlalchemy.engine import make_url

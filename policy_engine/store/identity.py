@@ -81,7 +81,7 @@ class CodeToSend:
         return "CodeToSend(<redacted>)"
 
 
-CLIENT_RE = re.compile(r"[0-9A-Za-z_-]{1,%d}" % CLIENT_LEN)
+CLIENT_RE = re.compile(rf"[0-9A-Za-z_-]{{1,{CLIENT_LEN}}}")
 
 
 def check_conversation_id(conversation_id: object) -> str:
@@ -103,7 +103,7 @@ def hash_code(salt: str, conversation_id: str, code: str) -> str:
 
 def _lock_key(scope: str, value: str) -> int:
     """A signed 64-bit advisory-lock key for (scope, value); a collision only serialises two unrelated keys."""
-    digest = hashlib.sha256(f"identity:{scope}:{value}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"identity:{scope}:{value}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 

@@ -9,10 +9,11 @@ Format documentation: docs/import-format.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 from sqlalchemy import select
@@ -149,7 +150,7 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
             check.fail(f"{where}.shipped_at", f"is required when status is {status}")
         if status == "delivered" and times["delivered_at"] is None:
             check.fail(f"{where}.delivered_at", "is required when status is delivered")
-        line_ids = [l["line_id"] for l in o["lines"]]
+        line_ids = [ln["line_id"] for ln in o["lines"]]
         if len(set(line_ids)) != len(line_ids):
             check.fail(f"{where}.lines", "a line_id is used twice")
         for j, line in enumerate(o["lines"]):

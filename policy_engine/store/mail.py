@@ -21,12 +21,13 @@ import os
 import secrets
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 

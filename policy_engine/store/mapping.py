@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 from ..core.decision import Decision, NextStep, Outcome, Reason
 from ..core.facts import (
@@ -51,7 +52,7 @@ def order_fact(row: OrderRow) -> Order:
         order_number=row.order_number,
         email=row.email,
         placed_at=row.placed_at,
-        lines=tuple(line_fact(l) for l in row.lines),
+        lines=tuple(line_fact(ln) for ln in row.lines),
         status=OrderStatus(row.status),
         paid_at=row.paid_at,
         shipped_at=row.shipped_at,

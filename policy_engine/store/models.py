@@ -61,7 +61,7 @@ class CustomerRow(Base):
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     profile_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    orders: Mapped[list["OrderRow"]] = relationship(back_populates="customer")
+    orders: Mapped[list[OrderRow]] = relationship(back_populates="customer")
 
 
 class ProductRow(Base):
@@ -105,7 +105,7 @@ class OrderRow(Base):
     payment_method: Mapped[str] = mapped_column(String(SHORT_LEN), default="card")
 
     customer: Mapped[CustomerRow] = relationship(back_populates="orders")
-    lines: Mapped[list["OrderLineRow"]] = relationship(
+    lines: Mapped[list[OrderLineRow]] = relationship(
         back_populates="order", order_by="OrderLineRow.line_no", cascade="all, delete-orphan"
     )
 
@@ -126,7 +126,7 @@ class OrderLineRow(Base):
 
     order: Mapped[OrderRow] = relationship(back_populates="lines")
     product: Mapped[ProductRow] = relationship()
-    serials: Mapped[list["SerialNumberRow"]] = relationship(
+    serials: Mapped[list[SerialNumberRow]] = relationship(
         back_populates="line", order_by="SerialNumberRow.serial", cascade="all, delete-orphan"
     )
 

@@ -92,4 +92,4 @@ def customer_ledger(session: Session, customer_id: int) -> list[LedgerEntry]:
 
 
 def line_row(order: OrderRow, line_no: int) -> OrderLineRow | None:
-    return next((l for l in order.lines if l.line_no == line_no), None)
+    return next((ln for ln in order.lines if ln.line_no == line_no), None)

@@ -51,7 +51,7 @@ class UTCDateTime(TypeDecorator):
 
 def to_money(value) -> Decimal:
     """Decimal (or int, or a decimal string) -> Decimal with two places; floats and junk are refused."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"money must be Decimal, not {type(value).__name__}")
     if isinstance(value, (int, str)):
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 from pathlib import Path
@@ -46,7 +47,7 @@ def test_policy_file_loads_with_version_and_figures(policy):
 
 
 def test_policy_is_frozen(policy):
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         policy.returns.return_window_days = 60  # type: ignore[misc]
 
 

@@ -1,4 +1,5 @@
-"""Refund status: REF-1..4 and the inspection findings (RET-6, RET-8, RET-9, RET-12); the refund record's transitions."""
+"""Refund status: REF-1..4 and the inspection findings (RET-6, RET-8, RET-9, RET-12); the refund record's
+transitions."""
 
 from __future__ import annotations
 

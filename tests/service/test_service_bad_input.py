@@ -1,13 +1,13 @@
 """Bad input gets a clear error (InvalidRequest / NotVerified) and changes nothing."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from policy_engine import Product, ReturnRequest, TransitRequest, WarrantyRequest
 from policy_engine.core.errors import InvalidRequest
-from policy_engine.service import NotVerified
 from policy_engine.core.warranty_request import ProofOfPurchase, Purchase
+from policy_engine.service import NotVerified
 from tests.support.store import row_counts
 
 ORDER, EMAIL = "AK1000003", "emma.twenty@example.com"

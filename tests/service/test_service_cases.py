@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from policy_engine import Outcome, ReturnRequest, TransitRequest, WarrantyRequest
@@ -139,8 +138,8 @@ def test_case_ids_are_unique_across_orders(service):
 def test_order_overview_lists_lines_and_serials(service):
     _login(service, "AK1000003", "emma.twenty@example.com")
     overview = service.order_overview("conv", "AK1000003")
-    assert [l.line_id for l in overview.lines] == [1, 2]
-    assert all(len(s) == 16 for l in overview.lines for s in l.serial_numbers)
+    assert [ln.line_id for ln in overview.lines] == [1, 2]
+    assert all(len(s) == 16 for ln in overview.lines for s in ln.serial_numbers)
     assert overview.to_dict()["order_number"] == "AK1000003"
 
 

@@ -1,9 +1,9 @@
 """`python -m policy_engine`: JSON on stdout, errors on stderr with exit status 1, nothing half-written.
 
-Most tests call ``policy_engine.entrypoints.cli.main`` in-process (``cli`` fixture: same argv, environment, working directory
-and stdin, stdout/stderr captured, an exception escaping ``main`` fails the test); a subprocess adds only start-up
-time there.  The ``run`` tests keep real subprocesses for what only a process shows: the ``-m`` entry point, the exit
-status, stderr without a traceback, nothing printed to stdout on failure.
+Most tests call ``policy_engine.entrypoints.cli.main`` in-process (``cli`` fixture: same argv, environment, working
+directory and stdin, stdout/stderr captured, an exception escaping ``main`` fails the test); a subprocess adds only
+start-up time there. The ``run`` tests keep real subprocesses for what only a process shows: the ``-m`` entry point,
+the exit status, stderr without a traceback, nothing printed to stdout on failure.
 """
 
 import io

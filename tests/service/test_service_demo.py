@@ -5,15 +5,15 @@ from pathlib import Path
 import pytest
 
 from policy_engine import Outcome, ReturnRequest, TransitRequest, WarrantyRequest
-from policy_engine.store.demo import DEMO_LOGINS, demo_document, load_demo
 from policy_engine.store import make_session_factory, unit_of_work
+from policy_engine.store.demo import DEMO_LOGINS, demo_document, load_demo
 from tests.support.store import row_counts
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "demo-data.md"
 
 
 def _verified(service, number):
-    login = next(l for l in DEMO_LOGINS if l.order_number == number)
+    login = next(ln for ln in DEMO_LOGINS if ln.order_number == number)
     v = service.verify_customer(f"demo-{number}", number, login.email)
     assert v.verified, number
     return f"demo-{number}"

@@ -15,10 +15,10 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from policy_engine.store.mail import OutboxMailer, SmtpMailer, mailer_from_env
 from policy_engine.service import NotVerified, SupportService
 from policy_engine.store import make_session_factory, unit_of_work
 from policy_engine.store.identity_models import VerificationAttemptRow, VerificationCodeRow
+from policy_engine.store.mail import OutboxMailer, SmtpMailer, mailer_from_env
 from tests.support.smtp import code_in
 from tests.support.store import repository_policy
 
@@ -113,7 +113,7 @@ def test_only_a_salted_hash_of_the_code_is_stored(sqlite_service, sqlite_engine)
     code = sqlite_service.mailer.code_for(EMAIL)
     with unit_of_work(make_session_factory(sqlite_engine)) as uow:
         row = uow.session.scalars(select(VerificationCodeRow)).one()
-        stored = " ".join(str(getattr(row, c)) for c in VerificationCodeRow.__table__.columns.keys())
+        stored = " ".join(str(getattr(row, c)) for c in VerificationCodeRow.__table__.columns.keys())  # noqa: SIM118 (column names)
         assert len(row.code_hash) == 64 and len(row.salt) == 32
     assert code not in stored
 
@@ -154,7 +154,7 @@ def test_a_code_has_limited_tries(sqlite_service):
 def test_asking_again_does_not_renew_the_tries_of_a_code(sqlite_service):
     """The send limit reached, a new request sends nothing; the old code keeps its own try count."""
     _flood_order(sqlite_service)
-    for i in range(LIMITS.code_max_sends_per_hour):
+    for _ in range(LIMITS.code_max_sends_per_hour):
         sqlite_service.verify_customer("c-renew", ORDER, EMAIL)
     code = sqlite_service.mailer.code_for(EMAIL)
     wrong = "000000" if code != "000000" else "111111"

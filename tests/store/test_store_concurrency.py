@@ -102,8 +102,8 @@ def test_concurrent_transit_claims_create_one_claim(engine, service):
 
 def test_the_unique_index_itself_refuses_a_second_open_return(engine, service):
     """Without the service's look-up first, the database still refuses the duplicate."""
-    from sqlalchemy.exc import IntegrityError
     import pytest
+    from sqlalchemy.exc import IntegrityError
 
     assert service.verify_customer("conv-u", "AK1000003", "emma.twenty@example.com").verified
     first = service.open_return("conv-u", "AK1000003", ReturnRequest(1, 1))

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from policy_engine.entrypoints.cli import main as cli_main
 from policy_engine.core.returns import ReturnRequest
+from policy_engine.entrypoints.cli import main as cli_main
 from policy_engine.store import make_session_factory, unit_of_work
 from policy_engine.store.identity_models import VerificationAttemptRow, VerificationCodeRow, VerificationTokenRow
 from policy_engine.store.models import (

@@ -5,8 +5,8 @@ import copy
 import pytest
 from sqlalchemy import select
 
-from policy_engine.store.demo import demo_document
 from policy_engine.store import ImportRejected, import_data, make_session_factory, unit_of_work
+from policy_engine.store.demo import demo_document
 from policy_engine.store.models import OrderRow, ProductRow
 from tests.support.store import FIXED_NOW, row_counts
 

@@ -48,7 +48,7 @@ def test_sums_of_cents_stay_exact(engine):
         uow.commit()
     with unit_of_work(factory) as uow:
         lines = uow.session.query(OrderLineRow).all()
-        assert sum((l.unit_price for l in lines), Decimal("0")) == Decimal("0.30")
+        assert sum((ln.unit_price for ln in lines), Decimal("0")) == Decimal("0.30")
 
 
 @pytest.mark.parametrize("bad", [19.99, "abc", Decimal("1.234"), Decimal("NaN"), Decimal("10000000000.00")])

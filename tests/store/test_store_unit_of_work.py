@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from policy_engine.store import make_engine, make_session_factory, unit_of_work
 from policy_engine.store.models import ProductRow
@@ -36,25 +37,23 @@ def test_leaving_without_commit_rolls_back(engine):
 
 def test_an_error_rolls_back_everything_in_the_unit(engine):
     factory = make_session_factory(engine)
-    with pytest.raises(RuntimeError):
-        with unit_of_work(factory, write=True) as uow:
-            _add(uow.session, "FIRST")
-            uow.session.flush()
-            _add(uow.session, "SECOND")
-            uow.session.flush()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), unit_of_work(factory, write=True) as uow:
+        _add(uow.session, "FIRST")
+        uow.session.flush()
+        _add(uow.session, "SECOND")
+        uow.session.flush()
+        raise RuntimeError("boom")
     assert _skus(factory) == set()
 
 
 def test_constraint_violation_leaves_nothing_behind(engine):
     factory = make_session_factory(engine)
-    with pytest.raises(Exception):
-        with unit_of_work(factory, write=True) as uow:
-            _add(uow.session, "DUP")
-            uow.session.flush()
-            uow.session.add(ProductRow(sku="NEG", name="n", category="cable", price=Decimal("-1.00")))
-            uow.session.flush()  # ck_products_price
-            uow.commit()
+    with pytest.raises(IntegrityError), unit_of_work(factory, write=True) as uow:
+        _add(uow.session, "DUP")
+        uow.session.flush()
+        uow.session.add(ProductRow(sku="NEG", name="n", category="cable", price=Decimal("-1.00")))
+        uow.session.flush()  # ck_products_price
+        uow.commit()
     assert _skus(factory) == set()
 
 

@@ -3,6 +3,7 @@
 The caller passes an open connection in ``config.attributes["connection"]``; without one (e.g. the ``alembic``
 command with ``-x url=...``), the engine is built from that URL or ``DATABASE_URL``.
 """
+
 from __future__ import annotations
 
 from alembic import context
@@ -41,8 +42,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True)
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:
