@@ -33,8 +33,9 @@ def purchase_from_order(order: Order, line: OrderLine) -> Purchase:
 
 
 def warranty_months(purchase: Purchase, policy: Policy) -> int:
-    """WAR-1 per-SKU override, else per-category months; WAR-21 a paid extended warranty brings the total coverage
-    to ``extended_warranty_years`` years (at most ``extended_warranty_max_years``), never below the base period."""
+    """WAR-1 per-SKU override, else per-category months; WAR-21 a paid extended warranty of N years (at most
+    ``extended_warranty_max_years``) adds N years to the product's own period, so every plan that can be bought
+    extends the cover (docs/policy.md, "Extended warranty")."""
     base = policy.warranty.months_for(purchase.product.sku, purchase.product.category)
     years = purchase.extended_warranty_years
     if isinstance(years, bool) or not isinstance(years, int) or years < 0:
@@ -43,7 +44,7 @@ def warranty_months(purchase: Purchase, policy: Policy) -> int:
         raise InvalidRequest(
             f"extended_warranty_years {years} is more than the {policy.warranty.extended_warranty_max_years} allowed"
         )
-    return max(base, years * 12)
+    return base + years * 12
 
 
 def warranty_end(purchased_on: date, months: int) -> date:

@@ -69,14 +69,39 @@ def test_sku_override_sets_the_period_WAR_1(policy, make_order, make_line, at):
     assert d.outcome is Outcome.APPROVED and d.values["warranty_months"] == 60
 
 
-def test_paid_extended_warranty_covers_up_to_three_years_WAR_21(policy, make_order, make_line, at):
-    """WAR-21 reading: a 3-year extended warranty makes the total coverage 3 years from purchase."""
+def test_paid_extended_warranty_adds_its_years_to_an_18_month_charger_WAR_21(policy, make_order, make_line, at):
+    """WAR-21 reading: a 3-year plan on an 18-month charger covers 18 + 36 = 54 months from purchase."""
     order = make_order(placed_at="2024-01-15 10:00", lines=(make_line(extended_warranty_years=3),))
-    inside = decide_warranty(order, claim(), policy, at("2027-01-15 12:00"))
-    assert inside.outcome is Outcome.APPROVED
+    inside = decide_warranty(order, claim(), policy, at("2028-07-15 12:00"))
+    assert inside.outcome is Outcome.APPROVED and inside.values["warranty_months"] == 54
     assert "extended_warranty" in inside.reason_codes and "WAR-21" in inside.clauses
-    outside = decide_warranty(order, claim(), policy, at("2027-01-16 12:00"))
+    outside = decide_warranty(order, claim(), policy, at("2028-07-16 12:00"))
     assert outside.reason_codes == ("outside_warranty_period",)
+
+
+@pytest.mark.parametrize("years", [1, 2, 3])
+def test_every_plan_that_can_be_bought_extends_the_cover_WAR_21(policy, make_order, make_line, at, years):
+    """WAR-21: no plan is worthless: an 18-month charger and a 60-month power station both gain N years."""
+    for sku, category, base in (("A2633", "charger", 18), ("A1761", "power_station", 60)):
+        plain = make_order(placed_at="2024-01-15 10:00", lines=(make_line(sku=sku, category=category),))
+        plan = make_order(
+            placed_at="2024-01-15 10:00",
+            lines=(make_line(sku=sku, category=category, extended_warranty_years=years),),
+        )
+        now = at("2024-02-01 10:00")
+        without = decide_warranty(plain, claim(), policy, now).values["warranty_months"]
+        with_plan = decide_warranty(plan, claim(), policy, now).values["warranty_months"]
+        assert without == base and with_plan == base + 12 * years, (sku, years)
+
+
+def test_a_one_year_plan_on_a_60_month_power_station_covers_year_six_WAR_21(policy, make_order, make_line, at):
+    """WAR-21: 60 + 12 months; a claim in month 65 is covered, one after month 72 is not (WAR-14)."""
+    line = make_line(sku="A1761", category="power_station", extended_warranty_years=1)
+    order = make_order(placed_at="2024-01-15 10:00", lines=(line,))
+    covered = decide_warranty(order, claim(serial_number=None, evidence_provided=True), policy, at("2029-06-15 10:00"))
+    assert covered.outcome is Outcome.APPROVED and covered.values["warranty_months"] == 72
+    late = decide_warranty(order, claim(serial_number=None, evidence_provided=True), policy, at("2030-01-16 10:00"))
+    assert late.reason_codes == ("outside_warranty_period",) and late.clauses == ("WAR-14",)
 
 
 def test_extended_warranty_beyond_the_maximum_is_an_error_WAR_21(policy, make_order, make_line, at):
