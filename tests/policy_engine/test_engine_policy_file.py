@@ -30,7 +30,7 @@ def _write(tmp_path, data) -> str:
 def test_policy_file_loads_with_version_and_figures(policy):
     """RET-1 30 days, RET-3 10 units, CAN-1 60 minutes, REF-3 3..5 business days, WAR-10 90 days, CRD-6 30 days,
     CRD-7 one year, CRD-9 500 signup credits, CON-1 contacts."""
-    assert policy.version == "2024.1"
+    assert policy.version == "2024.2"
     assert policy.effective_from == date(2024, 1, 1)
     assert policy.returns.return_window_days == 30
     assert policy.returns.bulk_threshold_units == 10
