@@ -11,13 +11,14 @@ RASA        := $(RASA_VENV)/bin/rasa
 ENGINE_PY   := $(ENGINE_VENV)/bin/python
 PIP_FLAGS   ?= --disable-pip-version-check -q
 
-.PHONY: help venvs system-deps postgres db validate train test test-engine test-stories test-pytest run shell web bench bench-engine clean
+.PHONY: help venvs system-deps postgres db validate train lint mypy test test-engine test-stories test-pytest run shell web bench bench-engine clean
 
 help:
 	@echo "make run     set everything up and run the bot + web chat page (Ctrl-C stops)"
 	@echo "make shell   chat with the bot in the terminal"
 	@echo "make test    set everything up and run all tests (SQLite and PostgreSQL)"
 	@echo "make bench   benchmarks (not part of make test)"
+	@echo "make lint    ruff check, ruff format --check and mypy (part of make test)"
 
 # ---- environments ----------------------------------------------------------------------------
 # A stamp inside each venv records that its requirements files were installed; editing one reinstalls.
@@ -60,10 +61,25 @@ validate: $(RASA_VENV)/.installed
 train: venvs
 	bash scripts/train.sh
 
+# ---- lint and types (pyproject.toml; .pre-commit-config.yaml runs the same) ---------------------
+# ruff over the whole repository; mypy twice, both from .venv-engine: the engine's packages, then the ones that run in
+# the Rasa server (chat_channels, nlu_components) against .venv-rasa's installed packages.
+RUFF := $(ENGINE_VENV)/bin/ruff
+MYPY := $(ENGINE_VENV)/bin/mypy
+
+lint: venvs
+	$(RUFF) check .
+	$(RUFF) format --check .
+	$(MAKE) --no-print-directory mypy
+
+mypy: venvs
+	$(MYPY)
+	$(MYPY) --python-executable $(RASA_VENV)/bin/python chat_channels nlu_components
+
 # ---- tests -----------------------------------------------------------------------------------
 # PostgreSQL is started by scripts/postgres.sh (installs it if missing) and its URL handed to the tests;
 # REQUIRE_POSTGRES=1 turns "no PostgreSQL" into a failure instead of a skip.
-test: venvs system-deps validate train test-stories test-pytest
+test: venvs lint system-deps validate train test-stories test-pytest
 
 test-stories: train
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories

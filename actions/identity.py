@@ -50,7 +50,7 @@ class IdentityState(str, enum.Enum):
     ERROR = "error"  # backend error, already told generically
 
 
-def identity_key(order_number: str, email: str) -> str:
+def identity_key(order_number: str | None, email: str) -> str:
     return f"{order_number}|{email}"
 
 
@@ -139,7 +139,7 @@ def _check_code(
     return [SlotSet(CODE_SLOT, None)], IdentityState.CODE_REQUIRED
 
 
-def _verified(dispatcher: CollectingDispatcher, order_number: str, email: str) -> list[dict[str, Any]]:
+def _verified(dispatcher: CollectingDispatcher, order_number: str | None, email: str) -> list[dict[str, Any]]:
     dispatcher.utter_message(response="utter_identity_verified", order_number=order_number)
     return [
         SlotSet("order_number", order_number),

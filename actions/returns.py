@@ -39,9 +39,10 @@ class ValidateReturnForm(SupportFormValidation):
 
 
 def return_request(tracker: Tracker) -> ReturnRequest:
+    # a missing line or quantity (None) goes to the service as it is: the core's request check refuses it
     return ReturnRequest(
-        line_id=slot_int(tracker, "order_line"),
-        quantity=slot_int(tracker, "quantity"),
+        line_id=slot_int(tracker, "order_line"),  # type: ignore[arg-type]
+        quantity=slot_int(tracker, "quantity"),  # type: ignore[arg-type]
         condition=tracker.get_slot("item_condition"),
         quality_issue=bool(tracker.get_slot("quality_issue")),
     )

@@ -148,7 +148,8 @@ def _checked_body(request: Request, max_body: int) -> response.HTTPResponse | No
         return _error(400, "an action call needs next_action and a tracker with a sender_id")
     if not isinstance(call.get("domain", {}), dict):
         return _error(400, "domain must be a JSON object")
-    request.parsed_json = call  # rasa-sdk's handler reads request.json: parsed once, here
+    # rasa-sdk's handler reads request.json: parsed once, here (Sanic declares the attribute None until it parses)
+    request.parsed_json = call  # type: ignore[assignment]
     return None
 
 
@@ -159,7 +160,7 @@ def create_app(
     executor = GuardedExecutor(config.timeout, config.threads)
     original = sdk_endpoint.ActionExecutor
     # rasa-sdk 3.6.2's create_app builds its executor itself (``ActionExecutor()``) and takes no parameter for it
-    sdk_endpoint.ActionExecutor = lambda: executor  # type: ignore[assignment]
+    sdk_endpoint.ActionExecutor = lambda: executor
     try:
         app = sdk_endpoint.create_app(action_package, cors_origins=cors_origins or "", auto_reload=auto_reload)
     finally:

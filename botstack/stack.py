@@ -145,8 +145,9 @@ class Stack:
             time.sleep(poll)
         return 0
 
-    def ensure_web(self) -> WebServer:
-        """Start the chat page server if it is not running (the browser tests build the bundle first)."""
+    def ensure_web(self) -> WebServer | None:
+        """Start the chat page server if it is not running (the browser tests build the bundle first); None for an
+        external stack."""
         if self.web is None and not self.external:
             self.web = WebServer(self.settings)
         return self.web

@@ -36,7 +36,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from limits import parse
 from limits.storage import storage_from_string
@@ -106,7 +106,7 @@ class Guard:
 
     # ------------------------------------------------------------------------------------------------ the checks
     @staticmethod
-    def valid_sender(sender: Any) -> bool:
+    def valid_sender(sender: Any) -> TypeGuard[str]:
         return isinstance(sender, str) and SENDER_ID_RE.fullmatch(sender) is not None
 
     def check_text(self, text: Any) -> Verdict:

@@ -159,7 +159,9 @@ class WhatsAppInput(MetaChannel):
         events: list[tuple[str, Inbound]] = []
         for entry in _dicts(body.get("entry")):
             for change in _dicts(entry.get("changes")):
-                value = change.get("value") if isinstance(change.get("value"), dict) else {}
+                value = change.get("value")
+                if not isinstance(value, dict):
+                    value = {}
                 if change.get("field") != "messages" or not value.get("messages"):
                     continue  # statuses (sent, delivered, read), other fields
                 if str((value.get("metadata") or {}).get("phone_number_id")) != self.phone_number_id:

@@ -179,7 +179,7 @@ def build(csv_path: Path) -> tuple[str, str, str, Counter]:
     ambiguous = {key for key, targets in targets_of_key.items() if len(targets) > 1}
     stats["ambiguous_dropped"] = len(ambiguous)
 
-    own_train = {}
+    own_train: dict[str, str] = {}
     for example in read_examples(p for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) if p != TRAIN_FILE):
         own_train.setdefault(normalize(example.text), example.intent)
     own_heldout = {normalize(e.text) for e in read_examples([p for p in OWN_HELDOUT_FILES if p.exists()])}
