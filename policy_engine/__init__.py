@@ -30,8 +30,11 @@ from .core.facts import (
     OrderStatus,
     Product,
     RefundRecord,
+    Shipment,
+    ShippedLine,
 )
 from .core.figures import policy_figures
+from .core.order_status import decide_order_status
 from .core.policy import Policy, normalise_channel
 from .core.policy_file import load_policy
 from .core.refunds import decide_refund_status
@@ -60,6 +63,8 @@ __all__ = [
     "Purchase",
     "Reason",
     "RefundRecord",
+    "ShippedLine",
+    "Shipment",
     "ReturnRequest",
     "TransitRequest",
     "WEB_STORE",
@@ -72,6 +77,7 @@ __all__ = [
     "decide_credits_eligibility",
     "decide_credits_redemption",
     "decide_credits_reversal",
+    "decide_order_status",
     "decide_one_time_reward",
     "decide_refund_status",
     "decide_return",

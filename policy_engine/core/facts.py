@@ -64,6 +64,35 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class ShippedLine:
+    """How many units of one order line (``line_id``, the number customers see) a parcel carries."""
+
+    line_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """One parcel of an order, handed to a carrier (the order entered the shipping phase, CAN-3).
+
+    ``carrier`` is a key of the policy file's ``shipping.carriers`` (``ups``, ``fedex``...: their names and tracking
+    link templates) or another carrier's name.  ``tracking_url`` is the carrier's own link for this parcel when the
+    shop's system gave one; without it the link is built from the policy's template (``order_status.tracking_link``).
+    ``expected_earliest``/``expected_latest`` are the promised delivery dates (one date: both equal), calendar dates in
+    the policy timezone; past the latest, undelivered, the parcel is late (INS-1 "delayed").
+    """
+
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: tuple[ShippedLine, ...]
+    expected_earliest: date | None = None
+    expected_latest: date | None = None
+    delivered_at: datetime | None = None
+    tracking_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Order:
     order_number: str
     email: str
@@ -85,6 +114,8 @@ class Order:
     worry_free_insurance: bool = False  # INS-1
     shipping_insurance: bool = False  # INS-2
     payment_method: str = "card"  # REF-2
+    #: the parcels, in the order they were shipped (read by the order status only; empty when none is recorded)
+    shipments: tuple[Shipment, ...] = ()
 
     def line(self, line_id: int) -> OrderLine | None:
         return next((ln for ln in self.lines if ln.line_id == line_id), None)

@@ -43,6 +43,7 @@ def policy_figures(policy: Policy) -> dict[str, str]:
         "chat_open": t.live_chat_hours.open.strftime("%H:%M"),
         "chat_close": t.live_chat_hours.close.strftime("%H:%M"),
         "hours_timezone": t.hours_timezone,
+        "parcel_late_after_days": policy.shipping.late_after_days,  # INS-1 (delayed)
     }
     for category in ("power_station", "charger", "power_bank"):  # quoted by the FAQ even without a category figure
         figures.setdefault(f"warranty_months_{category}", w.default_months)

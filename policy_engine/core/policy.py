@@ -138,6 +138,24 @@ class IdentityPolicy:
 
 
 @dataclass(frozen=True)
+class Carrier:
+    """A parcel carrier: the name customers read and its tracking link, ``{tracking_number}`` standing for the
+    parcel's number."""
+
+    name: str
+    tracking_url: str
+
+
+@dataclass(frozen=True)
+class ShippingPolicy:
+    """Parcels on their way (the order status): when an undelivered parcel counts as late (INS-1 "delayed") and the
+    carriers' tracking links."""
+
+    late_after_days: int  # INS-1: late this many days after the latest expected delivery date (1: the next day)
+    carriers: Mapping[str, Carrier]  # key: the carrier code of a shipment (ups, fedex...)
+
+
+@dataclass(frozen=True)
 class Policy:
     version: str
     effective_from: date
@@ -150,6 +168,7 @@ class Policy:
     credits: CreditsPolicy
     contacts: ContactsPolicy
     identity: IdentityPolicy
+    shipping: ShippingPolicy
 
     @property
     def tz(self) -> ZoneInfo:

@@ -34,6 +34,7 @@ from .policy import (
     WarrantyPolicy,
     normalise_channel,
 )
+from .policy_shipping import shipping_policy
 
 REMEDIES = ("refurbished", "new", "partial_refund")
 
@@ -292,6 +293,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
         credits=credits,
         contacts=contacts,
         identity=identity,
+        shipping=shipping_policy(top.section("shipping")),  # INS-1 lateness, carriers' tracking links
     )
 
 

@@ -16,6 +16,7 @@ from .decision import Decision
 from .errors import InvalidRequest
 from .facts import LedgerEntry, Order, RefundRecord
 from .formats import SHORT_TEXT_MAX_CHARS, TEXT_MAX_CHARS
+from .order_status import decide_order_status
 from .policy import Policy
 from .refunds import decide_refund_status
 from .returns import ReturnRequest, decide_return
@@ -23,7 +24,7 @@ from .transit import TransitRequest, decide_transit
 from .warranty import decide_warranty
 from .warranty_request import WarrantyRequest
 
-TOPICS = ("return", "cancellation", "refund", "warranty", "transit", "credits")
+TOPICS = ("return", "cancellation", "refund", "warranty", "transit", "credits", "order_status")
 
 
 def require(request: object, kind: type) -> None:
@@ -79,4 +80,6 @@ def decide_topic(
         return decide_transit(order, request, policy, now)
     if topic == "credits":
         return credits_summary(tuple(ledger), policy, now)
+    if topic == "order_status":
+        return decide_order_status(order, policy, now)
     raise InvalidRequest(f"unknown topic {topic!r}")
