@@ -79,7 +79,7 @@ mypy: venvs
 # ---- tests -----------------------------------------------------------------------------------
 # PostgreSQL is started by scripts/postgres.sh (installs it if missing) and its URL handed to the tests;
 # REQUIRE_POSTGRES=1 turns "no PostgreSQL" into a failure instead of a skip.
-test: venvs lint system-deps validate train test-stories test-pytest
+test: venvs lint system-deps validate train test-stories test-pytest test-replica
 
 test-stories: train
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
@@ -87,6 +87,13 @@ test-stories: train
 test-pytest: venvs
 	export TEST_POSTGRES_URL="$$(bash scripts/postgres.sh)" REQUIRE_POSTGRES=1; \
 	$(ENGINE_PY) -m pytest -q tests
+
+# issue 14, item 5: two Rasa servers and two action servers behind real nginx, with PostgreSQL and Redis, on loopback;
+# one Rasa server is killed mid-conversation (tests/replica; the `pytest tests` of test-pytest leaves that folder out)
+.PHONY: test-replica
+test-replica: venvs system-deps train
+	export TEST_POSTGRES_URL="$$(bash scripts/postgres.sh)"; \
+	$(ENGINE_PY) -m pytest -q tests/replica
 
 # fast inner loop: the engine only, no Rasa model needed
 test-engine: $(ENGINE_VENV)/.installed
