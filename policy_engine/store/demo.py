@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .demo_shipments import SHIPMENT_CUSTOMERS, SHIPMENT_LOGINS, shipment_orders
 from .import_values import ImportSummary
 from .importer import import_data
 
@@ -135,6 +136,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         "AK1000019", "isla.guest@example.com", "Guest checkout, not logged in: no purchase credits", ("CRD-5", "RET-5")
     ),
+    *(DemoLogin(*login) for login in SHIPMENT_LOGINS),  # the order status: demo_shipments.py
 )
 
 #: a purchase that is *not* in the store: bought from an authorised reseller, proven by a dated receipt (WAR-9)
@@ -267,6 +269,7 @@ def demo_document(now: datetime) -> dict[str, Any]:
             payment_method="card",
         ),
         order("AK1000019", "isla.guest@example.com", 12, "delivered", [line(1, "A8662")], logged_in=False),
+        *shipment_orders(now, order, line),  # the order status, with their parcels
     ]
 
     customers = [
@@ -298,6 +301,7 @@ def demo_document(now: datetime) -> dict[str, Any]:
             "registered_at": ago(days=250),
         },
         {"email": "isla.guest@example.com", "name": "Isla Novak"},
+        *(dict(c) for c in SHIPMENT_CUSTOMERS),
     ]
 
     refunds = [

@@ -1,5 +1,5 @@
-"""Writing a checked import document: customers, products, orders with their lines and serials, refunds, the credits
-ledger, in one transaction (called by ``importer.import_data`` after every check passed)."""
+"""Writing a checked import document: customers, products, orders with their lines, serials and parcels, refunds, the
+credits ledger, in one transaction (called by ``importer.import_data`` after every check passed)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 
 from .identity_models import VerificationAttemptRow
+from .import_shipments import shipment_rows
 from .import_values import ImportSummary, checked_email, money, optional_time, parse_timestamp
 from .models import (
     CreditLedgerRow,
@@ -107,6 +108,7 @@ def write_document(session, data, customers, orders, parsed_times, stored_orders
                 )
             )
         session.add(row)
+        session.add_all(shipment_rows(o, row))
         order_rows[number] = row
     session.flush()
 

@@ -1,4 +1,5 @@
-"""Import catalogue, customers, orders, refunds and credits from one JSON document (schemas/import.schema.json).
+"""Import catalogue, customers, orders (with their parcels), refunds and credits from one JSON document
+(schemas/import.schema.json).
 
 All or nothing: the document is checked against the JSON Schema, then against the database (unknown SKU, order
 already stored, serial number already used, time in the future...), and only then written, inside the caller's unit of
@@ -19,6 +20,7 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .import_shipments import shipment_problems
 from .import_values import ImportSummary, checked_email, money, parse_timestamp
 from .import_writer import write_document
 from .models import (
@@ -150,6 +152,7 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
             check.fail(f"{where}.shipped_at", f"is required when status is {status}")
         if status == "delivered" and times["delivered_at"] is None:
             check.fail(f"{where}.delivered_at", "is required when status is delivered")
+        check.errors.extend(shipment_problems(o, where, placed, now))
         line_ids = [ln["line_id"] for ln in o["lines"]]
         if len(set(line_ids)) != len(line_ids):
             check.fail(f"{where}.lines", "a line_id is used twice")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -17,8 +17,11 @@ from ..core.facts import (
     OrderStatus,
     Product,
     RefundRecord,
+    Shipment,
+    ShippedLine,
 )
 from .models import CreditLedgerRow, CustomerRow, OrderLineRow, OrderRow, ProductRow, RefundRow
+from .shipment_models import ShipmentRow
 
 
 def product_fact(row: ProductRow) -> Product:
@@ -47,7 +50,22 @@ def line_fact(row: OrderLineRow) -> OrderLine:
     )
 
 
-def order_fact(row: OrderRow) -> Order:
+def shipment_fact(row: ShipmentRow) -> Shipment:
+    return Shipment(
+        carrier=row.carrier,
+        tracking_number=row.tracking_number,
+        shipped_at=row.shipped_at,
+        lines=tuple(ShippedLine(item.line.line_no, item.quantity) for item in row.lines),
+        expected_earliest=row.expected_earliest,
+        expected_latest=row.expected_latest,
+        delivered_at=row.delivered_at,
+        tracking_url=row.tracking_url,
+    )
+
+
+def order_fact(row: OrderRow, shipments: Iterable[ShipmentRow] = ()) -> Order:
+    """The order's facts; its parcels only when given (``queries.shipments_for_order``: the order status reads
+    them, the other topics' rules do not)."""
     return Order(
         order_number=row.order_number,
         email=row.email,
@@ -69,6 +87,7 @@ def order_fact(row: OrderRow) -> Order:
         worry_free_insurance=row.worry_free_insurance,
         shipping_insurance=row.shipping_insurance,
         payment_method=row.payment_method,
+        shipments=tuple(shipment_fact(s) for s in shipments),
     )
 
 

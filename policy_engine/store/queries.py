@@ -14,6 +14,7 @@ from ..core.facts import LedgerEntry
 from .identity_models import VerificationTokenRow
 from .mapping import ledger_fact
 from .models import CreditLedgerRow, OrderLineRow, OrderRow, RefundRow
+from .shipment_models import ShipmentLineRow, ShipmentRow
 
 _ORDER_GRAPH = (
     joinedload(OrderRow.lines).joinedload(OrderLineRow.product, innerjoin=True),
@@ -68,6 +69,17 @@ def order_for_grant(session: Session, conversation_id: str, order_number: str | 
         .scalars()
         .first()
     )
+
+
+def shipments_for_order(session: Session, order_id: int) -> list[ShipmentRow]:
+    """The order's parcels with the lines each carries, in the order they were shipped (the order status)."""
+    stmt = (
+        select(ShipmentRow)
+        .where(ShipmentRow.order_id == order_id)
+        .options(selectinload(ShipmentRow.lines).joinedload(ShipmentLineRow.line, innerjoin=True))
+        .order_by(ShipmentRow.shipped_at, ShipmentRow.id)
+    )
+    return list(session.scalars(stmt))
 
 
 def refunds_for_order(session: Session, order_id: int) -> list[RefundRow]:

@@ -138,4 +138,4 @@ def test_a_late_error_leaves_no_earlier_row(engine):
 
 
 def test_demo_document_is_valid(engine):
-    assert _import(engine, demo_document(FIXED_NOW)).orders == 18
+    assert _import(engine, demo_document(FIXED_NOW)).orders == 24  # 18 + 6 for the order status
