@@ -28,11 +28,12 @@ from ..core.topics import decide_topic
 from ..core.transit import TransitRequest
 from ..core.warranty_request import WarrantyRequest
 from ..store.db import make_session_factory, unit_of_work
+from ..store.import_shipments import shipment_facts, shipment_problems
 from ..store.import_values import parse_timestamp
 from ..store.importer import schema_validator
 from ..store.mapping import order_fact, product_fact, refund_fact
 from ..store.models import ProductRow
-from ..store.queries import customer_ledger, order_by_number, refunds_for_order
+from ..store.queries import customer_ledger, order_by_number, refunds_for_order, shipments_for_order
 from ..store.types import to_money
 from .common import MAX_STDIN_BYTES, TOPICS, CliError, engine_for, parse_now, policy_for, print_json, require_schema
 
@@ -98,6 +99,9 @@ def _inline_order(doc: dict, products: dict[str, Product], now: datetime) -> Ord
         raise CliError("order.placed_at is missing")
     if placed_at > now:
         raise CliError(f"order.placed_at {doc['placed_at']} is in the future (now is {now.isoformat()})")
+    problems = shipment_problems(doc, "order", placed_at, now)
+    if problems:
+        raise CliError("order is not valid:\n  " + "\n  ".join(problems[:20]))
     lines = []
     for i, line in enumerate(doc["lines"]):
         product = products.get(line["sku"])
@@ -137,6 +141,7 @@ def _inline_order(doc: dict, products: dict[str, Product], now: datetime) -> Ord
         worry_free_insurance=doc.get("worry_free_insurance", False),
         shipping_insurance=doc.get("shipping_insurance", False),
         payment_method=doc.get("payment_method", "card"),
+        shipments=shipment_facts(doc),
     )
 
 
@@ -271,6 +276,7 @@ def _facts_from_db(args, raw_number: Any):
             refunds = refunds_for_order(uow.session, row.id)
             latest = max(refunds, key=lambda r: (r.created_at, r.id)) if refunds else None
             ledger = customer_ledger(uow.session, row.customer_id)
-            return order_fact(row), (refund_fact(latest, number) if latest else None), ledger
+            fact = order_fact(row, shipments_for_order(uow.session, row.id))
+            return fact, (refund_fact(latest, number) if latest else None), ledger
     finally:
         engine.dispose()

@@ -1,5 +1,5 @@
 """The customer's requests about an order: returns (RET-1..12), cancellation (CAN-1..3), refund status (REF-1..4),
-AnkerCredits balance (CRD-6/CRD-7)."""
+order status (CAN-3, INS-1, CON-1), AnkerCredits balance (CRD-6/CRD-7)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from ..core.cancellation import decide_cancellation
 from ..core.credits import credits_summary
 from ..core.decision import Decision, Outcome
 from ..core.facts import OrderStatus
+from ..core.order_status import decide_order_status
 from ..core.refunds import AWAITING_ITEM, decide_refund_status
 from ..core.returns import ReturnRequest, decide_return
 from ..core.topics import require
 from ..store.mapping import order_fact, refund_fact
 from ..store.models import CancellationRow, OrderRow, RefundRow, ReturnCaseRow
-from ..store.queries import customer_ledger, line_row, refunds_for_order
+from ..store.queries import customer_ledger, line_row, refunds_for_order, shipments_for_order
 from .base import NewCase, ServiceBase, insert_into, jsonable_request, stored_decision, with_values
 
 
@@ -139,6 +140,19 @@ class OrderUseCases(ServiceBase):
             latest = max(refunds, key=lambda r: (r.created_at, r.id)) if refunds else None
             record = refund_fact(latest, order.order_number) if latest is not None else None
             return decide_refund_status(order_fact(order), record, self.policy, now)
+
+        return self._read(conversation_id, order_number, decide)
+
+    # ------------------------------------------------------------------------------------------------ order status
+
+    def order_status(self, conversation_id: str, order_number: str) -> Decision:
+        """Where the order is (CAN-1, CAN-3, INS-1, CON-1): its status, dates and parcels with carrier, tracking number
+        and link; a late parcel's next step (the transit claim with Worry-Free insurance, else the contacts).  A read
+        like ``refund_status``: behind the verification grant (RET-4), nothing written."""
+
+        def decide(session: Session, order: OrderRow, now: datetime) -> Decision:
+            facts = order_fact(order, shipments_for_order(session, order.id))
+            return decide_order_status(facts, self.policy, now)
 
         return self._read(conversation_id, order_number, decide)
 

@@ -2,7 +2,7 @@
 
 The use cases live in one module per topic; this facade joins them over the shared plumbing of ``base.py``:
 * ``identity.py``: RET-4 verification, the step-up code, the order overview;
-* ``orders.py``: returns, cancellation, refund status, AnkerCredits balance;
+* ``orders.py``: returns, cancellation, refund status, order status, AnkerCredits balance;
 * ``claims.py``: warranty claims (our orders and purchases elsewhere) and transit claims;
 * ``staff.py``: the warehouse's inspection result and the refund issued.
 
