@@ -5,7 +5,7 @@ other orders of those customers):
 
 * personal data in the support store: the customers' email (replaced by ``forgotten-<id>@invalid``, the column is
   unique), name, birth date; the orders' purchase email (the same placeholder); the free text of warranty claims
-  (``defect``);
+  (``defect``); the orders' parcels (a tracking number opens the carrier's page: where, when, signed by whom);
 * their conversations, i.e. every conversation id that verified, attempted or got a code for one of those orders,
   opened a case on them or appears in their audit rows, plus every Rasa conversation (tracker store) whose events
   contain X: the engine's rows of those conversations (verification attempts, grants, one-time codes) are deleted,
@@ -46,6 +46,7 @@ from .models import (
     TransitClaimRow,
     WarrantyClaimRow,
 )
+from .shipment_models import ShipmentRow
 
 DEFAULT_TRACKER_STORE_URL = "sqlite:///var/tracker.db"
 TRACKER_EVENTS_TABLE = "events"
@@ -254,9 +255,11 @@ def _erase_engine_rows(
         deleted["verification_attempts"] += _deleted(
             session, delete(attempts).where(attempts.c.order_number.in_(numbers))
         )
+    deleted["shipments"] = 0
     if order_ids:
         for name, table in _VERIFICATION_TABLES[1:]:
             deleted[name] += _deleted(session, delete(table).where(table.c.order_id.in_(order_ids)))
+        deleted["shipments"] = _deleted(session, delete(ShipmentRow).where(ShipmentRow.order_id.in_(order_ids)))
 
     # audit rows: kept, anonymised
     audit_filter = [DecisionAuditRow.order_number.in_(numbers)] if numbers else []

@@ -217,3 +217,21 @@ def test_every_new_demo_login_is_documented():
     for login in DEMO_LOGINS:
         row = next((line for line in doc.splitlines() if f"`{login.order_number}`" in line), "")
         assert login.email in row and all(clause in row for clause in login.clauses), login.order_number
+
+
+def test_forgetting_a_customer_deletes_their_parcels(engine):
+    """A tracking number opens the carrier's page (where, when, signed by whom): forget deletes the parcels of the
+    customer's orders and no one else's."""
+    from policy_engine.store.forget import forget_all
+
+    _import(engine, demo_document(FIXED_NOW))
+    with unit_of_work(make_session_factory(engine), write=True) as uow:
+        summary = forget_all(uow.session, None, "owen.delayed@example.com")
+        uow.commit()
+    assert summary.deleted["shipments"] == 1
+    with unit_of_work(make_session_factory(engine)) as uow:
+        numbers = set(
+            uow.session.scalars(select(OrderRow.order_number).join(ShipmentRow, ShipmentRow.order_id == OrderRow.id))
+        )
+    assert numbers == {"AK1000032", "AK1000034", "AK1000035", "AK1000036"}
+    assert row_counts(engine)["shipment_lines"] == 5
