@@ -87,7 +87,7 @@ class NextStep:
 class Decision:
     """The answer to one request about one case.
 
-    ``topic`` is one of: return, cancellation, refund, warranty, transit, credits, identity, contact.
+    ``topic`` is one of: return, cancellation, refund, warranty, transit, credits, order_status, identity, contact.
     ``missing`` names facts still needed (e.g. ``serial_number``, ``proof_of_purchase``, ``troubleshooting_outcome``).
     ``values`` carries the figures a reply may quote (deadline, refund amount, expected date...).
     ``case_id`` is set once the service layer has recorded a case.
