@@ -71,8 +71,34 @@ def reset_identity_events() -> list[dict[str, Any]]:
     ]
 
 
-def _text(value: Any, tz: ZoneInfo | None) -> str | None:
-    """One template value as text: Decimal exactly (never float), datetimes in the policy timezone."""
+#: how amounts are written for the policy's ISO 4217 currency (others: "12.34 CHF")
+CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def human_date(day: date) -> str:
+    """A date as people write it: ``Friday 12 December 2026``."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def human_moment(moment: datetime, tz: ZoneInfo | None) -> str:
+    """A time as people write it, in the store's time zone: ``Friday 12 December 2026 at 10:00 PST``."""
+    if tz is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(tz)
+    return f"{human_date(moment.date())} at {moment:%H:%M %Z}".strip()
+
+
+def money(amount: Decimal, currency: str | None) -> str:
+    """``$12.34``; a currency without a symbol here: ``12.34 CHF``; never through float."""
+    text = format(amount.quantize(Decimal("0.01")), "f")
+    symbol = CURRENCY_SYMBOLS.get(currency or "")
+    if symbol:
+        return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
+    return f"{text} {currency}" if currency else text
+
+
+def _text(value: Any, tz: ZoneInfo | None, currency: str | None = None) -> str | None:
+    """One template value as text: amounts (Decimal: every Decimal in a decision is money) with the currency, never
+    float; dates and times as people write them, in the policy timezone."""
     if value is None or isinstance(value, Mapping):
         return None
     if isinstance(value, enum.Enum):
@@ -80,15 +106,13 @@ def _text(value: Any, tz: ZoneInfo | None) -> str | None:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return money(value, currency)
     if isinstance(value, datetime):
-        if tz is not None and value.tzinfo is not None:
-            value = value.astimezone(tz)
-        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+        return human_moment(value, tz)
     if isinstance(value, date):
-        return value.isoformat()
+        return human_date(value)
     if isinstance(value, (list, tuple, set, frozenset)):
-        parts = [_text(v, tz) for v in value]
+        parts = [_text(v, tz, currency) for v in value]
         return ", ".join(p for p in parts if p)
     return str(value)
 
@@ -98,6 +122,7 @@ def template_values(decision: Any, item: Any = None, service: Any = None) -> dic
     decision's values, then the reason's or next step's own values (they win), ``due`` for a next step,
     ``case_id`` and ``policy_version``.  Datetimes are shown in the policy timezone."""
     tz = policy_tz(service)
+    currency = getattr(getattr(service, "policy", None), "currency", None)
     out: dict[str, str] = {}
     contacts = getattr(getattr(service, "policy", None), "contacts", None)
     if contacts is not None:
@@ -107,11 +132,11 @@ def template_values(decision: Any, item: Any = None, service: Any = None) -> dic
         sources.append(item.values)
     for source in sources:
         for key, value in source.items():
-            text = _text(value, tz)
+            text = _text(value, tz, currency)
             if text is not None:
                 out[str(key)] = text
     if item is not None and getattr(item, "due", None) is not None:
-        out["due"] = _text(item.due, tz) or ""
+        out["due"] = _text(item.due, tz, currency) or ""
     out["case_id"] = decision.case_id or ""
     out["policy_version"] = decision.policy_version
     return out

@@ -169,6 +169,8 @@ class Policy:
     contacts: ContactsPolicy
     identity: IdentityPolicy
     shipping: ShippingPolicy
+    #: ISO 4217 code of the store's prices and refunds (the bot writes amounts with it)
+    currency: str = "USD"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -154,6 +154,13 @@ def _as_date(value: Any, error: Callable[[Any], PolicyError]) -> date:
     raise error(value)
 
 
+def _currency(reader: _Reader) -> str:
+    code = reader.str("currency")
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise reader.error("currency", "must be an ISO 4217 code like USD", code)
+    return code
+
+
 def _timezone(reader: _Reader, key: str) -> str:
     name = reader.str(key)
     try:
@@ -285,6 +292,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
         version=str(version).strip(),
         effective_from=top.date("effective_from"),
         timezone=_timezone(top, "timezone"),
+        currency=_currency(top),
         returns=returns,
         cancellation=cancellation,
         refunds=refunds,

@@ -124,6 +124,21 @@ def test_bad_timezone_is_named(tmp_path):
         load_policy(_write(tmp_path, data))
 
 
+@pytest.mark.parametrize("code", ["usd", "DOLLAR", "$", 840])
+def test_bad_currency_is_named(tmp_path, code):
+    data = _data()
+    data["currency"] = code
+    with pytest.raises(PolicyError, match=r"currency must be"):
+        load_policy(_write(tmp_path, data))
+
+
+def test_currency_is_read(policy, tmp_path):
+    assert policy.currency == "USD"
+    data = _data()
+    data["currency"] = "EUR"
+    assert load_policy(_write(tmp_path, data)).currency == "EUR"
+
+
 def test_contact_hours_must_be_ordered(tmp_path):
     data = _data()
     data["contacts"]["live_chat_hours"]["close"] = "09:00"
