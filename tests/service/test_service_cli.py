@@ -26,7 +26,7 @@ NOW = "2025-03-12T18:00:00Z"
 def run(args, cwd, db=None, stdin=None):
     """A real ``python -m policy_engine`` process."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "POLICY_FILE")}
-    env["PYTHONPATH"] = str(ROOT)
+    # the project is installed (pyproject.toml, make venvs): run from any directory without PYTHONPATH
     if db:
         env["DATABASE_URL"] = db
     return subprocess.run(
