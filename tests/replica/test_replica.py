@@ -220,5 +220,6 @@ def test_a_turn_cut_off_by_a_dying_rasa_server_is_retried_and_answered_once(clus
     )
     lines = rest_lines(cluster, since, len(customer.turns) + 1)
     assert (lines[-2]["status"], lines[-2]["upstreams"]) == ("502", [killed[0].address]), lines[-2]
-    assert (lines[-1]["status"], lines[-1]["upstreams"]) == ("200", [survivor.address]), lines[-1]
+    # (nginx skips the dead server for 10 s after its failure; later it would try it first and be refused)
+    assert (lines[-1]["status"], lines[-1]["upstreams"][-1]) == ("200", survivor.address), lines[-1]
     assert waited < TEST_LOCK_LIFETIME + 10, f"the retry waited only for the dead server's lock: {waited:.1f} s"
