@@ -37,7 +37,7 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -52,8 +52,6 @@ from tests.support.redis import redis_server
 ROOT = botstack.ROOT
 
 DEPLOY_NGINX = ROOT / "deploy" / "nginx"
-#: the upstream names deploy/nginx/*.conf use; every environment (compose, k8s, this test) defines all of them
-UPSTREAMS = ("rasa_sticky", "rasa_rest", "chat_page", "action_servers")
 #: Rasa's conversation lock (Redis) outlives a server killed mid-turn by this long (Rasa's default is 60 s; deploy/
 #: uses 30 s). A turn replayed on another server waits for it, so the test keeps it short; its turns take < 2 s.
 TEST_LOCK_LIFETIME = 8
@@ -429,9 +427,6 @@ class Cluster:
 
     # -- faults ----------------------------------------------------------------------------------------------------
 
-    def rasa_at(self, address: str) -> Server:
-        return next(server for server in self.rasa if server.address == address)
-
     def gate_owner(self, gate: ActionGate) -> Server:
         return next(server for server in self.rasa if server.name == gate.name)
 
@@ -520,9 +515,3 @@ class Cluster:
             f"SELECT * FROM {table} WHERE order_id = (SELECT id FROM orders WHERE order_number = :order)",
             order=order_number,
         )
-
-
-@contextlib.contextmanager
-def running_cluster(tmp_dir: Path) -> Iterator[Cluster]:
-    with Cluster(tmp_dir) as cluster:
-        yield cluster
