@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from actions.cancellation import ActionCancelOrder, ActionPreviewCancellation, ValidateCancelForm
 from actions.credits import ActionCreditsBalance, ValidateCreditsForm
 from actions.refunds import ActionRefundStatus, ValidateRefundForm
@@ -50,7 +52,8 @@ def test_refund_processing_gives_the_expected_dates(chat, service):
     chat.run(ActionRefundStatus())
     assert chat.responses[0] == "utter_refund_refund_processing"
     first = chat.messages[0]
-    assert first["expected_from"] <= first["expected_by"]
+    earliest, latest = (datetime.strptime(first[key], "%A %d %B %Y").date() for key in ("expected_from", "expected_by"))
+    assert earliest <= latest  # written as people write dates (issue 15, item 7), compared as dates
     assert "utter_refund_original_payment_method" in chat.responses
     assert first["custom"]["decision"]["reasons"][0] == "refund_processing"
 

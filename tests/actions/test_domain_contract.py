@@ -18,7 +18,7 @@ from tests.actions.conftest import load_domain, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = load_domain()
-TOPIC_MODULES = ["returns", "cancellation", "refunds", "warranty", "transit", "credits", "contacts"]
+TOPIC_MODULES = ["returns", "cancellation", "refunds", "warranty", "transit", "credits", "contacts", "order_status"]
 
 
 def reason_codes():

@@ -1,0 +1,77 @@
+"""Where an order is (issue 15, item 1): identity (RET-4), then the status, each parcel with its carrier, tracking
+number and link, and for a late parcel the way on: the delay claim with Worry-Free insurance (INS-1), else the
+contacts (CON-1).
+
+At most three messages: the order's status (the first reason, with the widget payload), one line per parcel, and the
+next step (the delay-claim question has buttons that start the transit flow with the problem already set).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from policy_engine.core.decision import Reason
+
+from .base import SupportFormValidation
+from .flow import AnswerAction
+from .replies import reset_topic_events, template_values, utter_next_steps
+
+#: the next step of a late parcel with Worry-Free insurance (INS-1): the delay claim, asked as a yes/no question
+DELAY_CLAIM = "transit_claim"
+#: reasons the parcel lines already say: told only when the order has no parcel line to show
+SAID_BY_PARCELS = ("in_transit", "partly_delivered", "delivered")
+
+
+class ValidateOrderStatusForm(SupportFormValidation):
+    form = "order_status_form"
+    topic_slots = ()
+
+
+def parcel_response(parcel: dict[str, Any]) -> str:
+    """The response for one parcel line: delivered, late, on its way (with or without an expected date), and the
+    variant without a link when the carrier has no tracking page."""
+    if parcel.get("status") == "delivered":
+        state = "delivered"
+    elif parcel.get("late"):
+        state = "late"
+    elif parcel.get("expected_latest") is not None:
+        state = "in_transit"
+    else:
+        state = "in_transit_undated"
+    return f"utter_order_status_parcel_{state}" + ("" if parcel.get("tracking_url") else "_no_link")
+
+
+class ActionOrderStatus(AnswerAction):
+    topic, action_name = "order_status", "action_order_status"
+
+    def call(self, service: Any, tracker: Tracker) -> Any:
+        return service.order_status(*self.args(tracker))
+
+    def tell(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any, service: Any
+    ) -> list[dict[str, Any]]:
+        parcels = list(decision.values.get("parcels") or ())
+        reasons = [r for r in decision.reasons if not (parcels and r.code in SAID_BY_PARCELS)] or decision.reasons[:1]
+        first = reasons[0]
+        dispatcher.utter_message(
+            response=f"utter_order_status_{first.code}",
+            json_message=decision.widget_payload(),
+            **template_values(decision, first, service),
+        )
+        for parcel in parcels:  # the parcel's own values win over the order's (its dates, its link)
+            line = Reason("parcel", None, parcel)
+            dispatcher.utter_message(response=parcel_response(parcel), **template_values(decision, line, service))
+        utter_next_steps(dispatcher, decision, domain, service)
+        if any(step.code == DELAY_CLAIM for step in decision.next_steps):
+            # INS-1: the question asked is the transit claim's own confirmation (data/rules/transit.yml answers
+            # "yes" with the claim for a delayed parcel, "no" with nothing written)
+            return [
+                *reset_topic_events(),
+                SlotSet("transit_problem", "delayed"),
+                SlotSet("pending_confirmation", "transit"),
+            ]
+        return reset_topic_events()
