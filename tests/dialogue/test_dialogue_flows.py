@@ -177,6 +177,49 @@ def test_credits_balance_of_a_verified_customer(customer):
     assert decision["clauses"], decision
 
 
+# ---- order status (issue 15, item 1) --------------------------------------------------------------------------
+
+
+def test_where_is_my_order_gives_the_carrier_tracking_link_and_date_in_three_messages_at_most(customer, support_db):
+    customer.says("where is my order? it hasn't arrived yet")
+    verify(customer, "AK1000032", "chloe.ontheway@example.com")
+    decision = customer.turns[-1].decision
+    assert decision["topic"] == "order_status" and decision["outcome"] == "answered", customer.transcript()
+    assert decision["reasons"][0] == "in_transit"
+    texts = customer.turns[-1].texts
+    assert len(texts) <= 3, texts
+    parcel = next(t for t in texts if "tracking number" in t)
+    assert "UPS" in parcel and "https://" in parcel, parcel
+    assert re.search(r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) \d{1,2} [A-Z][a-z]+ \d{4}", parcel)
+    assert support_db.cases("transit_claims", "AK1000032") == [], "a status is a read"
+
+
+def test_a_late_insured_parcel_leads_into_the_delay_claim_INS_1(customer, support_db):
+    customer.says("has my order shipped? it should have been here days ago")
+    verify(customer, "AK1000033", "owen.delayed@example.com")
+    decision = customer.turns[-1].decision
+    assert decision["topic"] == "order_status", customer.transcript()
+    assert decision["reasons"][0] == "parcel_late_worry_free" and "INS-1" in decision["clauses"]
+    assert customer.slots()["pending_confirmation"] == "transit"
+    assert support_db.cases("transit_claims", "AK1000033") == [], "nothing is written before the customer's yes"
+
+    opened = customer.says("yes please").decision
+    assert opened["topic"] == "transit" and "INS-1" in opened["clauses"], customer.transcript()
+    assert CASE_ID["transit"].match(opened["case_id"] or ""), opened
+    assert [r["case_id"] for r in support_db.cases("transit_claims", "AK1000033")] == [opened["case_id"]]
+
+
+def test_a_late_parcel_without_insurance_gives_the_contacts_and_opens_nothing(customer, support_db):
+    customer.says("my package is late, where is it")
+    verify(customer, "AK1000034", "ruby.waiting@example.com")
+    decision = customer.turns[-1].decision
+    assert decision["topic"] == "order_status", customer.transcript()
+    assert decision["reasons"][0] == "parcel_late_no_worry_free"
+    assert any(step["code"] == "contact_support" for step in decision["next_steps"])
+    assert customer.slots()["pending_confirmation"] is None
+    assert support_db.cases("transit_claims", "AK1000034") == []
+
+
 def test_a_lost_parcel_with_worry_free_insurance_opens_a_claim(customer, support_db):
     customer.says("my parcel never arrived")
     verify(customer, "AK1000012", "zoe.worryfree@example.com")
