@@ -8,13 +8,12 @@ next step (the delay-claim question has buttons that start the transit flow with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-
-from policy_engine.core.decision import Reason
 
 from .base import SupportFormValidation
 from .flow import AnswerAction
@@ -24,6 +23,13 @@ from .replies import reset_topic_events, template_values, utter_next_steps
 DELAY_CLAIM = "transit_claim"
 #: reasons the parcel lines already say: told only when the order has no parcel line to show
 SAID_BY_PARCELS = ("in_transit", "partly_delivered", "delivered")
+
+
+@dataclass(frozen=True)
+class ParcelLine:
+    """One parcel's values, given to ``template_values`` like a reason's (its own values win over the order's)."""
+
+    values: dict[str, Any]
 
 
 class ValidateOrderStatusForm(SupportFormValidation):
@@ -63,7 +69,7 @@ class ActionOrderStatus(AnswerAction):
             **template_values(decision, first, service),
         )
         for parcel in parcels:  # the parcel's own values win over the order's (its dates, its link)
-            line = Reason("parcel", None, parcel)
+            line = ParcelLine(parcel)
             dispatcher.utter_message(response=parcel_response(parcel), **template_values(decision, line, service))
         utter_next_steps(dispatcher, decision, domain, service)
         if any(step.code == DELAY_CLAIM for step in decision.next_steps):
