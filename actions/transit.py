@@ -1,22 +1,19 @@
-"""Parcels lost, damaged or delayed (INS-1, INS-2): the problem, an explicit "yes", then the claim.
-
-The service has no preview for transit claims, so the confirmation question comes before any decision."""
+"""Parcels lost, damaged or delayed (INS-1, INS-2): the problem, the decision the claim would get (a preview, nothing
+written), an explicit "yes", then the claim."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from policy_engine.core.transit import PROBLEMS, TransitRequest
 
 from .base import SupportFormValidation, choose
-from .flow import CommitAction
-from .identity import is_verified
+from .flow import CommitAction, PreviewAction
 
 #: how customers describe the problem when they do not click a button (input parsing, not wording)
 PROBLEM_WORDS = (
@@ -47,19 +44,17 @@ class ValidateTransitForm(SupportFormValidation):
         return self.accept("transit_problem", problem)
 
 
-class ActionConfirmTransit(Action):
-    """Ask before writing: ``utter_confirm_transit`` and ``pending_confirmation`` = transit."""
+class ActionConfirmTransit(PreviewAction):
+    """The decision the claim would get (``service.preview_transit``: nothing written), then, when there is something
+    to open, ``utter_confirm_transit`` and ``pending_confirmation`` = transit (issue 15, item 5)."""
 
-    def name(self) -> str:
-        return "action_confirm_transit"
+    topic, action_name = "transit", "action_confirm_transit"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        if not is_verified(tracker) or tracker.get_slot("transit_problem") not in PROBLEMS:
-            return [SlotSet("pending_confirmation", None)]
-        dispatcher.utter_message(response="utter_confirm_transit")
-        return [SlotSet("pending_confirmation", "transit")]
+    def ready(self, tracker: Tracker) -> bool:
+        return tracker.get_slot("transit_problem") in PROBLEMS
+
+    def call(self, service: Any, tracker: Tracker) -> Any:
+        return service.preview_transit(*self.args(tracker), TransitRequest(problem=tracker.get_slot("transit_problem")))
 
 
 class ActionOpenTransitClaim(CommitAction):

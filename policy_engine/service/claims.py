@@ -84,6 +84,16 @@ class ClaimUseCases(ServiceBase):
 
     # ------------------------------------------------------------------------------------------------ transit
 
+    def preview_transit(self, conversation_id: str, order_number: str, request: TransitRequest) -> Decision:
+        """INS-1/INS-2/REF-4 before the claim is written (issue 15, item 5): the decision the claim would get; nothing
+        is written."""
+        require(request, TransitRequest)
+        return self._read(
+            conversation_id,
+            order_number,
+            lambda s, order, now: decide_transit(order_fact(order), request, self.policy, now),
+        )
+
     def transit_claim(self, conversation_id: str, order_number: str, request: TransitRequest) -> Decision:
         """INS-1/INS-2/REF-4: one ``INS-`` claim per order."""
         require(request, TransitRequest)

@@ -22,7 +22,11 @@ def test_confirmation_before_the_claim_is_written(chat, service, counts):
     chat.run(ValidateTransitForm(), {**ZOE, "transit_problem": "lost"})
     before = counts()
     chat.run(ActionConfirmTransit())
-    assert chat.responses == ["utter_confirm_transit"]
+    # issue 15, item 5: the decision the claim would get comes before the question, and nothing is written
+    assert chat.responses[0] == "utter_transit_worry_free_covered"
+    assert chat.messages[0]["custom"]["decision"]["case_id"] is None
+    assert "INS-1" in chat.messages[0]["custom"]["decision"]["clauses"]
+    assert chat.responses[-1] == "utter_confirm_transit"
     assert chat.slots["pending_confirmation"] == "transit"
     assert counts() == before
     chat.run(ActionOpenTransitClaim())
@@ -49,6 +53,21 @@ def test_shipping_insurance_means_one_compensation(chat, service):
     chat.run(ActionOpenTransitClaim())
     reasons = chat.messages[0]["custom"]["decision"]["reasons"]
     assert "single_compensation_with_shipping_insurance" in reasons
+
+
+def test_without_worry_free_the_preview_says_so_before_asking_to_send_it_for_review_INS_1(chat, service, counts):
+    """INS-1: an order without Worry-Free insurance: the preview tells it (a person reviews the claim), then asks."""
+    chat.run(
+        ValidateTransitForm(),
+        {"order_number": "AK1000034", "email": "ruby.waiting@example.com", "transit_problem": "delayed"},
+    )
+    before = counts()
+    chat.run(ActionConfirmTransit())
+    decision = chat.messages[0]["custom"]["decision"]
+    assert decision["topic"] == "transit" and decision["outcome"] == "needs_review", decision
+    assert chat.responses[0] == "utter_transit_no_worry_free_insurance"
+    assert chat.responses[-1] == "utter_confirm_transit" and chat.slots["pending_confirmation"] == "transit"
+    assert counts() == before
 
 
 def test_typed_problems_are_understood(chat, service):
