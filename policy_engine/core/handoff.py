@@ -120,13 +120,14 @@ class TranscriptLine:
 
 def decision_line(decision: Mapping[str, Any], *, created_at: datetime | None = None) -> dict[str, Any]:
     """One stored decision (``Decision.to_dict()``, as the audit keeps it) as the agent reads it: topic, outcome,
-    case number and the clause of every reason."""
+    case number and the clause of every reason and next step."""
     reasons = decision.get("reasons") or []
+    cited = [*reasons, *(decision.get("next_steps") or [])]
     return {
         "topic": decision.get("topic"),
         "outcome": decision.get("outcome"),
         "case_id": decision.get("case_id"),
-        "clauses": sorted({str(r.get("clause")) for r in reasons if isinstance(r, Mapping) and r.get("clause")}),
+        "clauses": sorted({str(r.get("clause")) for r in cited if isinstance(r, Mapping) and r.get("clause")}),
         "reasons": [str(r.get("code")) for r in reasons if isinstance(r, Mapping) and r.get("code")],
         "at": created_at.isoformat() if created_at else None,
     }

@@ -86,7 +86,13 @@ def _reversed_for(session: Session, order: OrderRow, refund: RefundRow) -> int:
 
 class StaffUseCases(ServiceBase):
     def record_inspection(
-        self, order_number: str, passed: bool, finding: str | None = None, *, line_id: int | None = None
+        self,
+        order_number: str,
+        passed: bool,
+        finding: str | None = None,
+        *,
+        line_id: int | None = None,
+        agent: str | None = None,
     ) -> Decision:
         """RET-6/REF-1: the warehouse inspected the returned item.
 
@@ -95,7 +101,8 @@ class StaffUseCases(ServiceBase):
         ``finding`` the refund status cites: RET-8 altered label / incorrect item / empty package, RET-9 transit
         damage at the buyer's risk, RET-12 personal item).  Answers the refund status decision with
         ``values["repeated"]``; the same inspection again changes nothing (``repeated=True``), a different one is
-        refused.  ``line_id`` picks the refund when several of the order's returns await inspection."""
+        refused.  ``line_id`` picks the refund when several of the order's returns await inspection.  ``agent``: the
+        signed-in agent's name (the agent inbox), kept in the audit row's inputs."""
         check_inspection(passed, finding)
         number = _staff_order_number(order_number)
         line_id = _optional_line_id(line_id)
@@ -106,6 +113,8 @@ class StaffUseCases(ServiceBase):
             "finding": finding,
             "line_id": line_id,
         }
+        if agent is not None:
+            inputs["agent"] = agent
         now = self.now()
         with unit_of_work(self._sessions, write=True) as uow:
             session = uow.session
@@ -123,7 +132,7 @@ class StaffUseCases(ServiceBase):
             uow.commit()
             return decision
 
-    def issue_refund(self, order_number: str, *, line_id: int | None = None) -> Decision:
+    def issue_refund(self, order_number: str, *, line_id: int | None = None, agent: str | None = None) -> Decision:
         """REF-1/REF-2: the refund of a return that passed inspection was paid to the original payment method.
 
         In one transaction: the refund record becomes ``issued``, the credits earned by the returned lines are
@@ -134,7 +143,9 @@ class StaffUseCases(ServiceBase):
         before the item arrived and passed inspection (REF-1), or after a failed inspection."""
         number = _staff_order_number(order_number)
         line_id = _optional_line_id(line_id)
-        inputs = {"operation": "issue_refund", "order_number": number, "line_id": line_id}
+        inputs: dict[str, Any] = {"operation": "issue_refund", "order_number": number, "line_id": line_id}
+        if agent is not None:  # the signed-in agent's name (the agent inbox)
+            inputs["agent"] = agent
         now = self.now()
         with unit_of_work(self._sessions, write=True) as uow:
             session = uow.session

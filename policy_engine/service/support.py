@@ -4,7 +4,8 @@ The use cases live in one module per topic; this facade joins them over the shar
 * ``identity.py``: RET-4 verification, the step-up code, the order overview;
 * ``orders.py``: returns, cancellation, refund status, order status, AnkerCredits balance;
 * ``claims.py``: warranty claims (our orders and purchases elsewhere) and transit claims;
-* ``staff.py``: the warehouse's inspection result and the refund issued.
+* ``staff.py``: the warehouse's inspection result and the refund issued;
+* ``handoff.py``: a person takes over (CON-1): the queue, taking, replies, hand back, close, tickets, agent accounts.
 
 Errors (``policy_engine/core/errors.py``): ``NotVerified`` when this conversation holds no unexpired verification
 grant for the order (nothing is disclosed); ``InvalidRequest`` for request facts that cannot be decided (nothing is
@@ -25,12 +26,13 @@ from ..store.db import make_engine, make_session_factory
 from ..store.mail import mailer_from_env
 from .base import utc_now
 from .claims import ClaimUseCases
+from .handoff import HandoffUseCases
 from .identity import IdentityUseCases
 from .orders import OrderUseCases
 from .staff import StaffUseCases
 
 
-class SupportService(IdentityUseCases, OrderUseCases, ClaimUseCases, StaffUseCases):
+class SupportService(IdentityUseCases, OrderUseCases, ClaimUseCases, StaffUseCases, HandoffUseCases):
     """Every use case, over one session factory, one policy, one clock and one mailer."""
 
     @classmethod

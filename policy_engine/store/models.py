@@ -287,6 +287,7 @@ def case_id_for(prefix: str, row_id: int) -> str:
     return f"{prefix}-{row_id:06d}"
 
 
-# the verification tables live in identity_models.py, the parcels in shipment_models.py; importing them registers them
-# on Base.metadata, so every user of ``Base`` (Alembic, create_all in tests) sees the whole schema
-from . import identity_models, shipment_models  # noqa: E402,F401
+# the verification tables live in identity_models.py, the parcels in shipment_models.py, the handoff to people in
+# handoff_models.py; importing them registers them on Base.metadata, so every user of ``Base`` (Alembic, create_all in
+# tests) sees the whole schema
+from . import handoff_models, identity_models, shipment_models  # noqa: E402,F401

@@ -12,7 +12,7 @@ from policy_engine.core.facts import ShippedLine
 from policy_engine.store import ImportRejected, import_data, make_engine, make_session_factory, unit_of_work, upgrade
 from policy_engine.store.demo import DEMO_LOGINS, demo_document
 from policy_engine.store.mapping import order_fact
-from policy_engine.store.migrate import current_revision, downgrade
+from policy_engine.store.migrate import current_revision, downgrade, head_revision
 from policy_engine.store.models import OrderRow
 from policy_engine.store.queries import order_by_number, shipments_for_order
 from policy_engine.store.shipment_models import ShipmentRow
@@ -81,7 +81,7 @@ def test_migration_0003_up_and_down(db_url):
     try:
         assert upgrade(engine, "0002") == "0002"
         assert not {"shipments", "shipment_lines"} & set(inspect(engine).get_table_names())
-        assert upgrade(engine) == "0003"
+        assert upgrade(engine) == head_revision()  # 0003 and the revisions after it
         assert {"shipments", "shipment_lines"} <= set(inspect(engine).get_table_names())
         _import(engine, SHIPPED)
         assert row_counts(engine)["shipment_lines"] == 3
@@ -89,7 +89,7 @@ def test_migration_0003_up_and_down(db_url):
         assert not {"shipments", "shipment_lines"} & set(inspect(engine).get_table_names())
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM orders")).scalar_one() == 1
-        assert upgrade(engine) == "0003" == current_revision(engine)
+        assert upgrade(engine) == head_revision() == current_revision(engine)
     finally:
         engine.dispose()
 
