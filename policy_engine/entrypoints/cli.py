@@ -1,4 +1,5 @@
-"""``python -m policy_engine``: migrate, load-demo, import, decide, show-policy, inspect, refund-issued, forget.
+"""``python -m policy_engine``: migrate, load-demo, import, decide, show-policy, inspect, refund-issued, forget,
+evidence.
 
 ``inspect`` and ``refund-issued`` are the warehouse / support-desk side of a return
 (``SupportService.record_inspection`` and ``issue_refund``: REF-1, REF-4, CRD-11); they print the refund status
@@ -31,6 +32,7 @@ from ..store.importer import ImportRejected, import_data
 from ..store.migrate import upgrade
 from .common import CliError, engine_for, parse_now, policy_for, print_json, require_schema
 from .decide import cmd_decide
+from .evidence import add_evidence_parser
 from .staff import cmd_forget, cmd_inspect, cmd_refund_issued
 
 # ------------------------------------------------------------------------------------------------- commands
@@ -148,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--tracker-store-url", help="Rasa's tracker store (default: $TRACKER_STORE_URL or sqlite:///var/tracker.db)"
     )
     forget.set_defaults(func=cmd_forget)
+    add_evidence_parser(sub)
     return parser
 
 

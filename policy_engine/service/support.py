@@ -4,6 +4,8 @@ The use cases live in one module per topic; this facade joins them over the shar
 * ``identity.py``: RET-4 verification, the step-up code, the order overview;
 * ``orders.py``: returns, cancellation, refund status, order status, AnkerCredits balance;
 * ``claims.py``: warranty claims (our orders and purchases elsewhere) and transit claims;
+* ``purchase_claims.py``: the claim for a purchase elsewhere (``WAR-E`` cases under a verified email) and the
+  evidence customers upload (proof of purchase, photos of a defect);
 * ``staff.py``: the warehouse's inspection result and the refund issued;
 * ``handoff.py``: a person takes over (CON-1): the queue, taking, replies, hand back, close, tickets, agent accounts.
 
@@ -29,10 +31,13 @@ from .claims import ClaimUseCases
 from .handoff import HandoffUseCases
 from .identity import IdentityUseCases
 from .orders import OrderUseCases
+from .purchase_claims import PurchaseClaimUseCases
 from .staff import StaffUseCases
 
 
-class SupportService(IdentityUseCases, OrderUseCases, ClaimUseCases, StaffUseCases, HandoffUseCases):
+class SupportService(
+    IdentityUseCases, OrderUseCases, ClaimUseCases, PurchaseClaimUseCases, StaffUseCases, HandoffUseCases
+):
     """Every use case, over one session factory, one policy, one clock and one mailer."""
 
     @classmethod

@@ -16,6 +16,9 @@ from .import_values import ImportSummary
 from .importer import ImportRejected, import_data
 from .migrate import current_revision, head_revision, upgrade
 
+# claims for purchases elsewhere and uploaded evidence (evidence_models.py): registered on Base.metadata with the rest
+from . import evidence_models  # noqa: E402,F401  isort: skip
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "UnitOfWork",
