@@ -3,7 +3,8 @@
 Each turn in which the customer gave something (a slot was extracted), in this order:
 1. every slot set in this turn is checked by its ``validate_<slot>`` (format only, no backend);
    a bad value is cleared and the customer gets ``utter_invalid_<slot>`` (a hint); after ``MAX_FAILURES`` failures
-   in a row also ``utter_offer_handoff`` (talk to a person / stop);
+   in a row the form's next question is ``handoff_choice`` (the offer of a person, to stop, or to try once more)
+   instead of the failed question again, and the next answer is tried for the failed slot (``retry_slot``);
 2. identity first (RET-4): once order number and email are known, ``identity.verify_identity``;
    a lock-out ends the form (``requested_slot`` = None) and nothing else is asked or disclosed; when the service
    sent a one-time code (step-up), ``verification_code`` is asked next and checked the same way;
@@ -34,6 +35,8 @@ from .replies import BackendUnavailable, call_service, reset_topic_events
 from .service import get_service
 
 MAX_FAILURES = 3
+#: the question asked instead of a question that failed MAX_FAILURES times, and the slot that failed
+HANDOFF_CHOICE, RETRY_SLOT = "handoff_choice", "retry_slot"
 IDENTITY_ASK_ORDER = ("order_number", "email")
 
 # the formats live in policy_engine/core/formats.py (the "in text" forms: an identifier inside a customer's sentence)
@@ -120,12 +123,14 @@ class SupportFormValidation(FormValidationAction, ABC):
 
     @property
     def ask_order(self) -> list[str]:
-        """The form's slots as in domain.yml; ``verification_code`` is asked only in the identity step-up."""
-        return [*IDENTITY_ASK_ORDER, CODE_SLOT, *self.topic_slots]
+        """The form's slots as in domain.yml; ``verification_code`` is asked only in the identity step-up,
+        ``handoff_choice`` only after MAX_FAILURES invalid answers."""
+        return [*IDENTITY_ASK_ORDER, CODE_SLOT, *self.topic_slots, HANDOFF_CHOICE]
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
+        # handoff_choice is validated (rasa-sdk validates only these) but asked only after failures (next_slot)
         return self.ask_order
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
@@ -154,11 +159,14 @@ class SupportFormValidation(FormValidationAction, ABC):
         return events + [SlotSet(REQUESTED_SLOT, self.next_slot(tracker))]
 
     def next_slot(self, tracker: Tracker) -> str | None:
+        if tracker.get_slot(RETRY_SLOT):
+            return HANDOFF_CHOICE
         if not is_verified(tracker):
             if awaiting_code(tracker):
                 return CODE_SLOT
             return next((s for s in IDENTITY_ASK_ORDER if tracker.get_slot(s) is None), "email")
-        return next((s for s in self.ask_order if s != CODE_SLOT and tracker.get_slot(s) is None), None)
+        skipped = (CODE_SLOT, HANDOFF_CHOICE)  # asked only in the step-up / after MAX_FAILURES (above)
+        return next((s for s in self.ask_order if s not in skipped and tracker.get_slot(s) is None), None)
 
     def timeout_events(self, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         """The validation ran out of time (``actions/executor.py`` told ``utter_backend_error``).  What the customer
@@ -174,9 +182,25 @@ class SupportFormValidation(FormValidationAction, ABC):
         failures = int(tracker.get_slot("validation_failures") or 0) + 1
         dispatcher.utter_message(response=f"utter_invalid_{slot}", **hint)
         if failures >= MAX_FAILURES:
-            dispatcher.utter_message(response="utter_offer_handoff")
-            failures = 0
+            # the offer of a person becomes this turn's question (next_slot): never the same question again with it
+            return {slot: None, "validation_failures": 0.0, RETRY_SLOT: slot}
         return {slot: None, "validation_failures": float(failures)}
+
+    def validate_handoff_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The answer to the offer of a person that was not "a person" or "stop" (the rules take those): tried for the
+        question that failed; valid, it is kept; anything else ("try once more") asks that question again, with no
+        failure counted."""
+        retry = tracker.get_slot(RETRY_SLOT)
+        cleared = {HANDOFF_CHOICE: None, RETRY_SLOT: None, "validation_failures": 0.0}
+        check = getattr(self, f"validate_{retry}", None) if retry else None
+        if check is None or str(value or "").startswith("/"):
+            return cleared
+        result = check(value, CollectingDispatcher(), tracker, domain)  # its hint is not told: the question is
+        if isinstance(result, dict) and result.get(retry) is not None:
+            return {**cleared, **result, RETRY_SLOT: None, HANDOFF_CHOICE: None}
+        return cleared
 
     @staticmethod
     def accept(slot: str, value: Any) -> dict[str, Any]:

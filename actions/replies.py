@@ -42,6 +42,8 @@ TOPIC_SLOTS = (
     "shipped_internationally",
     "transit_problem",
     "validation_failures",
+    "retry_slot",
+    "handoff_choice",
     "pending_confirmation",
 )
 #: identity slots (RET-4); only actions set ``verified``, ``verified_identity`` and ``verification_pending``

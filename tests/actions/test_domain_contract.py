@@ -64,6 +64,8 @@ def test_every_form_slot_is_asked_hinted_and_validated(form, spec):
     assert validator.ask_order == spec["required_slots"]
     for slot in spec["required_slots"]:
         assert f"utter_ask_{slot}" in DOMAIN["responses"] or f"action_ask_{slot}" in DOMAIN["actions"], slot
+        if slot == "handoff_choice":  # its answer is tried for the question that failed: no hint of its own
+            continue
         assert f"utter_invalid_{slot}" in DOMAIN["responses"], slot
         assert hasattr(validator, f"validate_{slot}"), slot
 

@@ -106,12 +106,31 @@ def test_malformed_values_get_a_hint_and_are_not_sent_to_the_service(chat, servi
     assert counts() == before  # no verification attempt was recorded
 
 
-def test_three_invalid_answers_offer_a_way_out(chat, service):
+def test_three_invalid_answers_offer_a_way_out_instead_of_the_same_question(chat, service):
+    """Issue 15, item 3: the third failure's question is the offer (a person, stop, try once more), not the failed
+    question again in the same turn."""
     for _ in range(3):
         chat.run(ValidateCancelForm(), {"order_number": "no idea"})
-    assert chat.responses == ["utter_invalid_order_number", "utter_offer_handoff"]
-    buttons = [b["payload"] for b in chat.domain["responses"]["utter_offer_handoff"][0]["buttons"]]
-    assert "/human_handoff" in buttons and "/stop" in buttons
+    assert chat.responses == ["utter_invalid_order_number"]
+    assert chat.slot_events()["requested_slot"] == "handoff_choice"  # Rasa asks utter_ask_handoff_choice
+    buttons = [b["payload"] for b in chat.domain["responses"]["utter_ask_handoff_choice"][0]["buttons"]]
+    assert {"/human_handoff", "/stop", "/affirm"} <= set(buttons)
+
+
+def test_after_the_offer_a_valid_answer_is_kept_for_the_failed_question(chat, service):
+    for _ in range(3):
+        chat.run(ValidateCancelForm(), {"order_number": "no idea"})
+    chat.run(ValidateCancelForm(), {"handoff_choice": "oh wait, it's AK1000001"})
+    assert chat.slots["order_number"] == "AK1000001" and chat.slots["retry_slot"] is None
+    assert chat.slot_events()["requested_slot"] == "email" and chat.messages == []
+
+
+def test_try_once_more_asks_the_failed_question_again_with_no_failure_counted(chat, service):
+    for _ in range(3):
+        chat.run(ValidateCancelForm(), {"order_number": "no idea"})
+    chat.run(ValidateCancelForm(), {"handoff_choice": "/affirm"})
+    assert chat.slot_events()["requested_slot"] == "order_number" and chat.messages == []
+    assert chat.slots["validation_failures"] == 0 and chat.slots["retry_slot"] is None
 
 
 def test_a_correction_reverifies(chat, service):

@@ -177,6 +177,25 @@ def test_credits_balance_of_a_verified_customer(customer):
     assert decision["clauses"], decision
 
 
+# ---- failed answers (issue 15, item 3) ----------------------------------------------------------------------------
+
+
+def test_the_third_failed_answer_gets_the_offer_of_a_person_not_the_same_question_again(customer):
+    customer.says("I want to cancel my order")
+    asked(customer, "order_number")
+    customer.says("no idea")
+    customer.says("I don't remember it")
+    third = customer.says("it's somewhere in my emails")
+    assert customer.slots()["requested_slot"] == "handoff_choice", customer.transcript()
+    offers = [t for t in third.texts if "talk to a person" in t]
+    assert len(offers) == 1, third.texts
+    assert not any(t.startswith("What is your order number?") for t in third.texts), third.texts
+    # the answer to the offer is tried for the failed question
+    customer.says("found it: AK1000001")
+    assert customer.slots()["order_number"] == "AK1000001", customer.transcript()
+    assert customer.slots()["requested_slot"] == "email"
+
+
 # ---- order status (issue 15, item 1) --------------------------------------------------------------------------
 
 
