@@ -173,6 +173,8 @@ class Settings:
                 "CHAT_ALLOWED_ORIGINS": ",".join(self.origins),
                 # without SMTP_HOST the one-time codes are written here (policy_engine/store/mail.py)
                 "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(self.var_dir / "outbox"),
+                # uploaded files (chat_channels/uploads.py writes, the action server reads): outside the web root
+                "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(self.var_dir / "uploads"),
             }
         )
         env.update(self.secrets)

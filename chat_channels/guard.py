@@ -10,6 +10,7 @@ variable                    default    meaning
 ``RATE_LIMIT_CONVERSATION`` 20/minute  messages per conversation (``limits`` notation: "N/second|minute|hour")
 ``RATE_LIMIT_CLIENT``       60/minute  messages per client address, over all its conversations
 ``RATE_LIMIT_SESSIONS``     10/minute  new web chat sessions per client address
+``RATE_LIMIT_UPLOADS``      10/hour    files per conversation and per client address (chat_channels/uploads.py)
 ``RATE_LIMIT_STORAGE``      memory://  ``redis://host:port/db`` to share the counters between processes
 ``REFUSAL_DELAY_SECONDS``   2          how long a refused caller (429, 401) waits for its answer
 ``CLIENT_HASH_KEY``         (none)     key of the client-address hash; falls back to ``CHAT_SESSION_SECRET``
@@ -80,6 +81,7 @@ class Guard:
         self.per_conversation = parse(_env(e, "RATE_LIMIT_CONVERSATION", "20/minute"))
         self.per_client = parse(_env(e, "RATE_LIMIT_CLIENT", "60/minute"))
         self.per_client_sessions = parse(_env(e, "RATE_LIMIT_SESSIONS", "10/minute"))
+        self.per_uploads = parse(_env(e, "RATE_LIMIT_UPLOADS", "10/hour"))
         self.storage_url = _env(e, "RATE_LIMIT_STORAGE", "memory://")
         self.trust_proxy = _env(e, "TRUST_PROXY", "0") == "1"
         self.refusal_delay = float(_env(e, "REFUSAL_DELAY_SECONDS", "2"))
@@ -131,6 +133,12 @@ class Guard:
 
     async def allow_session(self, client: str) -> bool:
         return await self._hit(self.per_client_sessions, "session", client)
+
+    async def allow_upload(self, conversation: str, client: str) -> bool:
+        """One more file from ``client`` in ``conversation``: within ``RATE_LIMIT_UPLOADS`` for both?"""
+        if not await self._hit(self.per_uploads, "upload-client", client):
+            return False
+        return await self._hit(self.per_uploads, "upload-conversation", conversation)
 
     async def _hit(self, item: Any, scope: str, key: str) -> bool:
         if self._blocking:  # Redis: a network round trip, off the event loop

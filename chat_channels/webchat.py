@@ -14,7 +14,9 @@ Rasa 3.6.21's ``socketio`` channel, rewritten here:
    are not covered by CORS).
 4. **Outages are spoken** (finding 10): a turn that produced no message at all (action server down, an exception
    in Rasa) gets ``guard.NO_ANSWER`` instead of silence.
-5. Rasa's two 3.6.21 defects stay fixed: ``enter_room`` is awaited (python-socketio >= 5.10 made it a coroutine, so
+5. **Files**: ``POST /webhooks/socketio/upload`` takes a photo or PDF for the token's conversation
+   (``webchat_upload.py``: session token, size and type limits, rate limit; stored outside the web root).
+6. Rasa's two 3.6.21 defects stay fixed: ``enter_room`` is awaited (python-socketio >= 5.10 made it a coroutine, so
    with ``session_persistence`` every reply was lost, RasaHQ/rasa#13027), and a custom payload (``json_message``,
    e.g. ``{"decision": {...}}``) is sent as the event's data ``{"custom": {...}}`` instead of being splatted into
    ``emit()``.
@@ -42,6 +44,8 @@ from socketio import AsyncServer
 from . import privacy
 from .guard import NO_ANSWER, Guard
 from .session import SessionTokens
+from .uploads import UploadStore
+from .webchat_upload import receive_upload
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +93,7 @@ class WebChatInput(SocketIOInput):
             guard=Guard(environ),
             tokens=SessionTokens.from_env(environ),
             origins=allowed_origins(environ),
+            uploads=UploadStore.from_env(environ),
         )
 
     def __init__(
@@ -101,6 +106,7 @@ class WebChatInput(SocketIOInput):
         guard: Guard,
         tokens: SessionTokens,
         origins: list[str],
+        uploads: UploadStore | None = None,
     ) -> None:
         super().__init__(
             user_message_evt, bot_message_evt, namespace, session_persistence=True, socketio_path=socketio_path
@@ -108,6 +114,7 @@ class WebChatInput(SocketIOInput):
         self.guard = guard
         self.tokens = tokens
         self.origins = origins
+        self.uploads = uploads or UploadStore.from_env({})
 
     def get_output_channel(self) -> WebChatOutput | None:
         if self.sio is None:
@@ -142,6 +149,17 @@ class WebChatInput(SocketIOInput):
             issued = self.tokens.issue()
             return response.json(
                 {"token": issued["token"], "expires_at": issued["expires_at"]}, headers={"Cache-Control": "no-store"}
+            )
+
+        @webhook.route("/upload", methods=["POST"], stream=True)
+        async def upload(request: Request) -> HTTPResponse:
+            return await receive_upload(
+                request,
+                tokens=self.tokens,
+                guard=self.guard,
+                store=self.uploads,
+                origin_allowed=self._origin_allowed,
+                client=self._client(request),
             )
 
         @sio.on("connect", namespace=namespace)
