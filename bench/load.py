@@ -3,8 +3,11 @@
 Each virtual user is a thread with its own keep-alive HTTP connection. It plays the scripts of
 ``bench/conversations.yml`` one after the other (a new sender id per conversation), waiting a random think time
 before every message; the latency of a message is the time until the REST channel returns the bot's complete answer
-(NLU, dialogue policies, custom actions and the database included). Only loopback URLs are accepted; every loop
-stops on ``stop()`` and every request has a timeout.
+(NLU, dialogue policies, custom actions and the database included). With ``token`` every request carries
+``Authorization: Bearer <token>``, as the project's REST channel (``chat_channels.rest``) requires. The decision
+payloads of each answer (``{"custom": {"decision": {"topic": ...}}}``) are recorded per conversation, so a run can
+show that its conversations really verified and decided. Only loopback URLs are accepted; every loop stops on
+``stop()`` and every request has a timeout.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ LOOPBACK = ("127.", "localhost", "::1", "[::1]")
 class Script:
     name: str
     messages: tuple[str, ...]
+    decides: str | None = None  # the topic of the decision this conversation must get (checked by smoke runs)
+    opens_case: bool = False  # it confirms, and the service writes a case (checked by smoke runs)
 
 
 @dataclass(frozen=True)
@@ -39,17 +44,50 @@ class Sample:
     end: float
     ok: bool
     user: int
+    status: int = 0  # HTTP status (0: no answer)
+    topics: tuple[str, ...] = ()  # topics of the decision payloads in the answer
+    cases: tuple[str, ...] = ()  # case ids in those payloads
+
+
+@dataclass(frozen=True)
+class Played:
+    """One conversation played to its end."""
+
+    script: str
+    sender: str
+    topics: tuple[str, ...]
+    errors: int
+    cases: tuple[str, ...] = ()
 
 
 def load_scripts(path: Path) -> list[Script]:
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    scripts = [
-        Script(str(item["name"]), tuple(str(m) for m in item["messages"]))
-        for item in document.get("conversations") or []
-    ]
+    scripts = []
+    for item in document.get("conversations") or []:
+        messages = item.get("messages") or []
+        # YAML reads a bare yes/no/on/off as a boolean: the bot would get "True"; quote it
+        bad = [m for m in messages if not isinstance(m, str)]
+        if bad:
+            raise ValueError(f"{path}: {item.get('name')}: messages must be strings (quote them): {bad}")
+        scripts.append(
+            Script(str(item["name"]), tuple(messages), item.get("decides"), bool(item.get("opens_case", False)))
+        )
     if not scripts or any(not s.messages for s in scripts):
         raise ValueError(f"{path}: needs `conversations:` with a name and non-empty `messages` each")
     return scripts
+
+
+def decisions(payload: object) -> list[dict]:
+    """The decision payloads in a REST answer (a list of bot messages): ``{"custom": {"decision": {...}}}``."""
+    if not isinstance(payload, list):
+        return []
+    found = []
+    for message in payload:
+        custom = message.get("custom") if isinstance(message, dict) else None
+        decision = custom.get("decision") if isinstance(custom, dict) else None
+        if isinstance(decision, dict):
+            found.append(decision)
+    return found
 
 
 def require_loopback(url: str) -> tuple[str, int]:
@@ -70,6 +108,7 @@ class LoadGenerator:
         label: str = "bench",
         seed: int = 7,
         max_users: int = 1000,
+        token: str | None = None,
     ) -> None:
         self.host, self.port = require_loopback(base_url)
         self.scripts = list(scripts)
@@ -78,7 +117,12 @@ class LoadGenerator:
         self.label = label
         self.seed = seed
         self.max_users = max_users
+        self.headers = {"Content-Type": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
         self.samples: list[Sample] = []
+        self.played: list[Played] = []
+        self.first_errors: list[str] = []  # what the first failed requests got back (for the report)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -101,12 +145,16 @@ class LoadGenerator:
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
-    def _post(self, connection: http.client.HTTPConnection, sender: str, text: str) -> bool:
+    def _post(self, connection: http.client.HTTPConnection, sender: str, text: str) -> tuple[bool, int, list[dict]]:
         body = json.dumps({"sender": sender, "message": text}).encode()
-        connection.request("POST", REST_PATH, body=body, headers={"Content-Type": "application/json"})
+        connection.request("POST", REST_PATH, body=body, headers=self.headers)
         response = connection.getresponse()
-        payload = response.read()
-        return response.status == 200 and isinstance(json.loads(payload or b"null"), list)
+        raw = response.read()
+        payload = json.loads(raw or b"null")
+        ok = response.status == 200 and isinstance(payload, list)
+        if not ok and len(self.first_errors) < 5:
+            self.first_errors.append(f"HTTP {response.status}: {raw[:200].decode(errors='replace')}")
+        return ok, response.status, decisions(payload)
 
     def _user(self, index: int) -> None:
         rng = random.Random(self.seed * 100_003 + index)
@@ -118,17 +166,29 @@ class LoadGenerator:
         while not self._stop.is_set():
             script = self.scripts[(index + iteration) % len(self.scripts)]
             sender = f"{self.label}-{index}-{iteration}"
+            topics: list[str] = []
+            cases: list[str] = []
+            errors = 0
             for text in script.messages:
                 if self._stop.wait(rng.uniform(low, high)):
                     break
                 start = time.monotonic()
                 try:
-                    ok = self._post(connection, sender, text)
-                except (OSError, http.client.HTTPException, ValueError):
-                    ok = False
+                    ok, status, found = self._post(connection, sender, text)
+                except (OSError, http.client.HTTPException, ValueError) as error:
+                    ok, status, found = False, 0, []
+                    if len(self.first_errors) < 5:
+                        self.first_errors.append(f"{type(error).__name__}: {error}")
                     connection.close()
                     connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-                self.samples.append(Sample(start, time.monotonic(), ok, index))
+                these = tuple(str(d.get("topic")) for d in found)
+                case_ids = tuple(str(d["case_id"]) for d in found if d.get("case_id"))
+                self.samples.append(Sample(start, time.monotonic(), ok, index, status, these, case_ids))
+                topics += these
+                cases += case_ids
+                errors += not ok
+            else:
+                self.played.append(Played(script.name, sender, tuple(topics), errors, tuple(cases)))
             iteration += 1
         connection.close()
 
@@ -162,26 +222,42 @@ def sustained(steps: Sequence[Mapping], p95_limit_ms: float, max_error_rate: flo
     return max(good, key=lambda s: s["msg_per_s"]) if good else None
 
 
-def rising_load(
+def user_ladder(first_steps: Sequence[int], max_users: int, growth: float = 1.25) -> list[int]:
+    """``first_steps``, then growing by ``growth`` (at least one user) each step up to ``max_users``."""
+    ladder = [u for u in first_steps if u <= max_users]
+    users = ladder[-1] if ladder else 1
+    while users < max_users:
+        users = min(max_users, max(users + 1, round(users * growth)))
+        ladder.append(users)
+    return ladder
+
+
+def find_knee(
     generator: LoadGenerator,
     user_steps: Sequence[int],
     step_seconds: float,
     warmup_seconds: float,
     p95_limit_ms: float,
-    deadline: float,
+    cap_deadline: float,
+    max_users: int = 1000,
     max_error_rate: float = 0.05,
     extra: Callable[[float, float], dict] | None = None,
     log: Callable[[str], None] = print,
-) -> list[dict]:
-    """Raise the number of users step by step until p95 exceeds the limit, errors pile up, or time runs out.
+) -> dict:
+    """Raise the number of users step by step until p95 passes the limit (the knee) or errors pile up.
 
-    Each step adds users, waits ``warmup_seconds`` for the new users to settle, then measures ``step_seconds``.
-    ``extra(start, end)`` adds figures for the window (CPU of the servers). ``deadline`` is a time.monotonic().
+    The steps are ``user_steps`` and then 25 % more users per step (``user_ladder``) up to ``max_users``. There is no
+    time budget that ends the search early: only ``cap_deadline`` (a ``time.monotonic()``, a safety cap) or
+    ``max_users`` stop it before the knee, and the result says so (``stopped``: "knee", "errors", "cap" or
+    "max_users"). Each step adds users, waits ``warmup_seconds`` for them to settle, then measures ``step_seconds``;
+    ``extra(start, end)`` adds figures for the window (CPU of the servers).
     """
     steps: list[dict] = []
-    for users in user_steps:
-        if time.monotonic() + warmup_seconds + step_seconds > deadline:
-            log(f"  load: time budget reached before {users} users")
+    stopped = "max_users"
+    for users in user_ladder(user_steps, max_users):
+        if time.monotonic() + warmup_seconds + step_seconds > cap_deadline:
+            log(f"  load: the time cap was reached before {users} users, below the knee")
+            stopped = "cap"
             break
         generator.set_users(users)
         time.sleep(warmup_seconds)
@@ -197,9 +273,16 @@ def rising_load(
             f"  load: {users:4d} users  {step['msg_per_s']:6.1f} msg/s  "
             f"p50 {_ms(step['p50_ms'])}  p95 {_ms(p95)}  p99 {_ms(step['p99_ms'])}  errors {step['errors']}"
         )
-        if over_limit(step, p95_limit_ms, max_error_rate):
+        if step["error_rate"] > max_error_rate:
+            stopped = "errors"
             break
-    return steps
+        if p95 is None:
+            stopped = "no answers"  # nothing answered in the window: not a knee
+            break
+        if over_limit(step, p95_limit_ms, max_error_rate):
+            stopped = "knee"
+            break
+    return {"steps": steps, "stopped": stopped}
 
 
 def _ms(value: float | None) -> str:

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"project": "tab:blue", "default": "tab:orange"}
+COLORS = {"project": "tab:blue", "default": "tab:orange", "starter": "tab:green", "project-4w": "tab:purple"}
 
 
 def confusion_plot(confusion: Mapping, title: str, path: Path) -> Path:

@@ -17,13 +17,19 @@ def headline(results: Mapping) -> list[str]:
         extra = "" if t["default"] is None else f" (default {fmt(t['default'])})"
         lines.append(f"{met:8s} {t['target']}: {fmt(t['value'])}{extra}")
     serving = results.get("serving") or {}
-    for name in CONFIGS:
-        if isinstance(serving.get(name), Mapping) and "sustained_msg_per_s" in serving[name]:
-            best = serving[name].get("sustained") or {}
+    for name, run in serving.items():
+        if isinstance(run, Mapping) and "sustained_msg_per_s" in run and run.get("stopped") != "smoke":
+            best = run.get("sustained") or {}
+            cpu = (run.get("cpu_ms_per_message") or {}).get("servers")
             lines.append(
-                f"serving  {name}: {serving[name]['sustained_msg_per_s']:.1f} msg/s sustained at p95 "
-                f"{fmt(best.get('p95_ms'), 0)} ms ({fmt(best.get('users'))} conversations)"
+                f"serving  {name}: {run['sustained_msg_per_s']:.1f} msg/s sustained at p95 "
+                f"{fmt(best.get('p95_ms'), 0)} ms ({fmt(best.get('users'))} conversations; "
+                f"servers' CPU {fmt(cpu, 1)} ms/message; stopped: {run.get('stopped')}"
+                + (", CAP HIT before the knee)" if run.get("cap_hit") else ")")
             )
+        elif isinstance(run, Mapping) and run.get("stopped") == "smoke":
+            ok = sum(1 for c in run.get("checks", []) if c["ok"])
+            lines.append(f"smoke    {name}: {ok}/{len(run.get('checks', []))} serving checks pass")
     conv = results.get("conversations") or {}
     for name in CONFIGS:
         if isinstance(conv.get(name), Mapping) and "pass_rate" in conv[name]:

@@ -146,27 +146,76 @@ def understanding_md(nlu: Mapping, out: Path, files: list[str]) -> list[str]:
     return md
 
 
+STOPPED = {
+    "knee": "p95 passed the limit",
+    "errors": "more than 5 % errors",
+    "cap": "TIME CAP HIT before the knee",
+    "max_users": "USER CAP HIT before the knee",
+    "no answers": "no answers in a step",
+    "smoke": "smoke run: every conversation once, checked",
+}
+
+
 def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> list[str]:
     md = ["## 3. Serving", ""]
     runs = {k: v for k, v in serving.items() if isinstance(v, Mapping) and "steps" in v}
     for name, value in serving.items():
         if name not in runs and name != "plan":
             md.append(f"- {name}: not run: {value.get('error') or value.get('skipped')}")
-    if serving.get("plan"):
-        plan = serving["plan"]
+    plan = serving.get("plan") or {}
+    if plan.get("smoke"):
+        md += [f"Smoke run: each of the {plan.get('scripts')} scripted conversations played once, checked.", ""]
+    elif plan:
         md += [
             f"Scripted conversations ({plan.get('scripts')}) over REST, think time uniform "
-            f"{plan['think_seconds'][0]}-{plan['think_seconds'][1]} s before each message, users added in steps "
-            f"({plan['warmup_seconds']} s settle + {plan['step_seconds']} s measured each) until p95 > {limit:.0f} ms.",
+            f"{plan['think_seconds'][0]}-{plan['think_seconds'][1]} s before each message, a new sender per "
+            f"conversation; users added in steps ({plan['warmup_seconds']} s settle + {plan['step_seconds']} s "
+            f"measured each) until p95 > {limit:.0f} ms (the knee); caps: {plan.get('cap_seconds', 0) / 60:.0f} "
+            f"minutes of steps and {plan.get('max_users')} users per setup.",
             "",
         ]
+    starter = (runs.get("starter") or {}).get("sustained_msg_per_s")
+    summary = []
+    for name, run in runs.items():
+        if run.get("stopped") == "smoke":
+            continue
+        best = run.get("sustained") or {}
+        cpu = run.get("cpu_ms_per_message") or {}
+        processes = run.get("processes") or {}
+        peak = sum((v.get("peak_rss_mb") or 0) for k, v in processes.items() if k != "load generator")
+        summary.append(
+            [
+                name,
+                fmt(run["sustained_msg_per_s"], 1),
+                fmt(best.get("users")),
+                f"{fmt(best.get('p50_ms'), 0)} / {fmt(best.get('p95_ms'), 0)} / {fmt(best.get('p99_ms'), 0)}",
+                fmt(cpu.get("servers"), 1),
+                fmt(peak, 0),
+                fmt(run["sustained_msg_per_s"] / starter, 2) if starter else "n/a",
+                STOPPED.get(run.get("stopped"), str(run.get("stopped"))),
+            ]
+        )
+    if summary:
+        md += table(
+            [
+                "setup",
+                "sustained msg/s",
+                "users",
+                "p50 / p95 / p99 ms",
+                "servers' CPU ms/message",
+                "peak RSS MB (servers)",
+                "x starter bot",
+                "stopped",
+            ],
+            summary,
+        )
     for name, run in runs.items():
         md += [f"### {name}: {run['setup']}", ""]
         if run.get("startup_seconds") is not None:
             md += [f"Start-up until the model answered: {run['startup_seconds']:.0f} s.", ""]
         rows = []
         for s in run["steps"]:
-            cpu = s.get("cpu_percent") or {}
+            cpu = s.get("cpu_ms_per_message") or {}
             rows.append(
                 [
                     s["users"],
@@ -175,16 +224,21 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
                     fmt(s["p95_ms"], 0),
                     fmt(s["p99_ms"], 0),
                     s["errors"],
-                    " ".join(f"{k} {fmt(v, 0)}%" for k, v in cpu.items()),
+                    " ".join(f"{k} {fmt(v, 1)}" for k, v in cpu.items()),
                 ]
             )
-        md += table(["users", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "CPU (% of one core)"], rows)
+        md += table(["users", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "CPU ms per message"], rows)
         best = run.get("sustained")
         md += [
             f"Sustained at p95 < {limit:.0f} ms: **{run['sustained_msg_per_s']:.1f} msg/s**"
-            + (f" ({best['users']} conversations)." if best else "."),
+            + (f" ({best['users']} conversations)" if best else "")
+            + f"; stopped: {STOPPED.get(run.get('stopped'), run.get('stopped'))}.",
             "",
         ]
+        for check in run.get("checks") or []:
+            md.append(f"- {'ok' if check['ok'] else '**FAILED**'}: {check['check']} ({check['detail'][:200]})")
+        if run.get("checks"):
+            md.append("")
         rows = [
             [
                 p,

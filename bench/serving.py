@@ -1,19 +1,33 @@
 """Item 3 of the benchmark: serving under rising load, with custom actions and the database in the loop.
 
-A *setup* is a trained model plus how it is served. For each setup this module starts, on loopback ports of its own:
-a fresh SQLite support database with the demo data and the rasa-sdk action server (``botstack``, the same
-code ``make run`` uses), a private ``redis-server`` when the setup uses Redis, and the Rasa server with an endpoints
-file generated for the bench (``SANIC_WORKERS`` Rasa workers; Redis tracker and lock stores when there is more than
-one worker, as Rasa requires). It then drives ``bench/load.py`` at rising load and stops everything it started.
+A *setup* is a trained model plus how it is served. Two kinds:
+
+* **the project's bot** (``Setup.starter`` false): started as ``make run`` starts it, by ``botstack`` (a fresh SQLite
+  support database with the demo data, the rasa-sdk action server, ``rasa run`` with ``botstack.rasa_run_argv``), so
+  the messages go through the project's own channels: ``credentials.yml`` with ``chat_channels.rest.TokenRestInput``,
+  the load generator sending ``Authorization: Bearer $REST_CHANNEL_TOKEN``. The endpoints are the project's
+  ``endpoints.yml``; a setup with Redis gets a copy of it whose tracker store is a private ``redis-server`` (the lock
+  store goes to the same Redis through ``LOCK_STORE_*``). The rate limits are those of the test stacks
+  (``botstack.TEST_RATE_LIMITS``): the limiter runs, but one loopback client plays every customer.
+* **Rasa's starter bot** (``Setup.starter``): the project ``rasa init --no-prompt`` writes (``bench/starter.py``),
+  served by ``rasa run`` with its own ``credentials.yml`` (Rasa's open ``rest`` channel) and ``endpoints.yml``
+  (in-memory tracker, no action server): the reference the issue compares against.
+
+For each setup ``run_setup`` starts everything on loopback ports of its own, finds the knee with ``bench/load.py``
+(``find_knee``) and stops everything it started. ``run_smoke`` plays every scripted conversation once against a
+running stack and checks what came back (the smoke run of ``make test``).
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import shutil
 import socket
+import sqlite3
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +35,10 @@ import yaml
 
 import botstack
 from bench import paths
-from bench.load import LoadGenerator, Script, rising_load, sustained
+from bench.load import LoadGenerator, Script, find_knee, sustained, window_stats
 from bench.procmon import ProcessMonitor
+
+LOAD_GENERATOR = "load generator"
 
 
 @dataclass(frozen=True)
@@ -32,34 +48,44 @@ class Setup:
     rasa_workers: int = 1
     action_workers: int = 1
     redis: bool = False  # Redis tracker + lock store (needed for rasa_workers > 1)
+    starter: bool = False  # Rasa's starter bot (rasa init): its own project directory, no action server
+    project_dir: Path | None = None  # the starter bot's directory (credentials.yml, endpoints.yml)
 
     def describe(self) -> str:
-        stores = "Redis tracker + lock store" if self.redis else "in-memory tracker + lock store"
-        return f"{self.rasa_workers} Rasa worker(s), {self.action_workers} action-server worker(s), {stores}"
+        if self.starter:
+            return "Rasa's starter bot (rasa init, rasa run): 1 worker, in-memory tracker, its open REST channel"
+        stores = "Redis tracker + lock store" if self.redis else "SQLite tracker store, in-memory lock store"
+        return (
+            f"{self.rasa_workers} Rasa worker(s), {self.action_workers} action-server worker(s), {stores}; "
+            "the project's credentials.yml (authenticated REST channel) and endpoints.yml"
+        )
 
 
 @dataclass(frozen=True)
 class LoadPlan:
-    user_steps: tuple[int, ...]
+    user_steps: tuple[int, ...]  # the first steps; then 25 % more users per step (bench.load.user_ladder)
     step_seconds: float
     warmup_seconds: float
     think_seconds: tuple[float, float]
     p95_limit_ms: float = 300.0
-    budget_seconds: float = 240.0  # per setup, for the load steps (start-up is bounded by startup_timeout)
+    cap_seconds: float = 900.0  # per setup, a safety cap on the load steps; the report says when it was hit
+    max_users: int = 1000
     startup_timeout: float = 600.0
     warmup_total_seconds: float = 20.0  # unmeasured traffic after start-up (every script, every worker)
 
 
-def endpoints_yaml(setup: Setup, action_url: str, redis_port: int | None, action_token: str | None = None) -> str:
-    document: dict = {"action_endpoint": {"url": action_url}}
-    if action_token:  # the project's action server refuses calls without it (issue 12)
-        document["action_endpoint"]["headers"] = {"X-Action-Token": action_token}
-    if setup.redis:
-        if redis_port is None:
-            raise ValueError("a Redis setup needs a Redis port")
-        document["tracker_store"] = {"type": "redis", "url": "127.0.0.1", "port": redis_port, "db": 0}
-        document["lock_store"] = {"type": "redis", "url": "127.0.0.1", "port": redis_port, "db": 1}
-    return "# generated by bench/serving.py for one benchmark run\n" + yaml.safe_dump(document, sort_keys=False)
+def endpoints_yaml(setup: Setup, redis_port: int | None) -> str | None:
+    """The endpoints file of a project setup: None for the project's own ``endpoints.yml`` as it is; with Redis, a
+    copy of it whose tracker store is Redis (the lock store reads ``LOCK_STORE_*``, set by the settings)."""
+    if not setup.redis:
+        return None
+    if redis_port is None:
+        raise ValueError("a Redis setup needs a Redis port")
+    document = yaml.safe_load(paths.ENDPOINTS.read_text(encoding="utf-8"))
+    document["tracker_store"] = {"type": "redis", "url": "127.0.0.1", "port": redis_port, "db": 0}
+    return "# generated by bench/serving.py from endpoints.yml: Redis tracker store\n" + yaml.safe_dump(
+        document, sort_keys=False
+    )
 
 
 def redis_ping(port: int) -> bool:
@@ -91,151 +117,305 @@ def start_redis(port: int, log_dir: Path) -> botstack.Child:
     return child
 
 
-def _warm_up(url: str, scripts: Sequence[Script], users: int, seconds: float) -> None:
+def _warm_up(url: str, token: str | None, scripts: Sequence[Script], users: int, seconds: float) -> None:
     """Conversations that are not measured: the first messages of each kind make every worker build its TensorFlow
     graphs and lazily created parts (seconds per message), which is start-up, not serving."""
-    generator = LoadGenerator(url, scripts, think_seconds=(0.05, 0.2), label="warmup")
+    if seconds <= 0:
+        return
+    generator = LoadGenerator(url, scripts, think_seconds=(0.05, 0.2), label="warmup", token=token)
     generator.set_users(users)
     time.sleep(seconds)
     generator.stop()
 
 
+def _wait_rasa(child: botstack.Child, settings: botstack.Settings, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not botstack.rasa_ready(settings):
+        if not child.alive():
+            raise RuntimeError(f"rasa exited with code {child.process.returncode}: {child.log_tail(2000)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"rasa not ready after {timeout:.0f} s: {child.log_tail(2000)}")
+        time.sleep(0.5)
+
+
+def per_message(step: Mapping) -> dict[str, float | None]:
+    """CPU milliseconds per answered message of each process tree in a step, and of the servers together."""
+    messages = step.get("messages") or 0
+    cpu = step.get("cpu_seconds") or {}
+    if not messages:
+        return {name: None for name in cpu}
+    result = {name: 1000.0 * seconds / messages for name, seconds in cpu.items()}
+    result["servers"] = 1000.0 * sum(s for n, s in cpu.items() if n != LOAD_GENERATOR) / messages
+    return result
+
+
+def measure(
+    setup: Setup,
+    url: str,
+    token: str | None,
+    groups: Mapping[str, int],
+    scripts: Sequence[Script],
+    plan: LoadPlan,
+    log: Callable[[str], None],
+) -> dict:
+    """Find the knee of a running setup; its steps, the sustained rate, CPU per message, peak memory."""
+    monitor = ProcessMonitor(groups, interval=0.5, alone=[LOAD_GENERATOR]).start()
+    generator = LoadGenerator(url, scripts, think_seconds=plan.think_seconds, label=setup.name, token=token)
+    try:
+        _warm_up(url, token, scripts, len(scripts) * setup.rasa_workers, plan.warmup_total_seconds)
+
+        def cpu_in_window(start: float, end: float) -> dict:
+            rows = monitor.summary(start, end)
+            return {
+                "cpu_percent": {name: row["cpu_percent"] for name, row in rows.items()},
+                "cpu_seconds": {name: row["cpu_seconds"] for name, row in rows.items()},
+            }
+
+        load_start = time.monotonic()
+        knee = find_knee(
+            generator,
+            plan.user_steps,
+            plan.step_seconds,
+            plan.warmup_seconds,
+            plan.p95_limit_ms,
+            load_start + plan.cap_seconds,
+            max_users=plan.max_users,
+            extra=cpu_in_window,
+            log=log,
+        )
+        load_end = time.monotonic()
+    finally:
+        generator.stop()
+        monitor.stop()
+    steps = knee["steps"]
+    for step in steps:
+        step["cpu_ms_per_message"] = per_message(step)
+    best = sustained(steps, plan.p95_limit_ms)
+    crossed = knee["stopped"] in ("knee", "errors") and steps
+    processes = monitor.summary(load_start, load_end)
+    for name, row in monitor.summary().items():  # peak memory over the whole life, start-up included
+        processes.setdefault(name, {})["peak_rss_mb"] = row["peak_rss_mb"]
+    topics = collections.Counter(t for played in generator.played for t in played.topics)
+    return {
+        "setup": setup.describe(),
+        "rasa_workers": setup.rasa_workers,
+        "action_workers": setup.action_workers,
+        "redis": setup.redis,
+        "starter": setup.starter,
+        "steps": steps,
+        "stopped": knee["stopped"],
+        "cap_hit": knee["stopped"] in ("cap", "max_users"),
+        "load_seconds": load_end - load_start,
+        "sustained": best,
+        "sustained_msg_per_s": best["msg_per_s"] if best else 0.0,
+        "knee": {
+            "last_users_under_limit": best["users"] if best else None,
+            "first_users_over_limit": steps[-1]["users"] if crossed else None,
+        },
+        "cpu_ms_per_message": best["cpu_ms_per_message"] if best else None,
+        "processes": processes,
+        "conversations_played": len(generator.played),
+        "decision_topics": dict(topics),
+        "first_errors": generator.first_errors,
+    }
+
+
 def run_setup(
     setup: Setup, scripts: Sequence[Script], plan: LoadPlan, work: Path, log: Callable[[str], None] = print
 ) -> dict:
-    """Start the setup, measure it at rising load, stop it; the figures of every step and of the processes."""
+    """Start the setup, find its knee, stop it; the figures of every step and of the processes."""
+    if not setup.model.exists():
+        raise RuntimeError(f"no model at {setup.model}")
     began = time.monotonic()
     base = work / "serve" / setup.name
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
+    if setup.starter:
+        return _run_starter(setup, scripts, plan, base, began, log)
     redis_port = botstack.free_port() if setup.redis else None
     settings = botstack.Settings.for_tests(
         base,
         models=str(setup.model),
+        lock_store_type="redis" if setup.redis else "in_memory",
+        lock_store_port=str(redis_port or 6379),
         extra_env={
+            **botstack.TEST_RATE_LIMITS,
             "SANIC_WORKERS": str(setup.rasa_workers),
             "ACTION_SERVER_SANIC_WORKERS": str(setup.action_workers),
         },
     )
     stack = botstack.Stack(settings, echo=False, with_web=False, with_rasa=False, seed=True)
     redis = None
-    generator = None
     try:
         if setup.redis:
+            assert redis_port is not None
             redis = start_redis(redis_port, stack.log_dir)
         stack.start(timeout=plan.startup_timeout)  # support database (migrate + demo data) and the action server
         settings = stack.settings  # with its secrets
-        endpoints = base / "endpoints.yml"
-        endpoints.write_text(
-            endpoints_yaml(
-                setup, f"{settings.action_url}/webhook", redis_port, settings.secrets["ACTION_SERVER_TOKEN"]
-            ),
-            encoding="utf-8",
-        )
-        credentials = base / "credentials.yml"
-        credentials.write_text("rest:\n", encoding="utf-8")
-        rasa = botstack.Child(
-            "rasa",
-            [
-                str(paths.RASA_BIN),
-                "run",
-                "--enable-api",
-                f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
-                "--interface",
-                settings.host,
-                "--port",
-                str(settings.rasa_port),
-                "--model",
-                str(setup.model),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(credentials),
-            ],
-            settings.child_env(),
-            stack.log_dir / "rasa.log",
-            echo=False,
-        )
+        argv = botstack.rasa_run_argv(settings)  # the project's credentials.yml: the authenticated REST channel
+        generated = endpoints_yaml(setup, redis_port)
+        if generated is not None:
+            endpoints = base / "endpoints.yml"
+            endpoints.write_text(generated, encoding="utf-8")
+            argv[argv.index("--endpoints") + 1] = str(endpoints)
+        rasa = botstack.Child("rasa", argv, settings.child_env(), stack.log_dir / "rasa.log", echo=False)
         stack.children.append(rasa)
         stack.wait_ready(timeout=max(60.0, plan.startup_timeout - (time.monotonic() - began)))
         ready = time.monotonic()
-        groups = {"rasa": rasa.pid, "actions": stack.children[0].pid, "load generator": os.getpid()}
+        log(f"  {setup.name}: ready in {ready - began:.0f} s ({setup.describe()})")
+        groups = {"rasa": rasa.pid, "actions": stack.children[0].pid, LOAD_GENERATOR: os.getpid()}
         if redis is not None:
             groups["redis"] = redis.pid
-        monitor = ProcessMonitor(groups, interval=0.5, alone=["load generator"]).start()
-        _warm_up(settings.rasa_url, scripts, len(scripts) * setup.rasa_workers, plan.warmup_total_seconds)
-        log(f"  {setup.name}: ready in {ready - began:.0f} s ({setup.describe()})")
-
-        def cpu_in_window(start: float, end: float) -> dict:
-            return {"cpu_percent": {name: row["cpu_percent"] for name, row in monitor.summary(start, end).items()}}
-
-        generator = LoadGenerator(settings.rasa_url, scripts, think_seconds=plan.think_seconds, label=setup.name)
-        load_start = time.monotonic()
-        steps = rising_load(
-            generator,
-            plan.user_steps,
-            plan.step_seconds,
-            plan.warmup_seconds,
-            plan.p95_limit_ms,
-            load_start + plan.budget_seconds,
-            extra=cpu_in_window,
-            log=log,
-        )
-        load_end = time.monotonic()
-        generator.stop()
-        generator = None
-        monitor.stop()
-        best = sustained(steps, plan.p95_limit_ms)
-        processes = monitor.summary(load_start, load_end)
-        for name, row in monitor.summary().items():  # peak memory over the whole life, start-up included
-            processes.setdefault(name, {})["peak_rss_mb"] = row["peak_rss_mb"]
-        return {
-            "setup": setup.describe(),
-            "rasa_workers": setup.rasa_workers,
-            "action_workers": setup.action_workers,
-            "redis": setup.redis,
-            "startup_seconds": ready - began,
-            "steps": steps,
-            "sustained": best,
-            "sustained_msg_per_s": best["msg_per_s"] if best else 0.0,
-            "processes": processes,
-            "logs": str(stack.log_dir),
-        }
+        result = measure(setup, settings.rasa_url, settings.secrets["REST_CHANNEL_TOKEN"], groups, scripts, plan, log)
+        return {"startup_seconds": ready - began, **result, "logs": str(stack.log_dir)}
     finally:
-        if generator is not None:
-            generator.stop()
         stack.stop()
         if redis is not None:
             redis.stop()
 
 
-def run_stub(scripts: Sequence[Script], plan: LoadPlan, log: Callable[[str], None] = print) -> dict:
-    """Smoke runs: the same load loop against ``bench/stub.py`` (no Rasa, no actions)."""
-    from bench.stub import StubBot
+def _run_starter(
+    setup: Setup, scripts: Sequence[Script], plan: LoadPlan, base: Path, began: float, log: Callable[[str], None]
+) -> dict:
+    if setup.project_dir is None:
+        raise ValueError("the starter bot needs its project directory")
+    settings = botstack.Settings.for_tests(base).with_secrets()  # free ports and an API token for /status
+    argv = [
+        str(paths.RASA_BIN),
+        "run",
+        "--enable-api",
+        f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
+        "--interface",
+        settings.host,
+        "--port",
+        str(settings.rasa_port),
+        "--model",
+        str(setup.model),
+        "--endpoints",
+        str(setup.project_dir / "endpoints.yml"),
+        "--credentials",
+        str(setup.project_dir / "credentials.yml"),
+    ]
+    rasa = botstack.Child("rasa", argv, paths.quiet_env(), base / "log" / "rasa.log", echo=False)
+    try:
+        _wait_rasa(rasa, settings, plan.startup_timeout)
+        ready = time.monotonic()
+        log(f"  {setup.name}: ready in {ready - began:.0f} s ({setup.describe()})")
+        groups = {"rasa": rasa.pid, LOAD_GENERATOR: os.getpid()}
+        result = measure(setup, settings.rasa_url, None, groups, scripts, plan, log)
+        return {"startup_seconds": ready - began, **result, "logs": str(base / "log")}
+    finally:
+        rasa.stop()
 
-    with StubBot() as bot:
-        monitor = ProcessMonitor(
-            {"load generator + stub": os.getpid()}, interval=0.2, alone=["load generator + stub"]
-        ).start()
-        generator = LoadGenerator(bot.url, scripts, think_seconds=plan.think_seconds, label="stub")
-        start = time.monotonic()
-        steps = rising_load(
-            generator,
-            plan.user_steps,
-            plan.step_seconds,
-            plan.warmup_seconds,
-            plan.p95_limit_ms,
-            start + plan.budget_seconds,
-            log=log,
-        )
-        end = time.monotonic()
-        generator.stop()
-        monitor.stop()
-    best = sustained(steps, plan.p95_limit_ms)
-    return {
-        "setup": "stub REST server (smoke)",
-        "steps": steps,
-        "sustained": best,
-        "sustained_msg_per_s": best["msg_per_s"] if best else 0.0,
+
+# ---- smoke run: every scripted conversation once, through the real stack, checked -----------------------------------
+
+
+def audited_cases(database_url: str, case_ids: Sequence[str]) -> list[str]:
+    """Those of ``case_ids`` the service audited in the support database (SQLite, read-only)."""
+    path = database_url[len("sqlite:///") :]
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        return [
+            case_id
+            for case_id in case_ids
+            if connection.execute("SELECT 1 FROM decision_audit WHERE case_id = ? LIMIT 1", (case_id,)).fetchone()
+        ]
+
+
+def smoke_checks(scripts: Sequence[Script], generator: LoadGenerator, database_url: str) -> list[dict]:
+    """What a smoke run must have seen: answers without errors, every script played to its end, each deciding
+    script's decision payload, and for each confirming script a case id in the answer that the support database's
+    decision audit holds."""
+    samples = generator.samples
+    errors = sum(1 for s in samples if not s.ok)
+    checks = [
+        {
+            "check": "every message answered (HTTP 200, a list of bot messages)",
+            "ok": bool(samples) and errors == 0,
+            "detail": f"{len(samples)} messages, {errors} errors; first errors: {generator.first_errors}",
+        }
+    ]
+    played: dict[str, list] = {s.name: [] for s in scripts}
+    for conversation in generator.played:
+        played.setdefault(conversation.script, []).append(conversation)
+    missing = [name for name, runs in played.items() if not runs]
+    checks.append(
+        {
+            "check": "every scripted conversation played to its end",
+            "ok": not missing,
+            "detail": f"not finished: {missing}" if missing else f"{len(generator.played)} conversations",
+        }
+    )
+    for script in scripts:
+        runs = played.get(script.name) or []
+        if script.decides:
+            seen = sorted({t for run in runs for t in run.topics})
+            checks.append(
+                {
+                    "check": f"{script.name}: verified and got a {script.decides!r} decision",
+                    "ok": any(script.decides in run.topics for run in runs),
+                    "detail": f"decision topics seen: {seen}",
+                }
+            )
+        if script.opens_case:
+            if not database_url.startswith("sqlite:///"):
+                checks.append({"check": f"{script.name}: case written", "ok": True, "detail": "not SQLite: skipped"})
+                continue
+            # a replay (same order, new conversation) gets the case the first one opened (writes are idempotent)
+            answered = sorted({case for run in runs for case in run.cases})
+            audited = audited_cases(database_url, answered)
+            checks.append(
+                {
+                    "check": f"{script.name}: confirmed; the answer names a case the service wrote (decision_audit)",
+                    "ok": bool(audited),
+                    "detail": f"case ids answered: {answered}; in the support database's audit: {audited}",
+                }
+            )
+    return checks
+
+
+def run_smoke(
+    scripts: Sequence[Script],
+    settings: botstack.Settings,
+    log: Callable[[str], None] = print,
+    token: str | None = None,
+    timeout: float = 45.0,
+) -> dict:
+    """Smoke runs: one virtual customer per script against a running stack (botstack) through its authenticated
+    REST channel, short think times, until every script was played to its end once (or ``timeout``); then the
+    checks of ``smoke_checks``. ``token`` overrides the stack's REST token (tests: a wrong one must fail)."""
+    token = settings.secrets["REST_CHANNEL_TOKEN"] if token is None else token
+    label = f"smoke-{uuid.uuid4().hex[:8]}"
+    groups = {LOAD_GENERATOR: os.getpid()}
+    monitor = ProcessMonitor(groups, interval=0.2, alone=[LOAD_GENERATOR]).start()
+    generator = LoadGenerator(settings.rasa_url, scripts, think_seconds=(0.02, 0.1), label=label, token=token)
+    start = time.monotonic()
+    generator.set_users(len(scripts))  # user i starts with script i: every script in the first round
+    names = {s.name for s in scripts}
+    while time.monotonic() - start < timeout:
+        if names <= {p.script for p in generator.played}:
+            break
+        if len(generator.first_errors) >= 5:  # failing: no need to wait for the timeout
+            break
+        time.sleep(0.2)
+    end = time.monotonic()
+    generator.stop()
+    monitor.stop()
+    step = {"users": len(scripts), **window_stats(generator.samples, start, end + 1e-6)}
+    checks = smoke_checks(scripts, generator, settings.database_url)
+    result: dict = {
+        "setup": f"the running test stack at {settings.rasa_url} (botstack: credentials.yml, authenticated REST)",
+        "steps": [step],
+        "stopped": "smoke",
+        "sustained": None,
+        "sustained_msg_per_s": 0.0,
         "processes": monitor.summary(start, end),
+        "conversations_played": len(generator.played),
+        "checks": checks,
     }
+    failed = [c for c in checks if not c["ok"]]
+    for check in checks:
+        log(f"  smoke: {'ok  ' if check['ok'] else 'FAIL'} {check['check']}: {check['detail'][:300]}")
+    if failed:
+        result["error"] = "smoke checks failed: " + "; ".join(c["check"] for c in failed)
+    return result

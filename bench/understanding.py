@@ -4,6 +4,8 @@ The held-out sets are Rasa NLU YAML files (read with ``nlu_tools/nlu_yaml.py``, 
 ``nlu_eval/own_heldout.yml`` (the project's own held-out utterances) and ``nlu_eval/bitext_heldout.yml`` (Bitext
 utterances mapped to the bot's intents by ``nlu_eval/bitext_intent_map.yml``, out-of-scope intents included). The
 Bitext linguistic flags are looked up in the Bitext CSV by normalised utterance (``nlu_tools.nlu_yaml.normalize``).
+``nlu_eval/fresh_test_15.yml`` is never scored here, in no mode (``paths.NEVER_SCORED``: the test set of issue 15, to
+be scored once at its end); ``load_heldout`` refuses it.
 Predictions come from ``bench/rasa_eval.py`` run in ``.venv-rasa``, which also runs the test stories (item 2) while
 each model is loaded.
 """
@@ -58,6 +60,8 @@ def bitext_flags(csv_path: Path = paths.BITEXT_CSV) -> dict[str, str]:
 
 
 def load_heldout(path: Path, flags: Mapping[str, str] | None = None) -> list[HeldOut]:
+    if Path(path).resolve() in {p.resolve() for p in paths.NEVER_SCORED}:
+        raise ValueError(f"{path} is never scored by the bench (bench/paths.py NEVER_SCORED)")
     flags = flags or {}
     return [
         HeldOut(
@@ -71,7 +75,8 @@ def load_heldout(path: Path, flags: Mapping[str, str] | None = None) -> list[Hel
 
 
 def heldout_sets(max_per_set: int | None = None) -> dict[str, list[HeldOut]]:
-    """The sets that exist, by name ("own", "own-2", "bitext"); ``max_per_set`` keeps an even sample (smoke runs)."""
+    """The sets that exist, by name ("own", "own-2", "bitext"); ``max_per_set`` keeps an even sample (smoke runs).
+    Never ``nlu_eval/fresh_test_15.yml`` (``paths.NEVER_SCORED``)."""
     sets: dict[str, list[HeldOut]] = {}
     if paths.OWN_HELDOUT.is_file():
         sets["own"] = load_heldout(paths.OWN_HELDOUT)
@@ -120,6 +125,10 @@ def rasa_predictor(work_dir: Path, stories: Path | None = None, timeout: float =
     test stories into ``work_dir/stories/<config>/`` (read by ``bench.training.story_results``)."""
 
     def predict(models: Mapping[str, Path], sets: Sets) -> dict:
+        missing = [str(model) for model in models.values() if not Path(model).is_file()]
+        if missing:
+            raise FileNotFoundError(f"no model file at {', '.join(missing)}")
+        work_dir.mkdir(parents=True, exist_ok=True)
         job = work_dir / "rasa_eval_job.json"
         out = work_dir / "rasa_eval.json"
         out.unlink(missing_ok=True)

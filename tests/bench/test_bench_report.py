@@ -1,20 +1,33 @@
-"""The benchmark's own checks: its metrics, its load generator, its inputs, and a smoke run of `python -m bench`."""
+"""The benchmark's own checks: its metrics, its load generator, its inputs, its report, and a smoke run of
+`python -m bench --smoke` over the real plumbing (tests/bench/conftest.py: the shared test stack)."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bench import engine, paths, report
-from bench.load import LoadGenerator, Sample, load_scripts, over_limit, require_loopback, sustained, window_stats
+from bench.load import (
+    LoadGenerator,
+    Sample,
+    decisions,
+    load_scripts,
+    over_limit,
+    require_loopback,
+    sustained,
+    user_ladder,
+    window_stats,
+)
 from bench.metrics import Scored, Span, by_flag, entity_report, intent_report, percentile, rejection_rates
-from bench.run import main
-from bench.serving import Setup, endpoints_yaml
+from bench.run import SMOKE_SAMPLE, main
+from bench.serving import Setup, endpoints_yaml, per_message, run_smoke
 from bench.training import count_stories, fingerprint, train_or_reuse
+from bench.understanding import heldout_sets, load_heldout, run_understanding, simulated_predictor
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -147,12 +160,48 @@ def test_scripted_conversations_use_demo_logins():
             assert logins[order] in emails, f"{script.name}: {order} without its purchase email"
 
 
-def test_bench_endpoints_use_redis_only_with_several_workers():
-    with_redis = yaml.safe_load(endpoints_yaml(Setup("p", Path("m"), 2, 2, True), "http://127.0.0.1:1/webhook", 7))
-    assert with_redis["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 7, "db": 1}
-    assert with_redis["tracker_store"]["type"] == "redis"
-    plain = yaml.safe_load(endpoints_yaml(Setup("d", Path("m")), "http://127.0.0.1:1/webhook", None))
-    assert set(plain) == {"action_endpoint"}
+def test_bench_endpoints_are_the_projects_with_redis_only_for_a_redis_setup():
+    assert endpoints_yaml(Setup("project", Path("m")), None) is None  # endpoints.yml itself, as make run uses it
+    with_redis = yaml.safe_load(endpoints_yaml(Setup("p", Path("m"), 4, 2, True), 7) or "")
+    assert with_redis["tracker_store"] == {"type": "redis", "url": "127.0.0.1", "port": 7, "db": 0}
+    project = yaml.safe_load(paths.ENDPOINTS.read_text())
+    assert with_redis["action_endpoint"] == project["action_endpoint"]  # the token header, from the environment
+    assert with_redis["lock_store"] == project["lock_store"]  # LOCK_STORE_* point it at the same Redis
+
+
+def test_scripts_refuse_a_bare_yes(tmp_path):
+    path = tmp_path / "c.yml"
+    path.write_text("conversations:\n  - name: x\n    messages:\n      - yes\n")
+    with pytest.raises(ValueError, match="quote"):
+        load_scripts(path)
+
+
+def test_decision_payloads_are_read_from_an_answer():
+    answer = [{"text": "hi"}, {"custom": {"decision": {"topic": "return", "case_id": "RET-000001"}}}, "odd"]
+    assert decisions(answer) == [{"topic": "return", "case_id": "RET-000001"}]
+    assert decisions({"error": "x"}) == []
+
+
+def test_the_user_ladder_keeps_rising_past_the_listed_steps():
+    ladder = user_ladder((2, 4, 8), 20)
+    assert ladder[:3] == [2, 4, 8] and ladder[-1] == 20
+    assert all(b > a for a, b in zip(ladder, ladder[1:], strict=False))
+    assert ladder[3] == 10  # 25 % more
+
+
+def test_cpu_per_message_excludes_the_load_generator_from_the_servers():
+    step = {"messages": 100, "cpu_seconds": {"rasa": 2.0, "actions": 0.5, "load generator": 1.0}}
+    cpu = per_message(step)
+    assert cpu["rasa"] == pytest.approx(20.0) and cpu["servers"] == pytest.approx(25.0)
+
+
+def test_the_issue_15_test_set_is_never_scored():
+    fresh = paths.ROOT / "nlu_eval" / "fresh_test_15.yml"
+    assert fresh in paths.NEVER_SCORED
+    named = {paths.OWN_HELDOUT, paths.OWN_HELDOUT_2, paths.BITEXT_HELDOUT}
+    assert fresh not in named and set(heldout_sets(max_per_set=1)) <= {"own", "own-2", "bitext"}
+    with pytest.raises(ValueError, match="never scored"):
+        load_heldout(fresh)
 
 
 def _inputs(tmp_path):
@@ -239,23 +288,94 @@ def test_engine_headline_keeps_the_rates():
     assert engine.headline(figures) == {"pure.return_decisions_per_s": 10.0, "sqlite.cases_created_per_s": 2.0}
 
 
-def test_smoke_run_writes_json_markdown_and_plots(tmp_path):
-    # the engine section runs bench/engine_bench.py, which has its own tests; the rest of the script runs here
+def test_report_writes_json_markdown_and_plots_from_made_up_figures(tmp_path):
+    """The report code alone (fast): simulated predictions and made-up load steps, nothing measured."""
+    sets = heldout_sets(max_per_set=20)
+    steps = [
+        {"users": u, "msg_per_s": r, "p50_ms": 50.0, "p95_ms": p, "p99_ms": p * 1.5, "errors": 0, "error_rate": 0.0}
+        for u, r, p in ((2, 1.0, 90.0), (4, 2.0, 150.0), (8, 3.5, 420.0))
+    ]
+    run = {"setup": "made up", "steps": steps, "stopped": "knee", "sustained": steps[1], "sustained_msg_per_s": 2.0}
+    results = {
+        "meta": {"mode": "test"},
+        "understanding": run_understanding(
+            {"project": Path("p"), "default": Path("d")}, sets, simulated_predictor({"project": 9, "default": 4})
+        ),
+        "serving": {"plan": {}, "project": run, "starter": {**run, "sustained_msg_per_s": 1.0}},
+    }
+    written = report.write(results, tmp_path)
+    markdown = written["markdown"].read_text()
+    assert "bench_latency.png" in results["plots"]
+    for name in results["plots"]:
+        assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC
+        assert f"({name})" in markdown
+    ratio = next(t for t in results["targets"] if "starter" in t["target"])
+    assert ratio["value"] == pytest.approx(2.0) and ratio["met"] is True
+
+
+def test_smoke_run_checks_the_real_plumbing(tmp_path, bench_stack):
+    """``python -m bench --smoke`` over the real plumbing, and what it must find:
+
+    * understanding: ``bench/rasa_eval.py`` ran in ``.venv-rasa`` with the trained model of ``models/`` (as the stack
+      serves it) and parsed an even sample of each held-out set (own, previous own, Bitext; never
+      ``nlu_eval/fresh_test_15.yml``): it loaded a model, every message got a prediction, and at least 80 % of the
+      sample is right (the model scores about 98 % on these sets; a broken model or pipeline does not);
+    * serving: the shared test stack (a real Rasa server with the project's ``credentials.yml`` and the rasa-sdk
+      action server on a seeded SQLite database) answered every message of every scripted conversation through the
+      authenticated REST channel (Bearer token) without an error; each verifying script got its decision payload
+      (refund, credits, return, cancellation: identity verified, service layer reached), and the return was
+      confirmed: the answer names a case the support database's decision audit holds;
+    * the report: bench.json, bench.md and its PNG plots are written; the run exits 0.
+
+    It does not measure anything: no training, no test stories, no load steps (``make bench`` does those).
+    """
     out = tmp_path / "reports"
-    sections = "training,understanding,conversations,serving"
-    assert main(["--smoke", "--only", sections, "--out", str(out), "--work", str(tmp_path / "work")]) == 0
+    started = time.monotonic()
+    code = main(["--smoke", "--only", "understanding,serving", "--out", str(out), "--work", str(tmp_path / "work")])
     results = json.loads((out / "bench.json").read_text())
+    assert code == 0, json.dumps({k: results.get(k) for k in ("understanding", "serving")}, default=str)[:3000]
     assert results["meta"]["mode"] == "smoke"
-    for set_name, rows in results["understanding"]["sets"].items():
-        assert rows > 0
-        figures = results["understanding"]["configs"]["project"][set_name]
-        assert 0.0 <= figures["macro_f1"] <= 1.0
-    for setup in ("project", "default"):
-        steps = results["serving"][setup]["steps"]
-        assert steps and all(step["messages"] > 0 and step["p95_ms"] is not None for step in steps)
-    assert {t["target"] for t in results["targets"]}
+
+    nlu = results["understanding"]
+    assert nlu["sets"] == {"own": SMOKE_SAMPLE, "own-2": SMOKE_SAMPLE, "bitext": SMOKE_SAMPLE}
+    project = nlu["configs"]["project"]
+    assert project["model_load_seconds"] > 0 and project["parse_ms_per_message"] > 0
+    right = sum(project[name]["accuracy"] * project[name]["n"] for name in nlu["sets"])
+    assert right >= 0.8 * 3 * SMOKE_SAMPLE, {name: project[name]["errors_sample"] for name in nlu["sets"]}
+
+    smoke = results["serving"]["project"]
+    scripts = load_scripts(paths.CONVERSATIONS)
+    assert [c for c in smoke["checks"] if not c["ok"]] == []
+    checked = {c["check"] for c in smoke["checks"]}
+    assert sum(1 for s in scripts if s.decides) >= 4 and any(s.opens_case for s in scripts)
+    assert all(any(c.startswith(f"{s.name}: verified") for c in checked) for s in scripts if s.decides)
+    step = smoke["steps"][0]
+    assert step["errors"] == 0 and step["messages"] >= sum(len(s.messages) for s in scripts)
+    assert smoke["conversations_played"] >= len(scripts)
+
     markdown = (out / "bench.md").read_text()
-    assert results["plots"] and "bench_latency.png" in results["plots"]
+    assert "bench_latency.png" in results["plots"]
     for name in results["plots"]:
         assert (out / name).read_bytes()[:8] == PNG_MAGIC
         assert f"({name})" in markdown
+    print(f"smoke run: {time.monotonic() - started:.1f} s")
+
+
+def test_smoke_serving_fails_with_a_wrong_token(bench_stack):
+    """The same conversations with a wrong Bearer token: every message refused (401), every check but the
+    not-applicable ones failed, and the result carries an error (the smoke run would exit 1)."""
+    scripts = load_scripts(paths.CONVERSATIONS)
+    result = run_smoke(scripts, bench_stack.settings, log=lambda _: None, token="wrong-" + "x" * 40, timeout=10)
+    assert "error" in result
+    answered = next(c for c in result["checks"] if c["check"].startswith("every message answered"))
+    assert not answered["ok"] and "HTTP 401" in answered["detail"]
+    assert not any(c["ok"] for c in result["checks"] if "decision" in c["check"])
+
+
+def test_smoke_understanding_fails_without_its_model(tmp_path):
+    """A broken model path is an error of the understanding section and the run's exit code is 1."""
+    out = tmp_path / "reports"
+    args = ["--smoke", "--only", "understanding", "--model", str(tmp_path / "missing.tar.gz")]
+    assert main([*args, "--out", str(out), "--work", str(tmp_path / "work")]) == 1
+    results = json.loads((out / "bench.json").read_text())
+    assert "missing.tar.gz" in results["understanding"]["error"]
