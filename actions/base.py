@@ -2,6 +2,8 @@
 
 Each turn in which the customer gave something (a slot was extracted), in this order:
 1. every slot set in this turn is checked by its ``validate_<slot>`` (format only, no backend);
+   facts stated for other open slots of the form are kept (``side_facts``: troubleshooting done, the condition),
+   and an answer that was only such a fact is noted instead of rejected;
    a bad value is cleared and the customer gets ``utter_invalid_<slot>`` (a hint); after ``MAX_FAILURES`` failures
    in a row the form's next question is ``handoff_choice`` (the offer of a person, to stop, or to try once more)
    instead of the failed question again, and the next answer is tried for the failed slot (``retry_slot``);
@@ -51,6 +53,41 @@ QUANTITY_WORDS = {
     )
 }
 UNKNOWN = "unknown"
+
+#: facts a customer states while answering another question (input parsing, not wording), kept for the form's own
+#: slots that are still open (issue 15, item 3): "I tried resetting it and a different cable" while asked for the
+#: serial number, "it's still sealed" while asked which item
+SIDE_FACTS: dict[str, tuple[tuple[re.Pattern[str], Any], ...]] = {
+    "troubleshooting_done": (
+        (
+            re.compile(
+                r"\b(?:tried|trying|reset(?:ting)?|restart(?:ed|ing)?|reboot(?:ed|ing)?|swapp(?:ed|ing))\b"
+                r"|\b(?:another|different|other|new)\s+(?:cable|charger|outlet|socket|port|plug|adapter|wall)\b",
+                re.I,
+            ),
+            True,
+        ),
+    ),
+    "item_condition": (
+        (
+            re.compile(r"\b(?:undamaged|not damaged|no damage|like new|perfect condition|good condition)\b", re.I),
+            "undamaged",
+        ),
+        (re.compile(r"\b(?:unopened|still sealed|sealed|never opened|not (?:been )?opened)\b", re.I), "unopened"),
+        (re.compile(r"\b(?:damaged|broken|cracked|dented|smashed)\b", re.I), "damaged"),
+    ),
+}
+
+
+def side_facts(text: Any, wanted: Sequence[str]) -> dict[str, Any]:
+    """The facts of ``SIDE_FACTS`` stated in ``text``, for the slots in ``wanted`` (the first match per slot)."""
+    found: dict[str, Any] = {}
+    for slot in wanted:
+        for pattern, value in SIDE_FACTS.get(slot, ()):
+            if isinstance(text, str) and pattern.search(text):
+                found[slot] = value
+                break
+    return found
 
 
 def first_int(value: Any) -> int | None:
@@ -138,7 +175,21 @@ class SupportFormValidation(FormValidationAction, ABC):
             # nothing was extracted this turn: answer nothing, so that Rasa rejects the form and the rules can
             # handle the message (a side question, stop, a person...) before the form asks again
             return []
-        events = await self.get_validation_events(dispatcher, tracker, domain)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        said = tracker.slots_to_validate().get(requested) if requested else None
+        wanted = [slot for slot in self.topic_slots if slot != requested and tracker.get_slot(slot) is None]
+        facts = side_facts(said, wanted)
+        hints = CollectingDispatcher()
+        counters = {name: tracker.get_slot(name) for name in ("validation_failures", RETRY_SLOT)}
+        events = await self.get_validation_events(hints, tracker, domain)
+        if facts and requested and any(e.get("name") == requested and e.get("value") is None for e in events):
+            # the answer was about something else the form needs: keep it, and instead of "that doesn't look like
+            # <a serial number>" (and a failure counted) say it was noted; the question is asked again
+            events += [SlotSet(name, value) for name, value in counters.items()]
+            dispatcher.utter_message(response="utter_fact_noted")
+        else:
+            dispatcher.messages.extend(hints.messages)
+        events += [SlotSet(slot, value) for slot, value in facts.items()]
         tracker.add_slots(events)
 
         identity_events, state = verify_identity(dispatcher, tracker)

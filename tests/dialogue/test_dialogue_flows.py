@@ -196,6 +196,17 @@ def test_the_third_failed_answer_gets_the_offer_of_a_person_not_the_same_questio
     assert customer.slots()["requested_slot"] == "email"
 
 
+def test_troubleshooting_told_when_asked_for_the_serial_is_kept_not_rejected(customer):
+    customer.says("my power station stopped charging, I want a warranty claim")
+    verify(customer, "AK1000010", "ava.solix@example.com")
+    asked(customer, "serial_number")
+    turn = customer.says("I tried resetting it and a different cable, still dead")
+    assert customer.slots()["troubleshooting_done"] is True, customer.transcript()
+    assert customer.slots()["requested_slot"] == "serial_number"
+    assert not any("doesn't look like a serial number" in t for t in turn.texts), turn.texts
+    assert customer.slots()["validation_failures"] == 0
+
+
 # ---- order status (issue 15, item 1) --------------------------------------------------------------------------
 
 

@@ -1,0 +1,45 @@
+"""Facts in any order (issue 15, item 3): what the customer states while answering another question is kept for the
+form's open slots, and an answer that was only such a fact is noted, not rejected as a bad value."""
+
+from __future__ import annotations
+
+from actions.base import side_facts
+from actions.returns import ValidateReturnForm
+from actions.warranty import ValidateWarrantyForm
+
+AVA = {"order_number": "AK1000010", "email": "ava.solix@example.com"}
+
+
+def test_troubleshooting_told_instead_of_the_serial_number_is_kept_not_rejected(chat, service):
+    chat.run(ValidateWarrantyForm(), AVA)
+    chat.run(ValidateWarrantyForm(), {"order_line": "1"})
+    assert chat.slot_events()["requested_slot"] == "serial_number"
+    chat.slots["validation_failures"] = 2.0
+    chat.run(ValidateWarrantyForm(), {"serial_number": "I tried resetting it and a different cable, still dead"})
+    assert chat.responses == ["utter_fact_noted"]  # not "that doesn't look like a serial number"
+    assert chat.slots["troubleshooting_done"] is True and chat.slots["serial_number"] is None
+    assert chat.slots["validation_failures"] == 2.0 and chat.slots.get("retry_slot") is None  # no failure counted
+    assert chat.slot_events()["requested_slot"] == "serial_number"
+
+
+def test_a_real_bad_answer_still_gets_its_hint(chat, service):
+    chat.run(ValidateWarrantyForm(), {**AVA, "order_line": "1"})
+    chat.run(ValidateWarrantyForm(), {"serial_number": "purple"})
+    assert chat.responses == ["utter_invalid_serial_number"]
+    assert chat.slots.get("troubleshooting_done") is None
+
+
+def test_the_condition_said_with_another_answer_is_kept(chat, service):
+    chat.run(ValidateReturnForm(), {"order_number": "AK1000003", "email": "emma.twenty@example.com"})
+    requested = chat.slot_events()["requested_slot"]
+    chat.run(ValidateReturnForm(), {requested: "the first one, it's still sealed in its box"})
+    assert chat.slots["item_condition"] == "unopened"
+
+
+def test_side_facts_read_only_the_slots_asked_for():
+    text = "tried another cable, box is unopened"
+    assert side_facts(text, ["troubleshooting_done"]) == {"troubleshooting_done": True}
+    assert side_facts(text, ["item_condition"]) == {"item_condition": "unopened"}
+    assert side_facts("it is not damaged at all", ["item_condition"]) == {"item_condition": "undamaged"}
+    assert side_facts("AK1234567", ["troubleshooting_done", "item_condition"]) == {}
+    assert side_facts(None, ["item_condition"]) == {}
