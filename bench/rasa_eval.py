@@ -65,7 +65,7 @@ async def evaluate(model: str, texts: list[str], stories: str | None, stories_ou
     predictions = [slim(await agent.parse_message(text)) for text in texts]
     parsed = time.perf_counter()
     stories_error = None
-    if stories:
+    if stories and stories_out is not None:
         from rasa.core.test import test
 
         stories_out.mkdir(parents=True, exist_ok=True)

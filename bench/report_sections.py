@@ -192,7 +192,7 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
                 fmt(cpu.get("servers"), 1),
                 fmt(peak, 0),
                 fmt(run["sustained_msg_per_s"] / starter, 2) if starter else "n/a",
-                STOPPED.get(run.get("stopped"), str(run.get("stopped"))),
+                STOPPED.get(str(run.get("stopped")), str(run.get("stopped"))),
             ]
         )
     if summary:
@@ -232,7 +232,7 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
         md += [
             f"Sustained at p95 < {limit:.0f} ms: **{run['sustained_msg_per_s']:.1f} msg/s**"
             + (f" ({best['users']} conversations)" if best else "")
-            + f"; stopped: {STOPPED.get(run.get('stopped'), run.get('stopped'))}.",
+            + f"; stopped: {STOPPED.get(str(run.get('stopped')), run.get('stopped'))}.",
             "",
         ]
         for check in run.get("checks") or []:

@@ -31,6 +31,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import botstack
 from bench import engine, paths, report
@@ -61,7 +62,7 @@ FULL_PLAN = LoadPlan(
 # they are); "project-4w" the tuning of earlier runs: 4 Rasa workers on 2 cores (the sentence embedding held a
 # worker's event loop for tens of ms per message) with Redis. The default config is served like "project" (the same
 # channels and stores), so the two differ by their model only.
-SERVING = {
+SERVING: dict[str, dict[str, Any]] = {
     "starter": dict(starter=True),
     "project": dict(),
     "project-4w": dict(rasa_workers=4, action_workers=2, redis=True),

@@ -45,8 +45,8 @@ LOAD_GENERATOR = "load generator"
 class Setup:
     name: str
     model: Path
-    rasa_workers: int = 1
-    action_workers: int = 1
+    rasa_workers: int | None = None  # SANIC_WORKERS; None: as make run (botstack) leaves it
+    action_workers: int | None = None  # ACTION_SERVER_SANIC_WORKERS; None: as make run leaves it
     redis: bool = False  # Redis tracker + lock store (needed for rasa_workers > 1)
     starter: bool = False  # Rasa's starter bot (rasa init): its own project directory, no action server
     project_dir: Path | None = None  # the starter bot's directory (credentials.yml, endpoints.yml)
@@ -54,11 +54,12 @@ class Setup:
     def describe(self) -> str:
         if self.starter:
             return "Rasa's starter bot (rasa init, rasa run): 1 worker, in-memory tracker, its open REST channel"
-        stores = "Redis tracker + lock store" if self.redis else "SQLite tracker store, in-memory lock store"
-        return (
-            f"{self.rasa_workers} Rasa worker(s), {self.action_workers} action-server worker(s), {stores}; "
-            "the project's credentials.yml (authenticated REST channel) and endpoints.yml"
+        stores = "Redis tracker + lock store" if self.redis else "make run's tracker and lock stores"
+        workers = ", ".join(
+            f"{count} {what} worker(s)" if count else f"make run's {what} workers"
+            for count, what in ((self.rasa_workers, "Rasa"), (self.action_workers, "action-server"))
         )
+        return f"{workers}, {stores}; the project's credentials.yml (authenticated REST channel) and endpoints.yml"
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def measure(
     monitor = ProcessMonitor(groups, interval=0.5, alone=[LOAD_GENERATOR]).start()
     generator = LoadGenerator(url, scripts, think_seconds=plan.think_seconds, label=setup.name, token=token)
     try:
-        _warm_up(url, token, scripts, len(scripts) * setup.rasa_workers, plan.warmup_total_seconds)
+        _warm_up(url, token, scripts, len(scripts) * (setup.rasa_workers or 1), plan.warmup_total_seconds)
 
         def cpu_in_window(start: float, end: float) -> dict:
             rows = monitor.summary(start, end)
@@ -240,8 +241,8 @@ def run_setup(
         lock_store_port=str(redis_port or 6379),
         extra_env={
             **botstack.TEST_RATE_LIMITS,
-            "SANIC_WORKERS": str(setup.rasa_workers),
-            "ACTION_SERVER_SANIC_WORKERS": str(setup.action_workers),
+            **({"SANIC_WORKERS": str(setup.rasa_workers)} if setup.rasa_workers else {}),
+            **({"ACTION_SERVER_SANIC_WORKERS": str(setup.action_workers)} if setup.action_workers else {}),
         },
     )
     stack = botstack.Stack(settings, echo=False, with_web=False, with_rasa=False, seed=True)

@@ -16,6 +16,7 @@ from bench.load import (
     LoadGenerator,
     Sample,
     decisions,
+    find_knee,
     load_scripts,
     over_limit,
     require_loopback,
@@ -187,6 +188,46 @@ def test_the_user_ladder_keeps_rising_past_the_listed_steps():
     assert ladder[:3] == [2, 4, 8] and ladder[-1] == 20
     assert all(b > a for a, b in zip(ladder, ladder[1:], strict=False))
     assert ladder[3] == 10  # 25 % more
+
+
+class FakeLoad:
+    """Stands in for LoadGenerator in find_knee: each read of ``samples`` answers 20 messages in the last 50 ms with
+    the latency ``latency_ms(users, reads)`` gives."""
+
+    def __init__(self, latency_ms):
+        self.latency_ms, self.users, self.reads = latency_ms, 0, 0
+
+    def set_users(self, count):
+        self.users = max(self.users, count)
+
+    @property
+    def samples(self):
+        self.reads += 1
+        now, latency = time.monotonic(), self.latency_ms(self.users, self.reads) / 1000
+        return [Sample(now - 0.05 + i * 0.0025 - latency, now - 0.05 + i * 0.0025, True, 0) for i in range(20)]
+
+
+def _knee(latency_ms, cap=30.0, max_users=1000):
+    load = FakeLoad(latency_ms)
+    return find_knee(load, (2, 4, 6, 8), 0.05, 0.0, 300.0, time.monotonic() + cap, max_users=max_users, log=print)
+
+
+def test_the_knee_is_where_p95_passes_the_limit_twice_and_past_the_listed_steps():
+    result = _knee(lambda users, _: 100.0 if users < 13 else 450.0)
+    assert result["stopped"] == "knee"
+    assert [s["users"] for s in result["steps"]] == [2, 4, 6, 8, 10, 12, 15, 15]  # 15 measured again, over again
+    assert result["steps"][-2]["retried"] and sustained(result["steps"], 300.0)["users"] == 12
+
+
+def test_one_slow_window_does_not_end_the_search():
+    result = _knee(lambda users, reads: 450.0 if reads == 3 else (100.0 if users < 10 else 450.0))
+    assert [s["users"] for s in result["steps"]][:5] == [2, 4, 6, 6, 8]
+    assert result["stopped"] == "knee" and result["steps"][-1]["users"] == 10
+
+
+def test_a_cap_before_the_knee_is_reported():
+    assert _knee(lambda users, _: 100.0, cap=0.12)["stopped"] == "cap"
+    assert _knee(lambda users, _: 100.0, max_users=8)["stopped"] == "max_users"
 
 
 def test_cpu_per_message_excludes_the_load_generator_from_the_servers():
