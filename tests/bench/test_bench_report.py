@@ -191,8 +191,8 @@ def test_the_user_ladder_keeps_rising_past_the_listed_steps():
 
 
 class FakeLoad:
-    """Stands in for LoadGenerator in find_knee: each read of ``samples`` answers 20 messages in the last 50 ms with
-    the latency ``latency_ms(users, reads)`` gives."""
+    """Stands in for LoadGenerator in find_knee: each read of ``samples`` answers two messages per user inside the
+    window just measured (50 ms), with the latency ``latency_ms(users, reads)`` gives."""
 
     def __init__(self, latency_ms):
         self.latency_ms, self.users, self.reads = latency_ms, 0, 0
@@ -204,7 +204,9 @@ class FakeLoad:
     def samples(self):
         self.reads += 1
         now, latency = time.monotonic(), self.latency_ms(self.users, self.reads) / 1000
-        return [Sample(now - 0.05 + i * 0.0025 - latency, now - 0.05 + i * 0.0025, True, 0) for i in range(20)]
+        count = 2 * self.users
+        ends = [now - 0.045 + 0.04 * i / count for i in range(count)]
+        return [Sample(end - latency, end, True, 0) for end in ends]
 
 
 def _knee(latency_ms, cap=30.0, max_users=1000):
