@@ -60,8 +60,12 @@ def test_registered_actions_and_domain_actions_agree():
 
 @pytest.mark.parametrize("form,spec", sorted(DOMAIN["forms"].items()))
 def test_every_form_slot_is_asked_hinted_and_validated(form, spec):
-    validator = next(cls() for cls in action_classes() if issubclass(cls, SupportFormValidation) and cls.form == form)
-    assert validator.ask_order == spec["required_slots"]
+    validators = [cls() for cls in action_classes() if issubclass(cls, SupportFormValidation) and cls.form == form]
+    if validators:
+        validator = validators[0]
+        assert validator.ask_order == spec["required_slots"]
+    else:  # a form without identity (actions/warranty_purchase.py): a plain FormValidationAction
+        validator = next(cls() for cls in action_classes() if cls().name() == f"validate_{form}")
     for slot in spec["required_slots"]:
         assert f"utter_ask_{slot}" in DOMAIN["responses"] or f"action_ask_{slot}" in DOMAIN["actions"], slot
         if slot == "handoff_choice":  # its answer is tried for the question that failed: no hint of its own
