@@ -12,6 +12,8 @@ from bench.targets import CONFIGS, evaluate_targets
 
 def headline(results: Mapping) -> list[str]:
     lines = []
+    if (results.get("meta") or {}).get("mode") == "smoke":
+        lines.append("smoke run: samples and checks, not measurements; every target is n/a")
     for t in results.get("targets", []):
         met = {True: "MET", False: "NOT MET", None: "n/a"}[t["met"]]
         extra = "" if t["default"] is None else f" (default {fmt(t['default'])})"

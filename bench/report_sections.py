@@ -229,12 +229,13 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
             )
         md += table(["users", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "CPU ms per message"], rows)
         best = run.get("sustained")
-        md += [
-            f"Sustained at p95 < {limit:.0f} ms: **{run['sustained_msg_per_s']:.1f} msg/s**"
-            + (f" ({best['users']} conversations)" if best else "")
-            + f"; stopped: {STOPPED.get(str(run.get('stopped')), run.get('stopped'))}.",
-            "",
-        ]
+        if run.get("stopped") != "smoke":
+            md += [
+                f"Sustained at p95 < {limit:.0f} ms: **{run['sustained_msg_per_s']:.1f} msg/s**"
+                + (f" ({best['users']} conversations)" if best else "")
+                + f"; stopped: {STOPPED.get(str(run.get('stopped')), run.get('stopped'))}.",
+                "",
+            ]
         for check in run.get("checks") or []:
             md.append(f"- {'ok' if check['ok'] else '**FAILED**'}: {check['check']} ({check['detail'][:200]})")
         if run.get("checks"):
