@@ -34,6 +34,8 @@ def table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 def understanding_md(nlu: Mapping, out: Path, files: list[str]) -> list[str]:
     md = ["## 1. Understanding", ""]
+    for name, why in (nlu.get("not_evaluated") or {}).items():
+        md += [f"- {name}: not evaluated: {why}", ""]
     configs = [c for c in CONFIGS if c in nlu.get("configs", {})]
     if not configs:
         return md + [f"Not run: {nlu.get('error') or nlu.get('skipped')}", ""]
@@ -213,6 +215,14 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
         md += [f"### {name}: {run['setup']}", ""]
         if run.get("startup_seconds") is not None:
             md += [f"Start-up until the model answered: {run['startup_seconds']:.0f} s.", ""]
+        trained = run.get("training")
+        if isinstance(trained, Mapping) and trained.get("wall_seconds") is not None:
+            md += [
+                f"Model written and trained by `rasa init` in {trained['wall_seconds']:.0f} s "
+                f"({trained.get('cpu_seconds', 0):.0f} s CPU) at {trained.get('trained_at')}"
+                + (", by an earlier run." if trained.get("reused") else ", in this run."),
+                "",
+            ]
         rows = []
         for s in run["steps"]:
             cpu = s.get("cpu_ms_per_message") or {}

@@ -183,16 +183,20 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(work / "stories" / name, ignore_errors=True)
             # a hard stop only against a hung process: on a busy machine a slow evaluation beats none
             timeout = max(1200.0, deadline - time.monotonic())
-            _section(
-                results,
-                "understanding",
-                lambda: run_understanding(
-                    models,
+            # without training in this run (--only, --reuse-models), a model that is not there is left out and said
+            # so; after training, a missing model is the section's error
+            evaluated = models if trains else {n: m for n, m in models.items() if m.is_file()}
+
+            def understanding() -> dict:
+                figures = run_understanding(
+                    evaluated,
                     heldout_sets(max_per_set=args.sample or None),
                     rasa_predictor(work, stories=paths.TEST_STORIES, timeout=timeout),
-                ),
-                log,
-            )
+                )
+                figures["not_evaluated"] = {n: f"no model at {m}" for n, m in models.items() if n not in evaluated}
+                return figures
+
+            _section(results, "understanding", understanding, log)
 
     if "conversations" in only:
         if args.smoke:
@@ -210,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                     if (configs.get(name) or {}).get("stories_error")
                     else story_results(work / "stories" / name)
                     for name in models
+                    if name in configs
                 }
 
             _section(results, "conversations", conversations, log)
