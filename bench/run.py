@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "meta": {
             "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
             "mode": "smoke" if args.smoke else "full",
+            "sample": args.sample or (SMOKE_SAMPLE if args.smoke else None),
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "cpus": os.cpu_count(),
             "load_average_at_start": os.getloadavg()[0],  # other work on the machine skews every timing

@@ -24,10 +24,16 @@ def _target(name: str, value: float | None, ok: bool | None, compared: float | N
 
 def evaluate_targets(results: Mapping) -> list[dict]:
     """The issue's targets, each with the project's value, the default config's where relevant, and met or not.
-    A smoke run measures nothing (samples of 8 messages, no load steps): every target is n/a there."""
+    A smoke run measures nothing (samples of 8 messages, no load steps): every target is n/a there; with ``--sample``
+    the understanding targets are n/a (a sample of a test set is not its score)."""
     targets = _evaluate(results)
     if _get(results, "meta", "mode") == "smoke":
         return [{**t, "value": None, "default": None, "met": None} for t in targets]
+    if _get(results, "meta", "sample"):  # --sample N: the understanding figures are of samples, not the sets
+        return [
+            {**t, "value": None, "default": None, "met": None} if t["target"].startswith(("intent", "entity")) else t
+            for t in targets
+        ]
     return targets
 
 
