@@ -29,8 +29,12 @@ verification, the parsing of the platform's update and the rendering of the bot'
    ``render.decision_summary`` turns the ``{"decision": {...}}`` payload (policy_engine/core/decision.py,
    ``widget_payload``) into one short line with the case number; ``split_text`` cuts long texts at the platform's
    limit (paragraph, then line, then word boundaries).
-7. **Attachments.** The upload storage does not exist yet (issue 15): a photo, file, voice note or video gets
-   ``render.ATTACHMENTS_NOT_YET`` and nothing is downloaded.
+7. **Attachments.** A channel that implements ``fetch_attachment`` (Telegram so far) downloads a photo or document
+   with the bot's credentials, within ``UPLOAD_MAX_BYTES`` (a declared size over it is refused before downloading),
+   and stores it like the web chat's uploads (``uploads.UploadStore``: magic-byte types, 0600 files outside the web
+   root, ``RATE_LIMIT_UPLOADS``); the turn is then ``/upload_file{"upload_id": ...}``, handled like the web chat's
+   (the action server accepts only an upload of this conversation).  Too large or not a photo/PDF: a clear reply.
+   Channels without ``fetch_attachment`` still answer ``render.ATTACHMENTS_NOT_YET`` and download nothing.
 
 Runs inside the Rasa server (.venv-rasa): aiohttp (a Rasa dependency) for the platform APIs (``platform_api.Api``),
 redis-py for the shared cache (``turns``).
@@ -38,6 +42,7 @@ redis-py for the shared cache (``turns``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -50,9 +55,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from . import privacy
-from .guard import NO_ANSWER, NOT_TEXT, Guard
+from .guard import NO_ANSWER, NOT_TEXT, SLOW_DOWN, Guard
 from .render import ATTACHMENTS_NOT_YET
 from .turns import Background, Deduplicator
+from .uploads import NOT_RECEIVED, UploadRefused, UploadStore, upload_message
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +148,7 @@ class MessagingChannel(InputChannel):
         self.guard = guard
         self.dedup = dedup or Deduplicator()
         self.background = Background()
+        self.uploads = UploadStore.from_env()
 
     @property
     def enabled(self) -> bool:
@@ -161,6 +168,34 @@ class MessagingChannel(InputChannel):
 
     async def acknowledge(self, inbound: Inbound) -> None:
         """Platform-specific acknowledgement of a button press (Telegram's answerCallbackQuery)."""
+
+    async def fetch_attachment(self, inbound: Inbound) -> bytes | None:
+        """The attachment's bytes, downloaded with the bot's credentials within ``self.uploads.max_bytes``
+        (``UploadRefused`` past it); None where the platform's download is not implemented (the not-yet reply)."""
+        return None
+
+    async def _store_attachment(self, inbound: Inbound, client: str) -> str | None:
+        """The attachment as this conversation's upload: the ``/upload_file`` text, or None after a reply."""
+        assert self.guard is not None
+        try:
+            data = await self.fetch_attachment(inbound)
+            if data is None:
+                await self.deliver(inbound, [{"text": ATTACHMENTS_NOT_YET}])
+                return None
+            if not await self.guard.allow_upload(inbound.conversation_id, client):
+                await self.deliver(inbound, [{"text": SLOW_DOWN}])
+                return None
+            stored = await asyncio.to_thread(self.uploads.save, inbound.conversation_id, data, channel=self.platform)
+        except UploadRefused as refused:
+            logger.info("%s attachment refused: %s", self.platform, refused.status)
+            await self.deliver(inbound, [{"text": refused.reply}])
+            return None
+        except OSError:
+            logger.exception("%s attachment could not be stored", self.platform)
+            await self.deliver(inbound, [{"text": NOT_RECEIVED}])
+            return None
+        logger.info("%s attachment stored: %s, %d bytes", self.platform, stored.content_type, stored.size)
+        return upload_message(stored.upload_id)
 
     # -- shared
     def webhook_blueprint(self) -> Blueprint:
@@ -202,8 +237,10 @@ class MessagingChannel(InputChannel):
             verdict = await self.guard.allow_message(inbound.conversation_id, client)
             if verdict.ok:
                 if inbound.kind == "attachment":
-                    await self.deliver(inbound, [{"text": ATTACHMENTS_NOT_YET}])
-                    return
+                    text = await self._store_attachment(inbound, client)
+                    if text is None:
+                        return
+                    inbound.text, inbound.kind = text, "text"
                 if inbound.kind != "text":
                     await self.deliver(inbound, [{"text": NOT_TEXT}])
                     return

@@ -22,8 +22,10 @@ WhatsApp connector at all. Here:
 * WhatsApp: reply buttons (at most 3) or a list (up to 10 rows), a button reply or list reply handled as the
   button's payload; the incoming message is marked read with a typing indicator. Messenger: quick replies (and
   postbacks) handled as their payload, ``typing_on`` before each turn. Texts cut at 4096 / 2000 characters.
-* photos, documents, voice notes, videos: ``render.ATTACHMENTS_NOT_YET``; locations, contacts, stickers: "I can only
-  read text messages here"; reactions, echoes, delivery and read receipts, statuses: ignored.
+* WhatsApp photos and documents: downloaded with the access token (``GET /<media id>`` for the media URL, then the
+  URL, only on Meta's hosts or the configured Graph API's) into the upload storage (``messaging``, point 7); their
+  voice notes and videos, and Messenger's attachments: ``render.ATTACHMENTS_NOT_YET``; locations, contacts,
+  stickers: "I can only read text messages here"; reactions, echoes, delivery and read receipts, statuses: ignored.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -45,6 +48,7 @@ from . import render_meta
 from .guard import Guard
 from .messaging import Inbound, MessagingChannel, channel_config, channel_off, env_url
 from .platform_api import Api
+from .uploads import NOT_RECEIVED, UploadRefused
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +56,11 @@ GRAPH_API_URL = "https://graph.facebook.com/v21.0"
 #: Meta's challenge is a number; anything else is not echoed (the answer is reflected content)
 CHALLENGE_RE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 WHATSAPP_ATTACHMENTS = ("image", "document", "audio", "video")
+#: what is downloaded into the upload storage (the types themselves are checked by their bytes)
+WHATSAPP_DOWNLOADS = ("image", "document")
+MEDIA_ID_RE = re.compile(r"[0-9]{1,32}")
+#: where Meta serves media (the URL of ``GET /<media id>``): the access token is sent nowhere else
+MEDIA_HOSTS = ("fbsbx.com", "fbcdn.net", "facebook.com", "whatsapp.net")
 WHATSAPP_IGNORED = ("reaction", "system", "request_welcome", "order")
 MESSENGER_ATTACHMENTS = ("image", "video", "audio", "file")
 
@@ -199,9 +208,37 @@ class WhatsAppInput(MetaChannel):
             inbound.text = text
         elif kind in WHATSAPP_ATTACHMENTS:
             inbound.kind = "attachment"
+            media = message.get(kind) if kind in WHATSAPP_DOWNLOADS else None
+            if isinstance(media, dict) and isinstance(media.get("id"), str) and MEDIA_ID_RE.fullmatch(media["id"]):
+                inbound.extra["media_id"] = media["id"]
         else:
             inbound.kind = "unsupported"
         return f"wa:{message_id}", inbound
+
+    async def fetch_attachment(self, inbound: Inbound) -> bytes | None:
+        media_id = inbound.extra.get("media_id")
+        if not media_id:
+            return None  # a voice note or a video: not taken
+        info = await self.api.get_json(media_id, what="media")
+        url = info.get("url") if isinstance(info, dict) else None
+        size = info.get("file_size") if isinstance(info, dict) else None
+        if isinstance(size, int) and size > self.uploads.max_bytes:
+            raise self.uploads.too_large()
+        if not isinstance(url, str) or not self._media_host_ok(url):
+            raise UploadRefused(502, NOT_RECEIVED)
+        data = await self.api.download(url, self.uploads.max_bytes, what="media download")
+        if data is None:
+            raise UploadRefused(502, NOT_RECEIVED)
+        return data
+
+    def _media_host_ok(self, url: str) -> bool:
+        """The access token goes only to Meta's media hosts (or the configured Graph API's host, e.g. a test stub)."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        graph = urlsplit(self.api.base_url)
+        if parts.scheme == graph.scheme and host == (graph.hostname or "").lower() and parts.port == graph.port:
+            return True
+        return parts.scheme == "https" and any(host == h or host.endswith("." + h) for h in MEDIA_HOSTS)
 
     async def typing(self, inbound: Inbound) -> None:
         await self.api.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -49,4 +50,46 @@ class Api:
                     return {}
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             logger.warning("%s API %s failed: %s", self.platform, what or path.rsplit("/", 1)[-1], type(error).__name__)
+            return None
+
+    async def get_json(self, path: str, what: str = "") -> Any | None:
+        """GET ``<base_url>/<path>`` as JSON (Meta's media lookup), or None; logged like ``post``."""
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        try:
+            async with self._client().get(url) as reply:
+                if reply.status >= 300:
+                    logger.warning("%s API %s answered %s", self.platform, what or "get", reply.status)
+                    return None
+                try:
+                    return await reply.json(content_type=None)
+                except ValueError:
+                    return None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("%s API %s failed: %s", self.platform, what or "get", type(error).__name__)
+            return None
+
+    async def download(self, url: str, max_bytes: int, what: str = "download") -> bytes | None:
+        """GET ``url`` (a file on the platform, with the bot's credentials in the URL or the session's headers),
+        reading at most ``max_bytes``: ``UploadRefused`` (413) past them, whatever Content-Length said; None when the
+        platform did not answer with the file (logged without the URL: it may hold the bot's token)."""
+        from .uploads import UploadStore
+
+        try:
+            async with self._client().get(url) as reply:
+                if reply.status >= 300:
+                    logger.warning("%s API %s answered %s", self.platform, what, reply.status)
+                    return None
+                declared = reply.content_length
+                if declared is not None and declared > max_bytes:
+                    raise UploadStore(Path("."), max_bytes).too_large()
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in reply.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise UploadStore(Path("."), max_bytes).too_large()
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("%s API %s failed: %s", self.platform, what, type(error).__name__)
             return None

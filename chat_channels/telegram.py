@@ -16,8 +16,10 @@ chat), called ``getMe`` on every request and failed on externally triggered mess
   (``callback_query``) is answered (``answerCallbackQuery``, the spinner stops) and its ``callback_data`` is handled
   as the button's payload; texts are cut at 4096 UTF-16 units; a decision payload becomes one summary line with the
   case number; ``sendChatAction typing`` before each turn; plain text (no parse mode: nothing to escape);
-* answers photos, documents, voice notes and videos with ``messaging.ATTACHMENTS_NOT_YET`` (issue 15), stickers,
-  locations and contacts with "I can only read text messages here".
+* downloads a photo (its largest size within the limit) or a document with ``getFile`` and the bot's token
+  (``<TELEGRAM_API_URL>/file/bot<token>/<file_path>``) into the upload storage (``messaging``, point 7; a declared
+  ``file_size`` over ``UPLOAD_MAX_BYTES`` is refused before downloading); voice notes, videos, stickers, locations and
+  contacts get ``messaging.ATTACHMENTS_NOT_YET`` or "I can only read text messages here".
 
 ``TELEGRAM_API_URL`` (default https://api.telegram.org) is where the Bot API calls go (tests: a local stub).
 """
@@ -29,6 +31,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -42,11 +45,14 @@ from .guard import Guard
 from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
 from .platform_api import Api
 from .telegram_webhook import DEFAULT_API_URL, SECRET_RE
+from .uploads import NOT_RECEIVED, UploadRefused
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_DATA_BYTES = 64
 ATTACHMENT_KEYS = ("photo", "document", "video", "voice", "audio", "animation", "video_note")
+#: Telegram's file_path (getFile): e.g. photos/file_12.jpg, documents/file_3.pdf
+FILE_PATH_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}")
 
 
 class TelegramInput(MessagingChannel):
@@ -72,7 +78,9 @@ class TelegramInput(MessagingChannel):
             token = config["TELEGRAM_BOT_TOKEN"]
             self.bot_id = token.split(":", 1)[0]
             self.secret = config["TELEGRAM_WEBHOOK_SECRET"].encode()
-            self.api = Api("telegram", f"{env_url('TELEGRAM_API_URL', DEFAULT_API_URL)}/bot{token}")
+            self.api_url = env_url("TELEGRAM_API_URL", DEFAULT_API_URL)
+            self.api = Api("telegram", f"{self.api_url}/bot{token}")
+            self.file_base = f"{self.api_url}/file/bot{token}"
 
     # ---- receiving ------------------------------------------------------------------------------------------------
     def verified(self, request: Request) -> bool:
@@ -95,6 +103,7 @@ class TelegramInput(MessagingChannel):
                 inbound.text = text
             elif any(k in message for k in ATTACHMENT_KEYS):
                 inbound.kind = "attachment"
+                inbound.extra.update(self._file_of(message))
             else:
                 inbound.kind = "unsupported"
             return [(key, inbound)]
@@ -112,6 +121,33 @@ class TelegramInput(MessagingChannel):
             inbound.extra["callback_query_id"] = query.get("id")
             return [(key, inbound)]
         return []  # edited messages, channel posts, ... (setWebhook's allowed_updates does not ask for them)
+
+    def _file_of(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The file to download: the largest photo size within the limit (else the smallest), or the document."""
+        photos = [p for p in message.get("photo") or [] if isinstance(p, dict) and isinstance(p.get("file_id"), str)]
+        if photos:
+            fitting = [p for p in photos if int(p.get("file_size") or 0) <= self.uploads.max_bytes]
+            best = max(fitting, key=lambda p: int(p.get("file_size") or 0)) if fitting else photos[0]
+            return {"file_id": best["file_id"], "file_size": int(best.get("file_size") or 0)}
+        document = message.get("document")
+        if isinstance(document, dict) and isinstance(document.get("file_id"), str):
+            return {"file_id": document["file_id"], "file_size": int(document.get("file_size") or 0)}
+        return {}
+
+    async def fetch_attachment(self, inbound: Inbound) -> bytes | None:
+        file_id = inbound.extra.get("file_id")
+        if not file_id:
+            return None  # a voice note, a video...: not taken
+        if inbound.extra.get("file_size", 0) > self.uploads.max_bytes:
+            raise self.uploads.too_large()
+        found = await self.api.post("getFile", json={"file_id": file_id}, what="getFile")
+        path = ((found or {}).get("result") or {}).get("file_path") if isinstance(found, dict) else None
+        if not isinstance(path, str) or not FILE_PATH_RE.fullmatch(path) or ".." in path:
+            raise UploadRefused(502, NOT_RECEIVED)
+        data = await self.api.download(f"{self.file_base}/{path}", self.uploads.max_bytes, what="file")
+        if data is None:
+            raise UploadRefused(502, NOT_RECEIVED)
+        return data
 
     def _inbound(self, chat: dict[str, Any], sender: dict[str, Any]) -> Inbound | None:
         chat_id, user_id = chat.get("id"), sender.get("id")

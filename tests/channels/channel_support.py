@@ -67,6 +67,35 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_GET(self) -> None:  # noqa: N802 - file downloads (Telegram: /file/bot<token>/<path>; Meta: /<media id>)
+        path = self.path.split("?", 1)[0]
+        self.stub.record(Call(path, {k.lower(): v for k, v in self.headers.items()}, b""))
+        name = path.rsplit("/", 1)[-1]
+        body = self.stub.files.get(name) if "/file/bot" in path or path.startswith("/graph/media/") else None
+        if path.startswith("/graph/") and not path.startswith("/graph/media/") and name in self.stub.files:
+            # WhatsApp Cloud API, GET /<media id>: where to download it (on the stub itself)
+            media = self.stub.files[name]
+            base = f"http://{self.headers.get('Host')}"
+            body = json.dumps(
+                {
+                    "url": f"{base}/graph/media/{name}",
+                    "mime_type": "image/jpeg",
+                    "file_size": len(media),
+                    "id": name,
+                    "messaging_product": "whatsapp",
+                }
+            ).encode()
+        if body is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -80,6 +109,8 @@ class ApiStub:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._calls: list[Call] = []
+        #: files the platforms serve for download, by file id (Telegram's getFile answers ``files/<file_id>``)
+        self.files: dict[str, bytes] = {}
         self._changed = threading.Condition()
         self._counter = 0
         self.thread = threading.Thread(target=self.server.serve_forever, name="api-stub", daemon=True)
@@ -103,6 +134,9 @@ class ApiStub:
                         "chat": {"id": (call.json or {}).get("chat_id"), "type": "private"},
                     },
                 }
+            if call.method == "getFile":
+                file_id = str((call.json or {}).get("file_id"))
+                return {"ok": True, "result": {"file_id": file_id, "file_path": f"files/{file_id}"}}
             if call.method in ("setWebhook", "deleteWebhook"):
                 return {"ok": True, "result": True, "description": "Webhook was set"}
             return {"ok": True, "result": True}

@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -328,12 +329,32 @@ def test_whatsapp_a_bad_signature_is_refused_and_nothing_happens(wa, api_stub, r
     assert marker not in log and wa.wa_id not in log
 
 
-def test_whatsapp_an_image_gets_the_not_yet_reply(wa, api_stub):
+def test_whatsapp_an_image_is_downloaded_with_the_access_token_and_stored(wa, api_stub, channel_stack):
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x05" * 500
+    api_stub.files["1003383421387256"] = jpeg
+    mark = api_stub.mark()
     sent = wa.turn(wa_image(wa.wa_id))
     assert len(sent) == 1 and sent[0]["type"] == "text"
+    assert sent[0]["text"]["body"].startswith("Thanks, I've got your file")
+    lookups = api_stub.calls(mark, lambda c: c.path.endswith("/1003383421387256") and "/media/" not in c.path)
+    downloads = api_stub.calls(mark, lambda c: c.path == "/graph/media/1003383421387256")
+    assert len(lookups) == 1 and len(downloads) == 1
+    assert all(c.headers["authorization"] == f"Bearer {WHATSAPP_TOKEN}" for c in lookups + downloads)
+    directory = Path(channel_stack.settings.child_env()["UPLOAD_DIR"])
+    [meta] = [m for m in (json.loads(p.read_text()) for p in directory.glob("*.json")) if m["channel"] == "whatsapp"]
+    assert meta["content_type"] == "image/jpeg" and (directory / f"{meta['upload_id']}.bin").read_bytes() == jpeg
+    [event] = wa.user_events()
+    assert event["parse_data"]["intent"]["name"] == "upload_file"
+
+
+def test_whatsapp_a_voice_note_is_not_downloaded(wa, api_stub):
+    voice = wa_image(wa.wa_id)
+    voice["type"], voice["audio"] = "audio", voice.pop("image")
+    mark = api_stub.mark()
+    sent = wa.turn(voice)
     assert sent[0]["text"]["body"].startswith(ATTACHMENTS_NOT_YET)
     assert wa.user_events() == []
-    assert not api_stub.calls(0, lambda c: "1003383421387256" in c.path), "the media is not downloaded"
+    assert not api_stub.calls(mark, lambda c: "1003383421387256" in c.path), "the media is not downloaded"
 
 
 def test_whatsapp_statuses_and_other_numbers_are_ignored(wa, api_stub):

@@ -10,11 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -24,7 +28,6 @@ from tests.channels.channel_credentials import CLIENT_HASH_KEY, ROOT, TELEGRAM_S
 from tests.dialogue.dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-ATTACHMENTS_NOT_YET = "Sorry, I can't receive photos or files on this channel yet."
 _update_ids = itertools.count(850_000_000)
 _chat_ids = itertools.count(5_100_000_001)
 
@@ -283,11 +286,94 @@ def test_group_chats_are_ignored(chat, api_stub):
 # ---- attachments ----------------------------------------------------------------------------------------------------
 
 
-def test_a_photo_gets_the_not_yet_reply_and_nothing_is_parsed(chat, api_stub):
+def document_update(chat_id: int, file_id: str, size: int, mime: str = "application/pdf") -> dict:
+    # https://core.telegram.org/bots/api#document
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": 1368,
+            "date": 1441645560,
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Test Firstname"},
+            "chat": {"id": chat_id, "type": "private", "first_name": "Test Firstname"},
+            "document": {
+                "file_name": "../../receipt.pdf",
+                "mime_type": mime,
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": size,
+            },
+        },
+    }
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x07" * 400
+PDF = b"%PDF-1.4\n" + b"1 0 obj <<>> endobj\n" * 20
+
+
+def upload_dir(channel_stack) -> Path:
+    return Path(channel_stack.settings.child_env()["UPLOAD_DIR"])
+
+
+def stored_for(channel_stack, conversation_id: str) -> list[dict]:
+    directory = upload_dir(channel_stack)
+    metas = [json.loads(p.read_text()) for p in directory.glob("*.json")] if directory.is_dir() else []
+    return [m for m in metas if m["conversation_id"] == conversation_id]
+
+
+def test_a_photo_is_downloaded_with_the_bots_token_and_stored_for_the_conversation(chat, api_stub, channel_stack):
+    api_stub.files["AgACAgQAAxkBAAIBY2Zy"] = PNG  # the largest size of photo_update
+    mark = api_stub.mark()
     sent = chat.turn(photo_update(chat.chat_id))
-    assert len(sent) == 1 and sent[0]["text"].startswith(ATTACHMENTS_NOT_YET)
-    assert chat.user_events() == []
-    assert not api_stub.calls(0, lambda c: c.method in ("getFile",)), "nothing is downloaded"
+    assert [m["text"] for m in sent] == [response("utter_upload_not_expected")["text"]]
+    get_file = api_stub.calls(mark, lambda c: c.method == "getFile")
+    assert [c.json for c in get_file] == [{"file_id": "AgACAgQAAxkBAAIBY2Zy"}]
+    downloads = api_stub.calls(mark, lambda c: "/file/bot" in c.path)
+    assert [c.path for c in downloads] == [f"/telegram/file/bot{TELEGRAM_TOKEN}/files/AgACAgQAAxkBAAIBY2Zy"]
+    [meta] = stored_for(channel_stack, f"tg-{chat.chat_id}")
+    assert meta["content_type"] == "image/png" and meta["size"] == len(PNG) and meta["channel"] == "telegram"
+    stored = upload_dir(channel_stack) / f"{meta['upload_id']}.bin"
+    assert stored.read_bytes() == PNG and stat.S_IMODE(os.stat(stored).st_mode) == 0o600
+    [event] = chat.user_events()
+    assert event["parse_data"]["intent"]["name"] == "upload_file"
+    assert [e["value"] for e in event["parse_data"]["entities"]] == [meta["upload_id"]]
+
+
+def test_a_file_declared_too_large_is_refused_before_downloading(chat, api_stub, channel_stack):
+    mark = api_stub.mark()
+    sent = chat.turn(document_update(chat.chat_id, "BQACAgQAAxkBAAIBZW", 50 * 1024 * 1024))
+    assert len(sent) == 1 and "too large" in sent[0]["text"]
+    assert not api_stub.calls(mark, lambda c: c.method == "getFile" or "/file/bot" in c.path)
+    assert stored_for(channel_stack, f"tg-{chat.chat_id}") == [] and chat.user_events() == []
+
+
+def test_a_file_that_is_not_a_photo_or_pdf_is_refused_by_its_bytes(chat, api_stub, channel_stack):
+    api_stub.files["BQACAgQAAxkBAAIBZX"] = b"PK\x03\x04" + b"\x00" * 200  # a zip named receipt.pdf
+    sent = chat.turn(document_update(chat.chat_id, "BQACAgQAAxkBAAIBZX", 204))
+    assert len(sent) == 1 and "photo (JPEG, PNG, WebP, HEIC) or a PDF" in sent[0]["text"]
+    assert stored_for(channel_stack, f"tg-{chat.chat_id}") == [] and chat.user_events() == []
+
+
+def test_a_receipt_sent_on_telegram_moves_the_purchase_claim_on(chat, api_stub, channel_stack):
+    api_stub.files["BQACAgQAAxkBAAIBZY"] = PDF
+    chat.says("/bought_elsewhere")
+    asked(chat.customer, "purchase_seller")
+    for text in (
+        "Best Buy",
+        "Anker 737 Power Bank",
+        (date.today() - timedelta(days=30)).strftime("%d %B %Y"),
+        "149.99",
+        "A1289X0000012345",
+        "it stopped charging",
+        "/affirm",
+    ):
+        chat.says(text)
+    asked(chat.customer, "purchase_receipt")
+    sent = chat.turn(document_update(chat.chat_id, "BQACAgQAAxkBAAIBZY", len(PDF)))
+    assert any("received your receipt" in m["text"] for m in sent), sent
+    asked(chat.customer, "purchase_photo")
+    [meta] = stored_for(channel_stack, f"tg-{chat.chat_id}")
+    assert meta["content_type"] == "application/pdf"
+    assert chat.customer.slots()["purchase_receipt"] == meta["upload_id"]
 
 
 # ---- a whole conversation with buttons ------------------------------------------------------------------------------
