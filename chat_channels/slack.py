@@ -3,8 +3,8 @@
 Rasa 3.6.21's ``slack`` connector checks signatures but answers retried deliveries again (duplicate replies). This
 one (``chat_channels.slack.SlackInput`` in credentials.yml):
 
-* is on only when ``SLACK_BOT_TOKEN`` (``xoxb-...``, scope ``chat:write``) and ``SLACK_SIGNING_SECRET`` are both set;
-  one without the other stops Rasa at start; neither: 404;
+* is on only when ``SLACK_BOT_TOKEN`` (``xoxb-...``, scopes ``chat:write``, ``im:history``, ``files:read``) and
+  ``SLACK_SIGNING_SECRET`` are both set; one without the other stops Rasa at start; neither: 404;
 * verifies every request before parsing it: ``X-Slack-Signature`` must be ``v0=`` + HMAC-SHA256(signing secret,
   ``v0:<X-Slack-Request-Timestamp>:<raw body>``) (``hmac.compare_digest``) and the timestamp within 5 minutes of
   now (a captured request cannot be replayed later); otherwise 401, a log line without personal data, nothing else;
@@ -34,7 +34,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -45,10 +45,13 @@ from . import render
 from .guard import Guard
 from .messaging import Inbound, MessagingChannel, channel_config, channel_off, env_url
 from .platform_api import Api
+from .uploads import NOT_RECEIVED, UploadRefused
 
 logger = logging.getLogger(__name__)
 
 SLACK_API_URL = "https://slack.com/api"
+#: where Slack serves shared files (``url_private_download``)
+SLACK_FILES_HOST = "files.slack.com"
 REPLAY_WINDOW_SECONDS = 300
 ID_RE = re.compile(r"[A-Z0-9]{2,24}")
 #: message subtypes that are a customer writing (plain messages have none); everything else (bot_message,
@@ -87,6 +90,23 @@ class SlackInput(MessagingChannel):
                 {"Authorization": f"Bearer {config['SLACK_BOT_TOKEN']}"},
             )
 
+    async def fetch_attachment(self, inbound: Inbound) -> bytes | None:
+        """The shared file, with the bot token (scope ``files:read``), only from Slack's file host (or the configured
+        API's host, e.g. a test stub): the token is sent nowhere else."""
+        url = inbound.extra.get("file_url")
+        if not url:
+            return None
+        if inbound.extra.get("file_size", 0) > self.uploads.max_bytes:
+            raise self.uploads.too_large()
+        parts, api = urlsplit(url), urlsplit(self.api.base_url)
+        same_as_api = (parts.scheme, parts.hostname, parts.port) == (api.scheme, api.hostname, api.port)
+        if not (same_as_api or (parts.scheme == "https" and parts.hostname == SLACK_FILES_HOST)):
+            raise UploadRefused(502, NOT_RECEIVED)
+        data = await self.api.download(url, self.uploads.max_bytes, what="file download")
+        if data is None:
+            raise UploadRefused(502, NOT_RECEIVED)
+        return data
+
     # ---- receiving ------------------------------------------------------------------------------------------------
     @staticmethod
     def _inbound(team: Any, user: Any, channel: Any) -> Inbound | None:
@@ -113,6 +133,12 @@ class SlackInput(MessagingChannel):
             return []
         if event.get("files") or subtype in FILE_SUBTYPES:
             inbound.kind = "attachment"
+            files = [f for f in event.get("files") or [] if isinstance(f, dict)]
+            if files:  # the first file of the message (a receipt or a photo)
+                url = files[0].get("url_private_download") or files[0].get("url_private")
+                if isinstance(url, str):
+                    inbound.extra["file_url"] = url
+                    inbound.extra["file_size"] = files[0].get("size") if isinstance(files[0].get("size"), int) else 0
         elif isinstance(event.get("text"), str):
             inbound.text = event["text"]
         else:

@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -28,7 +29,6 @@ from tests.channels.channel_credentials import CLIENT_HASH_KEY, ROOT, SLACK_SIGN
 from tests.dialogue.dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-ATTACHMENTS_NOT_YET = "Sorry, I can't receive photos or files on this channel yet."
 TEAM = "T061EG9R6"
 _users = itertools.count(1)
 _events = itertools.count(1)
@@ -286,13 +286,34 @@ def test_a_bad_or_replayed_signature_is_refused_and_nothing_happens(slack, api_s
     assert marker not in log and slack.user not in log
 
 
-def test_a_shared_file_gets_the_not_yet_reply(slack, api_stub):
+def test_a_shared_file_is_downloaded_with_the_bot_token_and_stored(slack, api_stub, channel_stack):
+    pdf = b"%PDF-1.4\n" + b"2 0 obj <<>> endobj\n" * 30
+    api_stub.files["receipt.pdf"] = pdf
+    event = slack.file_share()
+    event["files"][0]["url_private_download"] = f"{api_stub.url}/slack/files-pri/T061EG9R6-F0RDC39U1/receipt.pdf"
+    event["files"][0]["size"] = len(pdf)
     mark = api_stub.mark()
-    assert slack.post_event(event_callback(slack.file_share())).status_code == 200
+    assert slack.post_event(event_callback(event)).status_code == 200
     sent = slack.wait(mark)
-    assert len(sent) == 1 and sent[0]["text"].startswith(ATTACHMENTS_NOT_YET)
-    assert slack.user_events() == []
-    assert not api_stub.calls(mark, lambda c: "files" in c.path), "nothing is downloaded"
+    assert len(sent) == 1 and sent[0]["text"].startswith("Thanks, I've got your file")
+    [download] = api_stub.calls(mark, lambda c: "/files-pri/" in c.path)
+    assert download.headers["authorization"] == f"Bearer {SLACK_TOKEN}"
+    directory = Path(channel_stack.settings.child_env()["UPLOAD_DIR"])
+    metas = [json.loads(p.read_text()) for p in directory.glob("*.json")]
+    [meta] = [m for m in metas if m["conversation_id"] == f"sl-{TEAM}-{slack.user}"]
+    assert meta["content_type"] == "application/pdf" and meta["channel"] == "slack"
+    [user_event] = slack.user_events()
+    assert user_event["parse_data"]["intent"]["name"] == "upload_file"
+
+
+def test_a_file_on_another_host_is_not_fetched_with_the_token(slack, api_stub):
+    event = slack.file_share()
+    event["files"][0]["url_private"] = "https://evil.example/files-pri/steal"
+    mark = api_stub.mark()
+    assert slack.post_event(event_callback(event)).status_code == 200
+    sent = slack.wait(mark)
+    assert len(sent) == 1 and sent[0]["text"].startswith("Sorry, I couldn't get that file")
+    assert not api_stub.calls(mark, lambda c: "/files-pri/" in c.path) and slack.user_events() == []
 
 
 def test_channel_messages_bot_messages_and_edits_are_ignored(slack, api_stub):
