@@ -11,6 +11,8 @@ other orders of those customers):
   contain X: the engine's rows of those conversations (verification attempts, grants, one-time codes) are deleted,
   and their events in Rasa's SQL tracker store (``TRACKER_STORE_URL``, default ``sqlite:///var/tracker.db``; table
   ``events``, column ``sender_id``) are deleted;
+* claims for purchases elsewhere under X (``forget_purchase.py``): kept, anonymised; their code requests deleted;
+  the uploaded receipts and photos of the forgotten conversations deleted (rows, then files after the commit);
 * what is kept, anonymised: the decision audit rows and the case rows (a case is a business record: the warehouse and
   the refund need it), with the conversation id replaced by ``anon-`` + its SHA-256 (so one conversation's rows still
   group together) and personal fields (email, name, defect text, serial numbers) removed from the stored inputs and
@@ -36,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from ..core.formats import normalise_email
 from .db import database_url
+from .forget_purchase import delete_upload_files, erase_purchase_rows, purchase_conversations
 from .identity_models import VerificationAttemptRow, VerificationCodeRow, VerificationTokenRow
 from .models import (
     CancellationRow,
@@ -101,6 +104,8 @@ class ForgetSummary:
     anonymised: dict[str, int] = field(default_factory=dict)
     tracker_events_deleted: int = 0
     tracker_store: str = "absent"
+    #: uploads whose files are deleted once the database committed (forget_purchase.py); not reported
+    upload_ids: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -206,7 +211,7 @@ def forget_all(session: Session, tracker: Engine | None, raw_email: object) -> F
     )
     order_ids = [o.id for o in orders]
     numbers = [o.order_number for o in orders]
-    conversations = _conversations_of(session, order_ids, numbers)
+    conversations = _conversations_of(session, order_ids, numbers) | purchase_conversations(session, email)
 
     tracker_connection = tracker.connect() if tracker is not None else None
     try:
@@ -228,6 +233,7 @@ def forget_all(session: Session, tracker: Engine | None, raw_email: object) -> F
     finally:
         if tracker_connection is not None:
             tracker_connection.close()
+    summary.deleted["evidence_files"] = delete_upload_files(summary.upload_ids)
     summary.customers, summary.orders, summary.conversations = len(customers), len(orders), len(conversations)
     return summary
 
@@ -301,3 +307,10 @@ def _erase_engine_rows(
         order.email = placeholder.get(order.customer_id, f"forgotten-order-{order.id}@invalid")
     anonymised["customers"] = len(customers)
     anonymised["orders"] = len(orders)
+
+    # claims for purchases elsewhere under this email, their code requests and uploaded files (forget_purchase.py)
+    gone, kept, summary.upload_ids = erase_purchase_rows(
+        session, email, conversations, anonymise=anonymise_conversation, scrub=scrub, erased=ERASED
+    )
+    deleted.update(gone)
+    anonymised.update(kept)

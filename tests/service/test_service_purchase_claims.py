@@ -248,3 +248,34 @@ def test_staff_fetch_a_cases_files_with_the_command_line(svc, tmp_path, engine, 
     assert copied.read_bytes().startswith(b"%PDF-") and stat.S_IMODE(os.stat(copied).st_mode) == 0o600
     assert cli_main(["evidence", "--case", "WAR-E999999"]) == 0
     assert json.loads(capsys.readouterr().out)["files"] == []
+
+
+def test_forget_erases_the_claimants_email_code_requests_and_files(svc, tmp_path, engine, monkeypatch):
+    """forget --email (issue 12, item 9) covers claims for purchases elsewhere: the claim kept anonymised, the code
+    requests and the uploaded receipt deleted (row and file), another customer's upload untouched."""
+    from policy_engine.store.forget import forget_all
+
+    uploads = tmp_path / "uploads"
+    monkeypatch.setenv("UPLOAD_DIR", str(uploads))
+    receipt = store_upload(uploads, CONV)
+    strangers = store_upload(uploads, OTHER)
+    svc.register_upload(CONV, receipt, "receipt")
+    svc.register_upload(OTHER, strangers, "receipt")
+    verify_email(svc)
+    case_id = svc.open_purchase_claim(CONV, "A1289", stated(), request()).case_id
+
+    with unit_of_work(make_session_factory(engine), write=True) as uow:
+        summary = forget_all(uow.session, None, EMAIL.upper())
+    assert summary.deleted["evidence"] == 1 and summary.deleted["evidence_files"] == 1
+    assert summary.deleted["email_verifications"] >= 1 and summary.anonymised["purchase_claims"] == 1
+    assert EMAIL not in json.dumps(summary.to_dict())
+    with unit_of_work(make_session_factory(engine)) as uow:
+        claim = uow.session.scalars(select(PurchaseClaimRow)).one()
+        assert claim.case_id == case_id and claim.email.startswith("forgotten-claim-")
+        assert claim.conversation_id.startswith("anon-") and claim.defect == "[erased]" and claim.serial_number is None
+        assert uow.session.scalars(select(EmailVerificationRow)).all() == []
+        assert [e.upload_id for e in uow.session.scalars(select(EvidenceRow))] == [strangers]
+        audit = uow.session.scalars(select(DecisionAuditRow)).all()
+        assert all(EMAIL not in json.dumps(a.inputs) + json.dumps(a.decision) for a in audit)
+    assert not (uploads / f"{receipt}.bin").exists() and not (uploads / f"{receipt}.json").exists()
+    assert (uploads / f"{strangers}.bin").exists()
