@@ -89,6 +89,20 @@ def heldout_sets(max_per_set: int | None = None) -> dict[str, list[HeldOut]]:
     return sets
 
 
+def tuning_sets(max_per_set: int | None = None) -> dict[str, list[HeldOut]]:
+    """The tuning sets ("dev": nlu_eval/own_dev.yml, "bitext-dev": nlu_eval/bitext_dev.yml), for runs that only check
+    the plumbing (``--smoke`` on every ``make test``): a test set is read by the full bench only, never by a check that
+    runs on every change."""
+    sets: dict[str, list[HeldOut]] = {}
+    if paths.OWN_DEV.is_file():
+        sets["dev"] = load_heldout(paths.OWN_DEV)
+    if paths.BITEXT_DEV.is_file():
+        sets["bitext-dev"] = load_heldout(paths.BITEXT_DEV, bitext_flags())
+    if max_per_set:
+        sets = {name: rows[:: max(1, len(rows) // max_per_set)][:max_per_set] for name, rows in sets.items()}
+    return sets
+
+
 def _span(prediction: dict, text: str) -> Span:
     start, end = int(prediction.get("start") or 0), int(prediction.get("end") or 0)
     return Span(str(prediction.get("entity")), start, end, text[start:end] or str(prediction.get("value")))
