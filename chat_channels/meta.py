@@ -58,6 +58,7 @@ CHALLENGE_RE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 WHATSAPP_ATTACHMENTS = ("image", "document", "audio", "video")
 #: what is downloaded into the upload storage (the types themselves are checked by their bytes)
 WHATSAPP_DOWNLOADS = ("image", "document")
+MESSENGER_DOWNLOADS = ("image", "file")
 MEDIA_ID_RE = re.compile(r"[0-9]{1,32}")
 #: where Meta serves media (the URL of ``GET /<media id>``): the access token is sent nowhere else
 MEDIA_HOSTS = ("fbsbx.com", "fbcdn.net", "facebook.com", "whatsapp.net")
@@ -97,6 +98,15 @@ class MetaChannel(MessagingChannel):
                 env_url("META_GRAPH_API_URL", GRAPH_API_URL),
                 {"Authorization": f"Bearer {config[self.token_name]}"},
             )
+
+    def _media_host_ok(self, url: str) -> bool:
+        """The access token goes only to Meta's media hosts (or the configured Graph API's host, e.g. a test stub)."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        graph = urlsplit(self.api.base_url)
+        if parts.scheme == graph.scheme and host == (graph.hostname or "").lower() and parts.port == graph.port:
+            return True
+        return parts.scheme == "https" and any(host == h or host.endswith("." + h) for h in MEDIA_HOSTS)
 
     def parse(self, body: dict[str, Any]) -> list[tuple[str, Inbound]]:
         raise NotImplementedError
@@ -231,15 +241,6 @@ class WhatsAppInput(MetaChannel):
             raise UploadRefused(502, NOT_RECEIVED)
         return data
 
-    def _media_host_ok(self, url: str) -> bool:
-        """The access token goes only to Meta's media hosts (or the configured Graph API's host, e.g. a test stub)."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        graph = urlsplit(self.api.base_url)
-        if parts.scheme == graph.scheme and host == (graph.hostname or "").lower() and parts.port == graph.port:
-            return True
-        return parts.scheme == "https" and any(host == h or host.endswith("." + h) for h in MEDIA_HOSTS)
-
     async def typing(self, inbound: Inbound) -> None:
         await self.api.post(
             f"{self.phone_number_id}/messages",
@@ -263,6 +264,19 @@ class MessengerInput(MetaChannel):
     names = ("MESSENGER_PAGE_ACCESS_TOKEN", "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN")
     secret_name, verify_name = "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"
     token_name = "MESSENGER_PAGE_ACCESS_TOKEN"
+
+    async def fetch_attachment(self, inbound: Inbound) -> bytes | None:
+        """An image or file from the attachment's signed URL, only on Meta's hosts (or the configured Graph API's);
+        no credential is sent with it."""
+        url = inbound.extra.get("file_url")
+        if not url:
+            return None  # a video or a voice clip: not taken
+        if not self._media_host_ok(url):
+            raise UploadRefused(502, NOT_RECEIVED)
+        data = await self.api.download(url, self.uploads.max_bytes, what="attachment download", anonymous=True)
+        if data is None:
+            raise UploadRefused(502, NOT_RECEIVED)
+        return data
 
     def parse(self, body: dict[str, Any]) -> list[tuple[str, Inbound]]:
         if body.get("object") != "page":
@@ -293,6 +307,11 @@ class MessengerInput(MetaChannel):
                 inbound.text = message["text"]
             elif message.get("sticker_id") is None and any(a.get("type") in MESSENGER_ATTACHMENTS for a in attachments):
                 inbound.kind = "attachment"
+                for attachment in attachments:
+                    url = (attachment.get("payload") or {}).get("url")
+                    if attachment.get("type") in MESSENGER_DOWNLOADS and isinstance(url, str):
+                        inbound.extra["file_url"] = url  # the first image or file of the message
+                        break
             else:
                 inbound.kind = "unsupported"
         elif isinstance(postback, dict):

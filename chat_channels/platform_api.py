@@ -68,28 +68,37 @@ class Api:
             logger.warning("%s API %s failed: %s", self.platform, what or "get", type(error).__name__)
             return None
 
-    async def download(self, url: str, max_bytes: int, what: str = "download") -> bytes | None:
+    async def download(self, url: str, max_bytes: int, what: str = "download", anonymous: bool = False) -> bytes | None:
         """GET ``url`` (a file on the platform, with the bot's credentials in the URL or the session's headers),
         reading at most ``max_bytes``: ``UploadRefused`` (413) past them, whatever Content-Length said; None when the
-        platform did not answer with the file (logged without the URL: it may hold the bot's token)."""
-        from .uploads import UploadStore
-
+        platform did not answer with the file (logged without the URL: it may hold the bot's token).
+        ``anonymous``: without the session's headers (a signed CDN URL needs no credential, so none is sent)."""
+        timeout = aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS)
+        own = aiohttp.ClientSession(timeout=timeout) if anonymous else None
         try:
-            async with self._client().get(url) as reply:
-                if reply.status >= 300:
-                    logger.warning("%s API %s answered %s", self.platform, what, reply.status)
-                    return None
-                declared = reply.content_length
-                if declared is not None and declared > max_bytes:
-                    raise UploadStore(Path("."), max_bytes).too_large()
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in reply.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise UploadStore(Path("."), max_bytes).too_large()
-                    chunks.append(chunk)
-                return b"".join(chunks)
+            return await self._read(own or self._client(), url, max_bytes, what)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             logger.warning("%s API %s failed: %s", self.platform, what, type(error).__name__)
             return None
+        finally:
+            if own is not None:
+                await own.close()
+
+    async def _read(self, session: aiohttp.ClientSession, url: str, max_bytes: int, what: str) -> bytes | None:
+        from .uploads import UploadStore
+
+        too_large = UploadStore(Path("."), max_bytes).too_large
+        async with session.get(url) as reply:
+            if reply.status >= 300:
+                logger.warning("%s API %s answered %s", self.platform, what, reply.status)
+                return None
+            if reply.content_length is not None and reply.content_length > max_bytes:
+                raise too_large()
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in reply.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large()
+                chunks.append(chunk)
+            return b"".join(chunks)

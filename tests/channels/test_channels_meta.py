@@ -426,14 +426,14 @@ def fb_postback(psid: str, payload: str, title: str) -> dict:
     }
 
 
-def fb_image(psid: str) -> dict:
+def fb_image(psid: str, url: str = "https://scontent.xx.fbcdn.net/a.jpg", kind: str = "image") -> dict:
     return {
         "sender": {"id": psid},
         "recipient": {"id": "107331984378000"},
         "timestamp": 1762902672,
         "message": {
             "mid": f"m_image_{next(_ids)}",
-            "attachments": [{"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/a.jpg"}}],
+            "attachments": [{"type": kind, "payload": {"url": url}}],
         },
     }
 
@@ -555,10 +555,27 @@ def test_messenger_a_bad_signature_is_refused_and_nothing_happens(fb, api_stub, 
     assert marker not in log
 
 
-def test_messenger_an_image_gets_the_not_yet_reply(fb):
-    sent = fb.turn(fb_image(fb.psid))
+def test_messenger_an_image_is_downloaded_without_the_page_token_and_stored(fb, api_stub, channel_stack):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x03" * 300
+    api_stub.files["fb-receipt-1"] = png
+    mark = api_stub.mark()
+    sent = fb.turn(fb_image(fb.psid, f"{api_stub.url}/graph/media/fb-receipt-1"))
+    assert len(sent) == 1 and sent[0]["text"].startswith("Thanks, I've got your file")
+    [download] = api_stub.calls(mark, lambda c: c.path == "/graph/media/fb-receipt-1")
+    assert "authorization" not in download.headers, "a signed CDN URL gets no credential"
+    directory = Path(channel_stack.settings.child_env()["UPLOAD_DIR"])
+    metas = [json.loads(p.read_text()) for p in directory.glob("*.json")]
+    [meta] = [m for m in metas if m["conversation_id"] == f"fb-{fb.psid}"]
+    assert meta["content_type"] == "image/png" and meta["channel"] == "messenger"
+
+
+def test_messenger_an_attachment_on_another_host_or_a_video_is_not_downloaded(fb, api_stub):
+    mark = api_stub.mark()
+    sent = fb.turn(fb_image(fb.psid, "https://evil.example/a.jpg"))
+    assert len(sent) == 1 and sent[0]["text"].startswith("Sorry, I couldn't get that file")
+    sent = fb.turn(fb_image(fb.psid, f"{api_stub.url}/graph/media/fb-video", kind="video"))
     assert len(sent) == 1 and sent[0]["text"].startswith(ATTACHMENTS_NOT_YET)
-    assert fb.user_events() == []
+    assert not api_stub.calls(mark, lambda c: "/graph/media/" in c.path) and fb.user_events() == []
 
 
 def test_a_return_over_messenger_verified_confirmed_with_a_case_number(fb, support_db):
