@@ -68,15 +68,23 @@ class Api:
             logger.warning("%s API %s failed: %s", self.platform, what or "get", type(error).__name__)
             return None
 
-    async def download(self, url: str, max_bytes: int, what: str = "download", anonymous: bool = False) -> bytes | None:
+    async def download(
+        self,
+        url: str,
+        max_bytes: int,
+        what: str = "download",
+        anonymous: bool = False,
+        auth: aiohttp.BasicAuth | None = None,
+    ) -> bytes | None:
         """GET ``url`` (a file on the platform, with the bot's credentials in the URL or the session's headers),
         reading at most ``max_bytes``: ``UploadRefused`` (413) past them, whatever Content-Length said; None when the
         platform did not answer with the file (logged without the URL: it may hold the bot's token).
-        ``anonymous``: without the session's headers (a signed CDN URL needs no credential, so none is sent)."""
+        ``anonymous``: without the session's headers (a signed CDN URL needs no credential, so none is sent);
+        ``auth``: Basic auth (Twilio), which aiohttp drops when a redirect leaves the URL's origin."""
         timeout = aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS)
         own = aiohttp.ClientSession(timeout=timeout) if anonymous else None
         try:
-            return await self._read(own or self._client(), url, max_bytes, what)
+            return await self._read(own or self._client(), url, max_bytes, what, auth)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             logger.warning("%s API %s failed: %s", self.platform, what, type(error).__name__)
             return None
@@ -84,11 +92,13 @@ class Api:
             if own is not None:
                 await own.close()
 
-    async def _read(self, session: aiohttp.ClientSession, url: str, max_bytes: int, what: str) -> bytes | None:
+    async def _read(
+        self, session: aiohttp.ClientSession, url: str, max_bytes: int, what: str, auth: aiohttp.BasicAuth | None
+    ) -> bytes | None:
         from .uploads import UploadStore
 
         too_large = UploadStore(Path("."), max_bytes).too_large
-        async with session.get(url) as reply:
+        async with session.get(url, auth=auth) as reply:
             if reply.status >= 300:
                 logger.warning("%s API %s answered %s", self.platform, what, reply.status)
                 return None

@@ -23,7 +23,8 @@ For stores whose WhatsApp number is on Twilio rather than on Meta's Cloud API (`
   payload (remembered per conversation until the next reply, in the process: with several Rasa processes a number
   typed to another process is read as text); a template's quick-reply button (``ButtonPayload``) is handled as its
   payload; texts are cut at 1600 characters (Twilio's limit for a WhatsApp body);
-* answers media (``NumMedia`` > 0) with ``render.ATTACHMENTS_NOT_YET`` (issue 15); nothing is downloaded.
+* downloads the first medium of a message (``MediaUrl0``, only a URL of this account's messages on the Twilio API's
+  host) with the account's Basic auth into the upload storage (``messaging``, point 7; photo or PDF by its bytes).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -46,6 +47,7 @@ from . import render
 from .guard import Guard
 from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
 from .platform_api import Api
+from .uploads import NOT_RECEIVED, UploadRefused
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,20 @@ class TwilioWhatsAppInput(MessagingChannel):
             )
             self._auth = aiohttp.BasicAuth(self.account_sid, config["TWILIO_AUTH_TOKEN"])
 
+    async def fetch_attachment(self, inbound: Inbound) -> bytes | None:
+        """``MediaUrl0`` with the account's Basic auth, only under this account's messages on the API's host."""
+        url = inbound.extra.get("media_url")
+        if not url:
+            return None
+        parts, api = urlsplit(url), urlsplit(self.api.base_url)
+        same_host = (parts.scheme, parts.hostname, parts.port) == (api.scheme, api.hostname, api.port)
+        if not same_host or not parts.path.startswith(f"{api.path}/Messages/") or ".." in parts.path:
+            raise UploadRefused(502, NOT_RECEIVED)
+        data = await self.api.download(url, self.uploads.max_bytes, what="media download", auth=self._auth)
+        if data is None:
+            raise UploadRefused(502, NOT_RECEIVED)
+        return data
+
     # ---- receiving ------------------------------------------------------------------------------------------------
     def verified(self, form: _Form, signature: str) -> bool:
         try:
@@ -126,6 +142,8 @@ class TwilioWhatsAppInput(MessagingChannel):
             media = 0
         if media > 0:
             inbound.kind = "attachment"
+            if isinstance(form.first("MediaUrl0"), str):
+                inbound.extra["media_url"] = form.first("MediaUrl0")
         elif form.first("ButtonPayload"):
             inbound.text = form.first("ButtonPayload")
         elif "Body" in form:

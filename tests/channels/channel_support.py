@@ -71,7 +71,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         self.stub.record(Call(path, {k.lower(): v for k, v in self.headers.items()}, b""))
         name = path.rsplit("/", 1)[-1]
-        downloads = ("/file/bot", "/graph/media/", "/slack/files-pri/")
+        downloads = ("/file/bot", "/graph/media/", "/slack/files-pri/", "/Media/")
         body = self.stub.files.get(name) if any(d in path for d in downloads) else None
         if path.startswith("/graph/") and not path.startswith("/graph/media/") and name in self.stub.files:
             # WhatsApp Cloud API, GET /<media id>: where to download it (on the stub itself)

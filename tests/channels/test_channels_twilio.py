@@ -14,8 +14,10 @@ import base64
 import hashlib
 import hmac
 import itertools
+import json
 import re
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -33,7 +35,6 @@ from tests.channels.channel_credentials import (
 from tests.dialogue.dialogue_client import Customer, asked
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-ATTACHMENTS_NOT_YET = "Sorry, I can't receive photos or files on this channel yet."
 _numbers = itertools.count(447700900001)
 _sids = itertools.count(1)
 
@@ -193,20 +194,35 @@ def test_a_bad_signature_is_refused_and_nothing_happens(tw, api_stub, rasa_log, 
     assert marker not in log and tw.digits not in log
 
 
-def test_media_gets_the_not_yet_reply(tw, api_stub):
-    bodies = tw.turn(
-        tw.params(
-            "",
-            NumMedia="1",
-            MessageType="image",
-            MediaContentType0="image/jpeg",
-            MediaUrl0=f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages/"
-            f"MM800f449d0399ed014aae2bcc0cc2f2ec/Media/ME5a7e3fd0a5d8c5ad7a8a8a1f1c1c1c1c",
-        )
+def media_params(tw, url: str) -> dict:
+    return tw.params("", NumMedia="1", MessageType="image", MediaContentType0="image/jpeg", MediaUrl0=url)
+
+
+def test_media_is_downloaded_with_the_accounts_basic_auth_and_stored(tw, api_stub, channel_stack):
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x06" * 400
+    api_stub.files["ME5a7e3fd0a5d8c5ad7a8a8a1f1c1c1c1c"] = jpeg
+    url = (
+        f"{api_stub.url}/twilio/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages/"
+        "MM800f449d0399ed014aae2bcc0cc2f2ec/Media/ME5a7e3fd0a5d8c5ad7a8a8a1f1c1c1c1c"
     )
-    assert len(bodies) == 1 and bodies[0].startswith(ATTACHMENTS_NOT_YET)
-    assert tw.user_events() == []
-    assert not api_stub.calls(0, lambda c: "/Media/" in c.path), "nothing is downloaded"
+    mark = api_stub.mark()
+    bodies = tw.turn(media_params(tw, url))
+    assert len(bodies) == 1 and bodies[0].startswith("Thanks, I've got your file")
+    [download] = api_stub.calls(mark, lambda c: "/Media/" in c.path)
+    assert (
+        download.headers["authorization"]
+        == "Basic " + base64.b64encode(f"{TWILIO_ACCOUNT_SID}:{TWILIO_AUTH_TOKEN}".encode()).decode()
+    )
+    directory = Path(channel_stack.settings.child_env()["UPLOAD_DIR"])
+    metas = [json.loads(p.read_text()) for p in directory.glob("*.json")]
+    assert any(m["channel"] == "twilio_whatsapp" and m["content_type"] == "image/jpeg" for m in metas), metas
+
+
+def test_media_elsewhere_is_not_fetched_with_the_accounts_credentials(tw, api_stub):
+    mark = api_stub.mark()
+    bodies = tw.turn(media_params(tw, "https://evil.example/2010-04-01/Media/x"))
+    assert len(bodies) == 1 and bodies[0].startswith("Sorry, I couldn't get that file")
+    assert not api_stub.calls(mark, lambda c: "/Media/" in c.path) and tw.user_events() == []
 
 
 def test_messages_for_another_account_or_number_are_ignored(tw, api_stub):
