@@ -29,7 +29,7 @@ verification, the parsing of the platform's update and the rendering of the bot'
    ``render.decision_summary`` turns the ``{"decision": {...}}`` payload (policy_engine/core/decision.py,
    ``widget_payload``) into one short line with the case number; ``split_text`` cuts long texts at the platform's
    limit (paragraph, then line, then word boundaries).
-7. **Attachments.** A channel that implements ``fetch_attachment`` (Telegram so far) downloads a photo or document
+7. **Attachments.** Every channel implements ``fetch_attachment``: it downloads a photo or document
    with the bot's credentials, within ``UPLOAD_MAX_BYTES`` (a declared size over it is refused before downloading),
    and stores it like the web chat's uploads (``uploads.UploadStore``: magic-byte types, 0600 files outside the web
    root, ``RATE_LIMIT_UPLOADS``); the turn is then ``/upload_file{"upload_id": ...}``, handled like the web chat's

@@ -466,9 +466,13 @@ def test_every_environment_defines_the_upstreams_nginx_uses_sticky_for_socketio_
     webhooks = location(support, "/webhooks/")
     assert re.search(r"proxy_next_upstream\s+error timeout;", webhooks), webhooks
     assert "non_idempotent" not in webhooks
-    # only the chat page, socket.io, the webhooks and nginx's own health check are routed
+    # only the chat page, socket.io, the webhooks (and the web chat's uploads, up to 10 MiB) and nginx's own health
+    # check are routed
     routed = set(re.findall(r"location\s+(?:=\s+)?(\S+)\s*\{", support))
-    assert routed == {"/socket.io/", "/webhooks/", "/healthz", "/", "/static/", "/config.js"}, routed
+    expected = {"/socket.io/", "/webhooks/", "/webhooks/socketio/upload", "/healthz", "/", "/static/", "/config.js"}
+    assert routed == expected, routed
+    upload = location(support, "= /webhooks/socketio/upload")
+    assert "client_max_body_size 10m;" in upload and "non_idempotent" not in upload, upload
     assert "return 404;" in location(support, "/"), "everything else (Rasa's HTTP API) is not routed"
 
 
