@@ -40,10 +40,10 @@ from botstack.paths import (
     WEBCHAT_BUNDLE,
     StackError,
 )
-from botstack.prepare import model_exists, prepare_database, private_files, train_if_stale
+from botstack.prepare import DEMO_AGENT, model_exists, prepare_database, private_files, train_if_stale
 from botstack.process import Child
-from botstack.secret_store import SECRET_NAMES, load_secrets
-from botstack.servers import action_server_ready, rasa_ready, rasa_run_argv
+from botstack.secret_store import DESK_SECRET_NAMES, SECRET_NAMES, load_secrets
+from botstack.servers import action_server_ready, inbox_ready, rasa_ready, rasa_run_argv
 from botstack.settings import (
     DEFAULT_REQUEST_MAX_SIZE,
     META_REQUEST_MAX_SIZE,
@@ -58,6 +58,8 @@ from botstack.web import WebServer
 
 __all__ = [
     "CHILD_UMASK",
+    "DEMO_AGENT",
+    "DESK_SECRET_NAMES",
     "DEFAULT_REQUEST_MAX_SIZE",
     "ENGINE_PYTHON",
     "MAX_RESTARTS",
@@ -78,6 +80,7 @@ __all__ = [
     "acquire_test_stack",
     "action_server_ready",
     "free_port",
+    "inbox_ready",
     "load_secrets",
     "model_exists",
     "prepare_database",

@@ -33,6 +33,9 @@ def train_if_stale(check_only: bool = False) -> None:
         raise StackError("training failed (scripts/train.sh); see the output above")
 
 
+#: the built-in inbox's first agent account, created by ``make run`` and the test stacks
+DEMO_AGENT = "demo"
+
 # ---- database ----------------------------------------------------------------------------------------------------
 
 
@@ -48,7 +51,10 @@ def prepare_database(settings: Settings, seed: bool = True, log: IO[str] | None 
         if not tracker_path.is_absolute():
             tracker_path = ROOT / tracker_path
         tracker_path.parent.mkdir(parents=True, exist_ok=True)
-    commands = [["migrate"]] + ([["load-demo"]] if seed else [])
+    # the demo agent of the built-in inbox (issue 17): its password is INBOX_DEMO_PASSWORD (var/secrets.env)
+    demo_agent = ["agent", "add", "--name", DEMO_AGENT, "--password-env", "INBOX_DEMO_PASSWORD", "--if-missing"]
+    with_agent = seed and bool(settings.secrets.get("INBOX_DEMO_PASSWORD"))
+    commands = [["migrate"]] + ([["load-demo"]] if seed else []) + ([demo_agent] if with_agent else [])
     for command in commands:
         result = subprocess.run(
             [str(ENGINE_PYTHON), "-m", "policy_engine", *command],

@@ -13,10 +13,15 @@ from botstack.paths import StackError
 #: the secrets of the stack (README, "Security"): Rasa's HTTP API token, the REST channel's bearer token, the
 #: shared secret between Rasa and the action server, and the key that signs web chat sessions
 SECRET_NAMES = ("RASA_API_TOKEN", "REST_CHANNEL_TOKEN", "ACTION_SERVER_TOKEN", "CHAT_SESSION_SECRET")
+#: the agent desk's (issue 17): the token of the inbox -> Rasa relay of agent replies (optional for Rasa: without it
+#: agent replies are not delivered), and the demo agent's password that ``make run`` prints
+DESK_SECRET_NAMES = ("HANDOFF_RELAY_TOKEN", "INBOX_DEMO_PASSWORD")
+ALL_SECRET_NAMES = SECRET_NAMES + DESK_SECRET_NAMES
 
 
 def load_secrets(var_dir: Path, environ: Mapping[str, str], announce: IO[str] | None = None) -> dict[str, str]:
-    """Each of ``SECRET_NAMES`` from the environment, else from ``var_dir/secrets.env``, else generated there (0600).
+    """Each of ``SECRET_NAMES`` and ``DESK_SECRET_NAMES`` from the environment, else from ``var_dir/secrets.env``,
+    else generated there (0600).
 
     Rotating one: set it in the environment, or delete its line (or the file) and restart; see README, "Security"."""
     path = Path(var_dir) / "secrets.env"
@@ -24,10 +29,10 @@ def load_secrets(var_dir: Path, environ: Mapping[str, str], announce: IO[str] | 
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
             name, sep, value = line.partition("=")
-            if sep and name.strip() in SECRET_NAMES and value.strip():
+            if sep and name.strip() in ALL_SECRET_NAMES and value.strip():
                 stored[name.strip()] = value.strip()
     result, generated = {}, []
-    for name in SECRET_NAMES:
+    for name in ALL_SECRET_NAMES:
         given = environ.get(name, "").strip()
         if given:
             if len(given) < 32:

@@ -57,3 +57,9 @@ def rasa_ready(settings: Settings) -> bool:
     token = settings.secrets.get("RASA_API_TOKEN", "")
     status, body = _http_get_json(f"{settings.rasa_url}/status?token={token}")
     return status == 200 and isinstance(body, dict) and bool(body.get("model_file"))
+
+
+def inbox_ready(settings: Settings) -> bool:
+    """The built-in agent inbox answers its health route."""
+    status, body = _http_get_json(f"{settings.inbox_url}health")
+    return status == 200 and isinstance(body, dict) and body.get("status") == "ok"

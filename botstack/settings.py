@@ -55,6 +55,7 @@ class Settings:
     action_port: int = 5055
     web_port: int = 8080
     shell_port: int = 5006
+    inbox_port: int = 8090  # the built-in agent inbox (issue 17)
     database_url: str = "sqlite:///var/support.db"
     tracker_store_url: str = "sqlite:///var/tracker.db"
     lock_store_type: str = "in_memory"
@@ -75,6 +76,7 @@ class Settings:
 
         BOT_HOST (127.0.0.1)            interface every server binds to
         RASA_PORT (5005) ACTION_PORT (5055) WEB_PORT (8080) SHELL_PORT (5006, the ``rasa shell`` server)
+        INBOX_PORT (8090)                               the built-in agent inbox
         DATABASE_URL (sqlite:///var/support.db)         the support database (policy_engine)
         TRACKER_STORE_URL (sqlite:///var/tracker.db)    Rasa's conversations; any SQLAlchemy URL
         LOCK_STORE_TYPE (in_memory | redis) LOCK_STORE_HOST LOCK_STORE_PORT LOCK_STORE_DB
@@ -92,6 +94,7 @@ class Settings:
             action_port=int(_env(e, "ACTION_PORT", str(cls.action_port))),
             web_port=int(_env(e, "WEB_PORT", str(cls.web_port))),
             shell_port=int(_env(e, "SHELL_PORT", str(cls.shell_port))),
+            inbox_port=int(_env(e, "INBOX_PORT", str(cls.inbox_port))),
             database_url=_env(e, "DATABASE_URL", cls.database_url),
             tracker_store_url=_env(e, "TRACKER_STORE_URL", cls.tracker_store_url),
             lock_store_type=_env(e, "LOCK_STORE_TYPE", cls.lock_store_type),
@@ -130,6 +133,7 @@ class Settings:
             action_port=free_port(),
             web_port=free_port(),
             shell_port=free_port(),
+            inbox_port=free_port(),
             database_url=f"sqlite:///{tmp_dir / 'support.db'}",
             tracker_store_url=f"sqlite:///{tmp_dir / 'tracker.db'}",
             models=str(ROOT / "models"),
@@ -147,6 +151,10 @@ class Settings:
     @property
     def action_url(self) -> str:
         return f"http://{self.host}:{self.action_port}"
+
+    @property
+    def inbox_url(self) -> str:
+        return f"http://{self.host}:{self.inbox_port}/"
 
     @property
     def web_url(self) -> str:
@@ -170,6 +178,8 @@ class Settings:
                 "LOCK_STORE_DB": self.lock_store_db,
                 "DATABASE_URL": self.database_url,
                 "SANIC_HOST": self.host,  # rasa-sdk binds to this interface
+                "INBOX_PORT": str(self.inbox_port),
+                "RASA_INTERNAL_URL": self.rasa_url,  # the inbox relays agent replies to Rasa on loopback
                 "CHAT_ALLOWED_ORIGINS": ",".join(self.origins),
                 # without SMTP_HOST the one-time codes are written here (policy_engine/store/mail.py)
                 "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(self.var_dir / "outbox"),

@@ -13,7 +13,7 @@ from pathlib import Path
 from botstack.paths import ENGINE_PYTHON, StackError
 from botstack.prepare import model_exists, prepare_database, private_files
 from botstack.process import Child
-from botstack.servers import action_server_ready, rasa_ready, rasa_run_argv
+from botstack.servers import action_server_ready, inbox_ready, rasa_ready, rasa_run_argv
 from botstack.settings import Settings
 from botstack.web import WebServer
 
@@ -30,6 +30,7 @@ class Stack:
     echo: bool = False  # copy the servers' output to the console (make run) or only to log files (tests)
     with_web: bool = True
     with_rasa: bool = True
+    with_inbox: bool = True  # the built-in agent inbox (issue 17)
     seed: bool = True
     external: bool = False  # already running elsewhere (BOT_TEST_EXTERNAL): start/stop do nothing
     children: list[Child] = field(default_factory=list)
@@ -82,6 +83,16 @@ class Stack:
                     self.echo,
                 )
             )
+        if self.with_inbox:
+            self.children.append(
+                Child(
+                    "inbox",
+                    [str(ENGINE_PYTHON), "-m", "policy_engine", "inbox", "--host", s.host, "--port", str(s.inbox_port)],
+                    env,
+                    self.log_dir / "inbox.log",
+                    self.echo,
+                )
+            )
         if self.with_web:
             self.web = WebServer(s)
         self.wait_ready(timeout)
@@ -89,7 +100,8 @@ class Stack:
     def wait_ready(self, timeout: float) -> None:
         checks: list[tuple[Child, Callable[[Settings], bool]]] = []
         for child in self.children:
-            checks.append((child, rasa_ready if child.name == "rasa" else action_server_ready))
+            readiness: dict[str, Callable[[Settings], bool]] = {"rasa": rasa_ready, "inbox": inbox_ready}
+            checks.append((child, readiness.get(child.name, action_server_ready)))
         deadline = time.monotonic() + timeout
         pending = list(checks)
         while pending:

@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 
 from . import privacy
 from .guard import NO_ANSWER, Guard
+from .handoff_relay import conversation_paused, rasa_app
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,9 @@ class TokenRestInput(InputChannel):
                 )
             except Exception:  # noqa: BLE001 - logged without the message; the caller is told below
                 logger.exception("REST message could not be handled")
-            if not collector.messages:
+            # a paused conversation (an agent has it, issue 17) is silent on purpose; the REST channel cannot push the
+            # agent's replies (docs/handoff.md): they stay in the agent desk and in the tracker
+            if not collector.messages and not await conversation_paused(rasa_app(), sender):
                 collector.messages.append({"recipient_id": sender, "text": NO_ANSWER})
             return response.json(collector.messages)
 

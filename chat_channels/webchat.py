@@ -43,6 +43,7 @@ from socketio import AsyncServer
 
 from . import privacy
 from .guard import NO_ANSWER, Guard
+from .handoff_relay import AgentRelay, conversation_paused, rasa_app
 from .session import SessionTokens
 from .uploads import UploadStore
 from .webchat_upload import receive_upload
@@ -139,6 +140,16 @@ class WebChatInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        async def emit_to_conversation(conversation_id: str, message: dict[str, Any]) -> None:
+            await sio.emit(self.bot_message_evt, message, room=conversation_id, namespace=namespace)
+
+        relay = AgentRelay.from_env(emit_to_conversation)
+
+        @webhook.route("/agent", methods=["POST"])
+        async def agent_message(request: Request) -> HTTPResponse:
+            # a person takes over (issue 17): the agent inbox's replies and hand back (handoff_relay.py)
+            return await relay.handle(request)
+
         @webhook.route("/session", methods=["POST"])
         async def new_session(request: Request) -> HTTPResponse:
             if not self._origin_allowed(request.headers.get("origin")):
@@ -210,7 +221,7 @@ class WebChatInput(SocketIOInput):
                 await on_new_message(message)
             except Exception:  # noqa: BLE001 - logged; the customer is told below
                 logger.exception("socket.io message could not be handled")
-            if output.sent == 0:
-                await output.send_text_message(sender_id, NO_ANSWER)
+            if output.sent == 0 and not await conversation_paused(rasa_app(), sender_id):
+                await output.send_text_message(sender_id, NO_ANSWER)  # silence while an agent has it is expected
 
         return webhook

@@ -62,6 +62,9 @@ def serve(args: argparse.Namespace) -> int:
             f"'Authorization: Bearer $REST_CHANNEL_TOKEN'; API: ?token=$RASA_API_TOKEN; both in "
             f"{settings.var_dir / 'secrets.env'} unless set in the environment)\n"
             f"run: action server   {settings.action_url}\n"
+            f"run: agent inbox     {settings.inbox_url}  (sign in as '{botstack.DEMO_AGENT}', password: "
+            f"INBOX_DEMO_PASSWORD in {settings.var_dir / 'secrets.env'}; more agents: "
+            "python -m policy_engine agent add --name X)\n"
             f"run: support db      {settings.database_url}\n"
             "run: Ctrl-C stops everything\n",
             flush=True,

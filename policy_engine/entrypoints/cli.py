@@ -30,6 +30,7 @@ from ..core.errors import InvalidRequest, PolicyError
 from ..store.db import make_session_factory, unit_of_work
 from ..store.importer import ImportRejected, import_data
 from ..store.migrate import upgrade
+from .agents import add_agent_parsers
 from .common import CliError, engine_for, parse_now, policy_for, print_json, require_schema
 from .decide import cmd_decide
 from .evidence import add_evidence_parser
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--tracker-store-url", help="Rasa's tracker store (default: $TRACKER_STORE_URL or sqlite:///var/tracker.db)"
     )
     forget.set_defaults(func=cmd_forget)
+    add_agent_parsers(sub)
     add_evidence_parser(sub)
     return parser
 

@@ -213,7 +213,7 @@ class HandoffUseCases(ServiceBase):
 
     def _mail_ticket(self, to: str, ticket_id: str, now: datetime) -> None:
         opening = next_opening(self.policy, now)
-        tz = ZoneInfo(self.policy.contacts.hours_timezone)
+        tz = self.policy.tz  # the store's time zone, as the chat writes it
         sender = getattr(self.mailer, "sender", None) or "support@localhost"
         message = ticket_message(sender, to, ticket_id, people_moment(opening, tz) if opening else None, now)
         try:

@@ -84,13 +84,12 @@ def test_faq_keys_of_the_contract_all_have_answers(domain):
     assert contract <= set(FAQ_KEYS)
 
 
-def test_handoff_stops_the_request_and_gives_contacts_from_the_policy(chat, service):
+def test_handoff_stops_the_request_and_queues_for_a_person_in_live_chat_hours(chat, service):
+    """CON-1 (issue 17): the test clock is a Wednesday 11:00 in Los Angeles: an agent joins (tests/actions/
+    test_handoff.py has the rest)."""
     chat.run(ActionHandoff(), {"item_condition": "damaged", "pending_confirmation": "return"})
-    assert chat.responses == ["utter_handoff", "utter_contact_contact_channels"]
-    contact = chat.messages[1]
-    assert contact["support_email"] == service.policy.contacts.email
-    assert contact["phone_us"] == service.policy.contacts.phone_us
-    assert contact["custom"]["decision"]["clauses"] == ["CON-1"]
+    assert chat.responses == ["utter_handoff_agent_joining"]
+    assert chat.messages[0]["custom"]["decision"]["clauses"] == ["CON-1"]
     assert chat.slots["pending_confirmation"] is None and chat.slots["item_condition"] is None
 
 
@@ -133,7 +132,8 @@ def test_backend_error_during_verification_ends_the_form_generically(chat, servi
 def test_backend_error_in_handoff_still_answers(chat, service):
     set_service(Broken())
     chat.run(ActionHandoff())
-    assert chat.responses == ["utter_handoff", "utter_backend_error"]
+    assert chat.responses == ["utter_backend_error"]
+    assert not [e for e in chat.events if e.get("event") == "pause"]  # the bot stays on
 
 
 @pytest.mark.parametrize(

@@ -308,6 +308,12 @@ def test_policy_questions_are_answered_from_the_policy_without_identity(customer
 
 
 def test_asking_for_a_person_gives_the_contacts(customer):
+    """CON-1 (issue 17): during the live-chat hours an agent joins (the bot pauses), outside them a ticket and the
+    contacts; this stack runs on the real clock, so either may come (tests/e2e/test_e2e_handoff.py and
+    tests/dialogue/test_dialogue_handoff.py fix the hours)."""
     decisions = customer.says("I want to talk to a human").decisions
-    assert [d["topic"] for d in decisions] == ["contact"]
-    assert "CON-1" in decisions[0]["clauses"]
+    assert decisions[0]["topic"] == "handoff" and "CON-1" in decisions[0]["clauses"]
+    if decisions[0]["reasons"] == ["ticket_opened"]:
+        assert [d["topic"] for d in decisions] == ["handoff", "contact"]
+    else:
+        assert decisions[0]["reasons"] == ["agent_joining"] and len(decisions) == 1

@@ -42,7 +42,8 @@ def test_rasa_reads_a_token_that_starts_with_a_dash(tmp_path):
 
 def test_secrets_are_generated_once_into_a_private_file(tmp_path):
     first = botstack.load_secrets(tmp_path, {})
-    assert set(first) == set(botstack.SECRET_NAMES) and all(len(v) >= 32 for v in first.values())
+    assert set(first) == set(botstack.SECRET_NAMES + botstack.DESK_SECRET_NAMES)
+    assert all(len(v) >= 32 for v in first.values())
     path = tmp_path / "secrets.env"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert botstack.load_secrets(tmp_path, {}) == first, "reused, not regenerated"
