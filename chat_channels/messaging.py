@@ -56,6 +56,7 @@ from sanic.response import HTTPResponse
 
 from . import privacy
 from .guard import NO_ANSWER, NOT_TEXT, SLOW_DOWN, Guard
+from .handoff_relay import conversation_paused, rasa_app
 from .render import ATTACHMENTS_NOT_YET
 from .turns import Background, Deduplicator
 from .uploads import NOT_RECEIVED, UploadRefused, UploadStore, upload_message
@@ -263,4 +264,7 @@ class MessagingChannel(InputChannel):
                 )
             except Exception:  # noqa: BLE001 - logged (masked); the customer is told below
                 logger.exception("%s message could not be handled", self.platform)
-            await self.deliver(inbound, collector.messages or [{"text": NO_ANSWER}])
+            if collector.messages:
+                await self.deliver(inbound, collector.messages)
+            elif not await conversation_paused(rasa_app(), inbound.conversation_id):
+                await self.deliver(inbound, [{"text": NO_ANSWER}])  # silence is expected only while an agent has it

@@ -20,6 +20,8 @@ import pytest
 import requests
 
 import botstack
+from tests.channels.channel_credentials import TELEGRAM_SECRET, channel_env
+from tests.channels.test_channels_telegram import text_update
 from tests.support.handoff_policy import live_chat_policy
 
 SECRET = "chatwoot-webhook-secret-of-the-tests-0123"
@@ -33,6 +35,7 @@ def chatwoot_stack(tmp_path_factory, api_stub):
     tmp = tmp_path_factory.mktemp("chatwoot-stack")
     env = {
         **botstack.TEST_RATE_LIMITS,
+        **channel_env(api_stub.url),  # the messaging apps too: a paused Telegram chat below
         "POLICY_FILE": str(live_chat_policy(tmp, open_now=True)),
         "CHATWOOT_URL": f"{api_stub.url}/chatwoot",
         "CHATWOOT_BOT_TOKEN": BOT_TOKEN,
@@ -139,3 +142,22 @@ def test_a_person_takes_over_in_chatwoot_and_hands_back_CON_1(chatwoot_stack, ap
     assert _post(chatwoot_stack, _message(503, "how many days do I have to return a product?")).status_code == 200
     answer = api_stub.wait(again, _to(503))
     assert "30" in answer[0].json["content"], answer[0].json
+
+
+def test_a_paused_messaging_chat_is_silent_not_an_error(chatwoot_stack, api_stub):
+    """While a person has the conversation, a Telegram customer's messages get no "something went wrong": the bot
+    is paused on purpose (the agent inbox's replies reach the web chat only: docs/handoff.md)."""
+    chat_id = 5_200_000_017
+    url = f"{chatwoot_stack.settings.rasa_url}/webhooks/telegram/webhook"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    sent_to = lambda call: call.path.endswith("/sendMessage") and (call.json or {}).get("chat_id") == chat_id  # noqa: E731
+    mark = api_stub.mark()
+    assert (
+        requests.post(url, json=text_update(chat_id, "I want to talk to a person"), headers=headers).status_code == 200
+    )
+    joined = api_stub.wait(mark, sent_to)
+    assert any("will join this chat" in (c.json or {}).get("text", "") for c in joined), [c.json for c in joined]
+    quiet = api_stub.mark()
+    assert requests.post(url, json=text_update(chat_id, "hello?"), headers=headers, timeout=30).status_code == 200
+    time.sleep(4)
+    assert api_stub.calls(quiet, sent_to) == []
