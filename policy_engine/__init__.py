@@ -7,16 +7,11 @@ policy file raises ``PolicyError``.
 
 from .core.cancellation import decide_cancellation
 from .core.contacts import contact_info
-from .core.credits import (
-    credits_for_order,
-    credits_summary,
-    decide_credits_eligibility,
-    decide_credits_redemption,
-    decide_credits_reversal,
-    decide_one_time_reward,
-)
+from .core.credits import credits_for_order, credits_summary
 from .core.credits_faq import credits_faq
 from .core.credits_ledger import CreditsSummary, summarise_ledger, validate_ledger_entry
+from .core.credits_membership import decide_credits_eligibility, decide_one_time_reward
+from .core.credits_spending import decide_credits_redemption, decide_credits_reversal
 from .core.decision import Decision, NextStep, Outcome, Reason
 from .core.errors import InvalidRequest, PolicyError
 from .core.facts import (

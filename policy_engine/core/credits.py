@@ -1,7 +1,8 @@
-"""AnkerCredits (CRD-1..14): earning, the balance, eligibility, one-time rewards, reversal and redemption.
+"""AnkerCredits (CRD-1..14): earning and the balance.
 
-The ledger replay lives in ``credits_ledger.py``, the programme's fixed rules as answers in ``credits_faq.py``;
-``REASON_CODES`` here covers the three modules.
+Also of the topic: ``credits_ledger.py`` (the ledger replay), ``credits_membership.py`` (eligibility, one-time
+rewards), ``credits_spending.py`` (reversal, redemption), ``credits_faq.py`` (the programme's rules as answers);
+``REASON_CODES`` here covers all five.
 
 Points are integers.  The ledger is a tuple of signed ``LedgerEntry`` rows; ``summarise_ledger`` replays it
 chronologically as *lots* (one per earning) so the balance splits into locked / available / expiring soon, and
@@ -15,14 +16,13 @@ the start of day D + ``unlock_days`` ("day 30 unlocks") and expire at the start 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from functools import partial
 
-from .credits_ledger import expiry_for_unlock, summarise_ledger, unlock_and_expiry
+from .credits_ledger import summarise_ledger, unlock_and_expiry
 from .decision import Decision, NextStep, Outcome, Reason, make_decision
-from .errors import InvalidRequest
-from .facts import WEB_STORE, Customer, LedgerEntry, LedgerKind, Order, OrderStatus
+from .facts import WEB_STORE, LedgerEntry, Order, OrderStatus
 from .policy import Policy
 
 TOPIC = "credits"
@@ -208,221 +208,3 @@ def credits_summary(ledger: Iterable[LedgerEntry], policy: Policy, now: datetime
         )
         steps.append(NextStep("credits_expire", "CRD-7", due=s.next_expiry_at, values={"points": s.next_expiry_points}))
     return _decision(Outcome.ANSWERED, reasons, policy, next_steps=steps, values=values)
-
-
-# ------------------------------------------------------------------------------------------------- eligibility
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """Completed years on ``day`` (a 29 February birthday counts from 1 March in common years)."""
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def _birthday(birth_date: date, years: int) -> date:
-    try:
-        return birth_date.replace(year=birth_date.year + years)
-    except ValueError:  # 29 February in a common year
-        return date(birth_date.year + years, 3, 1)
-
-
-def decide_credits_eligibility(customer: Customer, policy: Policy, now: datetime) -> Decision:
-    """CRD-2 age by region (eligible from the birthday on which the customer reaches the minimum age),
-    CRD-3 enrolment (an account is already enrolled; joining is free), CRD-9 one-time rewards as next steps."""
-    today = policy.local_date(now)
-    minimum = policy.credits.minimum_age_for(customer.region)
-    if customer.birth_date is None:
-        return _decision(
-            Outcome.NEEDS_INFORMATION,
-            [Reason("age_unknown", "CRD-2", {"minimum_age": minimum, "region": customer.region})],
-            policy,
-            missing=("birth_date",),
-        )
-    age = age_on(customer.birth_date, today)
-    if age < minimum:
-        return _decision(
-            Outcome.DENIED,
-            [
-                Reason(
-                    "under_minimum_age",
-                    "CRD-2",
-                    {
-                        "minimum_age": minimum,
-                        "region": customer.region,
-                        "age": age,
-                        "eligible_from": _birthday(customer.birth_date, minimum),
-                    },
-                )
-            ],
-            policy,
-        )
-    age_reason = Reason("eligibility", "CRD-2", {"minimum_age": minimum, "region": customer.region, "age": age})
-    if customer.registered_at is not None:
-        steps = []
-        if customer.profile_completed_at is None:
-            steps.append(NextStep("complete_profile", "CRD-9", values={"points": policy.credits.profile_reward}))
-        return _decision(Outcome.APPROVED, [Reason("enrolled", "CRD-3"), age_reason], policy, next_steps=steps)
-    return _decision(
-        Outcome.APPROVED,
-        [Reason("eligible_join_free", "CRD-3"), age_reason],
-        policy,
-        next_steps=[NextStep("register_account", "CRD-9", values={"points": policy.credits.signup_reward})],
-    )
-
-
-def decide_one_time_reward(
-    customer: Customer, ledger: Iterable[LedgerEntry], kind: LedgerKind, policy: Policy, now: datetime
-) -> Decision:
-    """CRD-9: 500 credits once for registering, a reward once for completing the profile (name, phone, birth date);
-    none for actions before the programme launch (CRD-8)."""
-    if kind not in (LedgerKind.SIGNUP, LedgerKind.PROFILE):
-        raise InvalidRequest(f"one-time reward kind must be signup or profile, got {kind!r}")
-    policy.local_date(now)
-    done_at = customer.registered_at if kind is LedgerKind.SIGNUP else customer.profile_completed_at
-    if customer.registered_at is None:
-        return _decision(
-            Outcome.DENIED,
-            [Reason("not_registered", "CRD-3")],
-            policy,
-            next_steps=[NextStep("register_account", "CRD-3")],
-        )
-    if done_at is None:
-        return _decision(
-            Outcome.NEEDS_INFORMATION,
-            [Reason("profile_incomplete", "CRD-9")],
-            policy,
-            missing=("name", "phone_number", "birth_date"),
-        )
-    if policy.local_date(done_at) < policy.credits.programme_launch:
-        return _decision(
-            Outcome.DENIED,
-            [Reason("before_programme_launch", "CRD-8", {"programme_launch": policy.credits.programme_launch})],
-            policy,
-        )
-    if any(e.kind is kind for e in ledger):
-        return _decision(Outcome.DENIED, [Reason("reward_already_given", "CRD-9", {"kind": kind.value})], policy)
-    points = policy.credits.signup_reward if kind is LedgerKind.SIGNUP else policy.credits.profile_reward
-    code = "signup_reward" if kind is LedgerKind.SIGNUP else "profile_reward"
-    return _decision(
-        Outcome.APPROVED,
-        [Reason(code, "CRD-9", {"points": points})],
-        policy,
-        values={
-            "points": points,
-            "kind": kind.value,
-            "unlock_at": done_at,
-            "expires_at": expiry_for_unlock(done_at, policy),
-        },
-    )
-
-
-# ---------------------------------------------------------------------------------------------------- reversal
-
-REVERSAL_CAUSES = ("return", "cancellation", "price_adjustment")
-
-
-def decide_credits_reversal(
-    ledger: Iterable[LedgerEntry],
-    order: Order,
-    policy: Policy,
-    now: datetime,
-    *,
-    cause: str,
-    refunded_amount: Decimal | None = None,
-) -> Decision:
-    """CRD-11: a return or cancellation reverses the credits the order earned; a partial refund for a price
-    adjustment deducts the credits of the refunded amount.  ``refunded_amount=None`` reverses all that is left.
-
-    The ledger never goes negative: the deduction is capped at the current balance, the rest is reported as
-    ``shortfall`` (nothing more is taken)."""
-    if cause not in REVERSAL_CAUSES:
-        raise InvalidRequest(f"cause must be one of {REVERSAL_CAUSES}, got {cause!r}")
-    if refunded_amount is not None and (not isinstance(refunded_amount, Decimal) or refunded_amount < 0):
-        raise InvalidRequest(f"refunded_amount must be a Decimal >= 0, got {refunded_amount!r}")
-    if cause == "price_adjustment" and refunded_amount is None:
-        raise InvalidRequest("a price adjustment needs the refunded_amount")
-    ledger = tuple(ledger)
-    mine = [e for e in ledger if e.order_number == order.order_number]
-    earned = sum(e.points for e in mine if e.kind is LedgerKind.PURCHASE)
-    taken = -sum(e.points for e in mine if e.kind in (LedgerKind.REVERSAL, LedgerKind.ADJUSTMENT) and e.points < 0)
-    remaining = max(0, earned - taken)
-    wanted = remaining if refunded_amount is None else min(remaining, points_for_amount(refunded_amount, policy))
-    if wanted == 0:
-        return _decision(
-            Outcome.ANSWERED, [Reason("nothing_to_reverse", "CRD-11", {"earned": earned})], policy, values={"points": 0}
-        )
-    balance = summarise_ledger(ledger, policy, now).balance
-    points = min(wanted, balance)
-    if points == 0:
-        return _decision(
-            Outcome.ANSWERED,
-            [Reason("nothing_to_reverse", "CRD-11", {"earned": earned, "shortfall": wanted})],
-            policy,
-            values={"points": 0, "shortfall": wanted},
-        )
-    kind = LedgerKind.ADJUSTMENT if cause == "price_adjustment" else LedgerKind.REVERSAL
-    code = "credits_deducted_price_adjustment" if kind is LedgerKind.ADJUSTMENT else "credits_reversed"
-    values = {
-        "points": points,
-        "shortfall": wanted - points,
-        "earned": earned,
-        "cause": cause,
-        "order_number": order.order_number,
-    }
-    return _decision(
-        Outcome.APPROVED,
-        [Reason(code, "CRD-11", values)],
-        policy,
-        values=values,
-        next_steps=[
-            NextStep(
-                "ledger_entry",
-                "CRD-11",
-                values={"kind": kind.value, "points": -points, "order_number": order.order_number},
-            )
-        ],
-    )
-
-
-# -------------------------------------------------------------------------------------------------- redemption
-
-
-def decide_credits_redemption(ledger: Iterable[LedgerEntry], points: int, policy: Policy, now: datetime) -> Decision:
-    """CRD-12: redeem available (unlocked, unexpired) credits in the account's redeem section; CRD-13: redeemed
-    products cannot be cancelled, returned or exchanged, damage on arrival is reported within 7 days."""
-    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
-        raise InvalidRequest(f"points to redeem must be a positive integer, got {points!r}")
-    s = summarise_ledger(ledger, policy, now)
-    if points > s.available:
-        return _decision(
-            Outcome.DENIED,
-            [
-                Reason(
-                    "insufficient_available_credits",
-                    "CRD-12",
-                    {
-                        "requested": points,
-                        "available": s.available,
-                        "locked": s.locked,
-                        "next_unlock_at": s.next_unlock_at,
-                    },
-                )
-            ],
-            policy,
-            values={"requested": points, "available": s.available},
-        )
-    days = policy.returns.redeemed_damage_report_days
-    return _decision(
-        Outcome.APPROVED,
-        [
-            Reason("redemption_possible", "CRD-12", {"requested": points, "available_after": s.available - points}),
-            Reason("redeemed_not_returnable", "CRD-13", {"damage_report_days": days}),
-        ],
-        policy,
-        values={"requested": points, "available_after": s.available - points},
-        next_steps=[
-            NextStep("redeem_in_account", "CRD-12"),
-            NextStep("shipped_separately", "CRD-12"),
-            NextStep("track_in_my_rewards", "CRD-12"),
-            NextStep("report_damage_on_arrival", "CRD-13", values={"days": days, "email": policy.contacts.email}),
-        ],
-    )

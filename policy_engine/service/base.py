@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..core.credits import decide_credits_reversal
+from ..core.credits_spending import decide_credits_reversal
 from ..core.decision import Decision, Outcome, to_jsonable
 from ..core.errors import InvalidRequest
 from ..core.facts import Order
