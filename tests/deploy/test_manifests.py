@@ -470,7 +470,9 @@ def test_every_environment_defines_the_upstreams_nginx_uses_sticky_for_socketio_
     # check are routed
     routed = set(re.findall(r"location\s+(?:=\s+)?(\S+)\s*\{", support))
     expected = {"/socket.io/", "/webhooks/", "/webhooks/socketio/upload", "/healthz", "/", "/static/", "/config.js"}
-    assert routed == expected, routed
+    assert routed == expected | {"/webhooks/socketio/agent"}, routed
+    # the agent inbox's relay into the web chat is never routed from outside (issue 17; docs/handoff.md)
+    assert "return 404;" in location(support, "= /webhooks/socketio/agent")
     upload = location(support, "= /webhooks/socketio/upload")
     assert "client_max_body_size 10m;" in upload and "non_idempotent" not in upload, upload
     assert "return 404;" in location(support, "/"), "everything else (Rasa's HTTP API) is not routed"
