@@ -147,7 +147,7 @@ def test_default_config_is_what_rasa_init_writes():
 
 
 def test_scripted_conversations_use_demo_logins():
-    from policy_engine.store.demo import DEMO_LOGINS
+    from policy_engine.store.demo_logins import DEMO_LOGINS
 
     logins = {login.order_number: login.email for login in DEMO_LOGINS}
     scripts = load_scripts(paths.CONVERSATIONS)

@@ -6,7 +6,8 @@ import pytest
 
 from policy_engine import Outcome, ReturnRequest, TransitRequest, WarrantyRequest
 from policy_engine.store import make_session_factory, unit_of_work
-from policy_engine.store.demo import DEMO_LOGINS, demo_document, load_demo
+from policy_engine.store.demo import demo_document, load_demo
+from policy_engine.store.demo_logins import DEMO_LOGINS
 from tests.support.store import row_counts
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "demo-data.md"

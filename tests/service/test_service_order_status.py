@@ -10,7 +10,7 @@ import pytest
 
 from policy_engine.entrypoints.cli import main as cli_main
 from policy_engine.service import NotVerified
-from policy_engine.store.demo import DEMO_LOGINS
+from policy_engine.store.demo_logins import DEMO_LOGINS
 from tests.support.store import build_demo, row_counts
 
 

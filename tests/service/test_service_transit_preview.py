@@ -6,7 +6,7 @@ import pytest
 from policy_engine.core.errors import InvalidRequest
 from policy_engine.core.transit import TransitRequest
 from policy_engine.service import NotVerified
-from policy_engine.store.demo import DEMO_LOGINS
+from policy_engine.store.demo_logins import DEMO_LOGINS
 from tests.support.store import row_counts
 
 

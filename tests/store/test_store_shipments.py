@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from policy_engine.core.facts import ShippedLine
 from policy_engine.store import ImportRejected, import_data, make_engine, make_session_factory, unit_of_work, upgrade
-from policy_engine.store.demo import DEMO_LOGINS, demo_document
+from policy_engine.store.demo import demo_document
+from policy_engine.store.demo_logins import DEMO_LOGINS
 from policy_engine.store.mapping import order_fact
 from policy_engine.store.migrate import current_revision, downgrade, head_revision
 from policy_engine.store.models import OrderRow
