@@ -38,7 +38,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from ..core.errors import InvalidRequest
-from ..service.handoff import AgentSession, HandoffConflict
+from ..service.agents import AgentSession
+from ..service.handoff import HandoffConflict
 
 logger = logging.getLogger(__name__)
 

@@ -140,6 +140,31 @@ class ServiceBase:
             ),
         )
 
+    def _agent_audit(  # an agent's action in the audit log (issue 17): topic "agent", with the agent's name
+        self,
+        session: Session,
+        operation: str,
+        agent: str,
+        now: datetime,
+        row: Any = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        record = {"operation": operation, "agent": agent, "handoff_id": row.id if row else None, **(extra or {})}
+        session.execute(
+            insert_into(DecisionAuditRow.__table__),
+            dict(
+                topic="agent",
+                outcome="answered",
+                case_id=row.case_id if row else None,
+                conversation_id=row.conversation_id if row else None,
+                order_number=row.order_number if row else None,
+                policy_version=self.policy.version,
+                inputs=record,
+                decision=record,
+                created_at=now,
+            ),
+        )
+
     def _read(
         self,
         conversation_id: str,

@@ -1,6 +1,6 @@
 """A person takes over (issue 17, CON-1): the handoff request with its summary, the waiting queue, taking a
 conversation (atomic), agents' replies, hand back, close, the outside-hours ticket and its confirmation email, agent
-accounts and their server-side sessions.  Every agent action writes an audit row (``decision_audit``, topic
+(agent accounts and sessions: ``agents.py``).  Every agent action writes an audit row (``decision_audit``, topic
 ``agent``) with the agent's name.
 
 Where agents work (the built-in inbox or Chatwoot) is not decided here: ``agent_desk/`` calls these use cases and
@@ -9,16 +9,10 @@ carries the messages to and from the customer's chat.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from datetime import datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -39,9 +33,7 @@ from ..store.db import unit_of_work
 from ..store.handoff_models import (
     ACTIVE_STATUSES,
     AGENT_MESSAGE_LEN,
-    AGENT_NAME_LEN,
     AgentRow,
-    AgentSessionRow,
     HandoffMessageRow,
     HandoffRow,
 )
@@ -49,61 +41,22 @@ from ..store.identity import check_conversation_id
 from ..store.mail import MailError
 from ..store.models import DecisionAuditRow, case_id_for
 from ..store.queries import order_for_grant
-from .base import ServiceBase, insert_into
+from .agents import AgentSession
+from .base import ServiceBase
+from .handoff_mail import people_moment, ticket_message
 
 logger = logging.getLogger(__name__)
 
 #: ticket numbers: ``HND-000042``
 TICKET_PREFIX = "HND"
 #: an agent's sign-in lasts this long
-SESSION_HOURS = 12
 #: the transcript kept in a summary (the last lines; the tracker keeps them all)
 TRANSCRIPT_LINES = 200
 _MAX_TEXT = 2000
-_MIN_PASSWORD = 12
 
 
 class HandoffConflict(InvalidRequest):
     """The handoff is not in a state that allows this (taken by another agent, already closed...)."""
-
-
-@dataclass(frozen=True)
-class AgentSession:
-    agent_id: int
-    name: str
-    csrf_token: str
-
-
-def people_moment(moment: datetime, tz: ZoneInfo) -> str:
-    """``Monday 11 March 2024 at 10:00 PDT``: a time as people write it, in the store's time zone."""
-    local = moment.astimezone(tz)
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M %Z}"
-
-
-def ticket_message(sender: str, to: str, ticket_id: str, opening: str | None, now: datetime) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = f"Your Anker support request {ticket_id}"
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
-    when = f"The team is next available on {opening}; " if opening else ""
-    message.set_content(
-        f"We have your request {ticket_id} from the support chat.\n\n"
-        f"{when}a person will read the conversation and reply to this address.\n\n"
-        "You do not need to repeat anything: the conversation and any decisions are attached to the request.\n"
-    )
-    return message
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _password_hasher():
-    from argon2 import PasswordHasher  # an engine dependency, imported where it is used
-
-    return PasswordHasher()
 
 
 def _check_text(text: object) -> str:
@@ -233,84 +186,6 @@ class HandoffUseCases(ServiceBase):
                 or 0
             ) > 0
 
-    # ------------------------------------------------------------------------------------------------ accounts
-    def add_agent(self, name: str, password: str) -> int:
-        """A new agent account (argon2id hash of the password); refuses a taken name or a short password."""
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > AGENT_NAME_LEN:
-            raise InvalidRequest(f"the agent's name must be 1-{AGENT_NAME_LEN} characters")
-        if not isinstance(password, str) or len(password) < _MIN_PASSWORD:
-            raise InvalidRequest(f"the password must be at least {_MIN_PASSWORD} characters")
-        now = self.now()
-        with unit_of_work(self._sessions, write=True) as uow:
-            row = AgentRow(
-                name=name.strip(), password_hash=_password_hasher().hash(password), active=True, created_at=now
-            )
-            uow.session.add(row)
-            try:
-                uow.session.flush()
-            except IntegrityError:
-                raise InvalidRequest(f"an agent named {name.strip()!r} exists already") from None
-            self._agent_audit(uow.session, "add_agent", row.name, now)
-            uow.commit()
-            return row.id
-
-    def agent_exists(self, name: str) -> bool:
-        with unit_of_work(self._sessions) as uow:
-            return uow.session.scalar(select(AgentRow.id).where(AgentRow.name == name)) is not None
-
-    def sign_in(self, name: object, password: object) -> tuple[str, AgentSession] | None:
-        """A new server-side session (the cookie's token, the session with its CSRF token), or ``None``; an unknown
-        name costs one hash check too, so the answer time does not tell which names exist."""
-        from argon2.exceptions import InvalidHashError, VerificationError
-
-        hasher = _password_hasher()
-        now = self.now()
-        if not isinstance(name, str) or not isinstance(password, str) or len(password) > 1024:
-            return None
-        with unit_of_work(self._sessions, write=True) as uow:
-            agent = uow.session.scalars(select(AgentRow).where(AgentRow.name == name, AgentRow.active)).first()
-            try:
-                hasher.verify(agent.password_hash if agent else _DUMMY_HASH.get(hasher), password)
-            except (VerificationError, InvalidHashError):
-                return None
-            if agent is None:
-                return None
-            token = secrets.token_urlsafe(32)
-            csrf = secrets.token_urlsafe(32)
-            uow.session.add(
-                AgentSessionRow(
-                    token_hash=_token_hash(token),
-                    agent_id=agent.id,
-                    csrf_token=csrf,
-                    created_at=now,
-                    expires_at=now + timedelta(hours=SESSION_HOURS),
-                )
-            )
-            self._agent_audit(uow.session, "sign_in", agent.name, now)
-            uow.commit()
-            return token, AgentSession(agent.id, agent.name, csrf)
-
-    def agent_session(self, token: object) -> AgentSession | None:
-        if not isinstance(token, str) or not token or len(token) > 200:
-            return None
-        now = self.now()
-        with unit_of_work(self._sessions) as uow:
-            row = uow.session.execute(
-                select(AgentSessionRow, AgentRow.name)
-                .join(AgentRow, AgentRow.id == AgentSessionRow.agent_id)
-                .where(AgentSessionRow.token_hash == _token_hash(token), AgentRow.active)
-            ).first()
-            if row is None or row[0].expires_at <= now:
-                return None
-            return AgentSession(row[0].agent_id, row[1], row[0].csrf_token)
-
-    def sign_out(self, token: str) -> None:
-        with unit_of_work(self._sessions, write=True) as uow:
-            row = uow.session.get(AgentSessionRow, _token_hash(token))
-            if row is not None:
-                uow.session.delete(row)
-                uow.commit()
-
     # ------------------------------------------------------------------------------------------------ the desk
     def handoff_queue(self) -> list[dict[str, Any]]:
         """Waiting (oldest first, with the queue position) and taken conversations."""
@@ -406,31 +281,6 @@ class HandoffUseCases(ServiceBase):
             uow.commit()
             return handoff_view(row, agent.name)
 
-    def _agent_audit(
-        self,
-        session: Session,
-        operation: str,
-        agent: str,
-        now: datetime,
-        row: HandoffRow | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        record = {"operation": operation, "agent": agent, "handoff_id": row.id if row else None, **(extra or {})}
-        session.execute(
-            insert_into(DecisionAuditRow.__table__),
-            dict(
-                topic="agent",
-                outcome="answered",
-                case_id=row.case_id if row else None,
-                conversation_id=row.conversation_id if row else None,
-                order_number=row.order_number if row else None,
-                policy_version=self.policy.version,
-                inputs=record,
-                decision=record,
-                created_at=now,
-            ),
-        )
-
 
 def _handoff(session: Session, handoff_id: object, *, lock: bool = False) -> HandoffRow:
     if isinstance(handoff_id, bool) or not isinstance(handoff_id, int) or handoff_id < 1:
@@ -452,17 +302,3 @@ def _position(session: Session, row: HandoffRow) -> int:
         select(func.count()).select_from(HandoffRow).where(HandoffRow.status == "waiting", HandoffRow.id < row.id)
     )
     return int(ahead or 0) + 1
-
-
-class _DummyHash:
-    """A hash to verify unknown names against (made once, lazily)."""
-
-    _value: str | None = None
-
-    def get(self, hasher) -> str:
-        if self._value is None:
-            self._value = hasher.hash(secrets.token_urlsafe(16))
-        return self._value
-
-
-_DUMMY_HASH = _DummyHash()

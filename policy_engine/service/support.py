@@ -26,6 +26,7 @@ from ..core.policy import DEFAULT_POLICY_PATH
 from ..core.policy_file import load_policy
 from ..store.db import make_engine, make_session_factory
 from ..store.mail import mailer_from_env
+from .agents import AgentUseCases
 from .base import utc_now
 from .claims import ClaimUseCases
 from .handoff import HandoffUseCases
@@ -36,7 +37,7 @@ from .staff import StaffUseCases
 
 
 class SupportService(
-    IdentityUseCases, OrderUseCases, ClaimUseCases, PurchaseClaimUseCases, StaffUseCases, HandoffUseCases
+    IdentityUseCases, OrderUseCases, ClaimUseCases, PurchaseClaimUseCases, StaffUseCases, HandoffUseCases, AgentUseCases
 ):
     """Every use case, over one session factory, one policy, one clock and one mailer."""
 

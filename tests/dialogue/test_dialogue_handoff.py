@@ -16,7 +16,7 @@ import pytest
 import botstack
 from policy_engine.core.handoff import next_opening
 from policy_engine.core.policy_file import load_policy
-from policy_engine.service.handoff import people_moment
+from policy_engine.service.handoff_mail import people_moment
 from tests.dialogue.dialogue_client import Customer, SupportDatabase, new_address, verify
 from tests.support.handoff_policy import live_chat_policy
 from tests.support.smtp import running_smtp
