@@ -23,14 +23,10 @@ them to the Rasa server's internal endpoint on loopback with ``HANDOFF_RELAY_TOK
 from __future__ import annotations
 
 import hmac
-import html
 import json
 import logging
 import os
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs
 
 from sanic import Sanic, response
@@ -40,88 +36,21 @@ from sanic.response import HTTPResponse
 from ..core.errors import InvalidRequest
 from ..service.agents import AgentSession
 from ..service.handoff import HandoffConflict
-
-logger = logging.getLogger(__name__)
-
-COOKIE = "inbox_session"
-LOGIN_WINDOW_S = 15 * 60
-MAX_BODY_BYTES = 16 * 1024
-
-
-class CustomerRelay(Protocol):
-    """Carries an agent's words to the customer's chat and gives the conversation back to the bot."""
-
-    def deliver(self, conversation_id: str, channel: str, text: str, agent: str) -> bool: ...
-
-    def resume(self, conversation_id: str, channel: str) -> bool: ...
-
-    def transcript(self, conversation_id: str) -> list[dict] | None: ...
-
-
-class NoRelay:
-    """No customer channel attached (tests of the desk alone): nothing is delivered."""
-
-    def deliver(self, conversation_id: str, channel: str, text: str, agent: str) -> bool:
-        return False
-
-    def resume(self, conversation_id: str, channel: str) -> bool:
-        return False
-
-    def transcript(self, conversation_id: str) -> list[dict] | None:
-        return None
-
-
-class LoginLimiter:
-    """Failed sign-ins per key within a sliding window (in memory: one inbox process)."""
-
-    def __init__(self, attempts: int, window_s: float = LOGIN_WINDOW_S, clock: Callable[[], float] = time.monotonic):
-        self.attempts, self.window_s, self.clock = attempts, window_s, clock
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def blocked(self, *keys: str) -> bool:
-        now = self.clock()
-        for key in keys:
-            q = self.failures[key]
-            while q and q[0] <= now - self.window_s:
-                q.popleft()
-            if len(q) >= self.attempts:
-                return True
-        return False
-
-    def fail(self, *keys: str) -> None:
-        for key in keys:
-            self.failures[key].append(self.clock())
-
-
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:960px;padding:1rem}"
-    "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left}"
-    ".customer{color:#124}.bot{color:#555}.agent{color:#063}.msg{margin:.2rem 0}nav a{margin-right:1rem}"
-    "form.inline{display:inline}textarea{width:100%}"
+from .inbox_web import (
+    COOKIE,
+    MAX_BODY_BYTES,
+    STYLE,
+    CustomerRelay,
+    LoginLimiter,
+    NoRelay,
+    cases_body,
+    conversation_body,
+    esc,
+    page,
+    staff_result_body,
 )
 
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _page(title: str, body: str, session: AgentSession | None = None) -> HTTPResponse:
-    nav = ""
-    if session is not None:
-        nav = (
-            f'<nav><a href="/queue">Queue</a><a href="/cases">Cases</a> signed in as {_e(session.name)} '
-            f'<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" '
-            f'value="{_e(session.csrf_token)}"><button>Sign out</button></form></nav>'
-        )
-    document = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)} - Support inbox</title>'
-        f'<link rel="stylesheet" href="/inbox.css"></head><body>{nav}<h1>{_e(title)}</h1>{body}</body></html>'
-    )
-    return response.html(document)
-
-
-def _csrf_field(session: AgentSession) -> str:
-    return f'<input type="hidden" name="csrf" value="{_e(session.csrf_token)}">'
+logger = logging.getLogger(__name__)
 
 
 def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = "agent_inbox") -> Sanic:
@@ -200,7 +129,7 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
 
     @app.get("/inbox.css")
     async def css(_: Request) -> HTTPResponse:
-        return response.text(_STYLE, content_type="text/css")
+        return response.text(STYLE, content_type="text/css")
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
@@ -212,12 +141,12 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
 
     def login_form(error: str = "") -> HTTPResponse:
         body = (
-            (f'<p role="alert">{_e(error)}</p>' if error else "")
+            (f'<p role="alert">{esc(error)}</p>' if error else "")
             + '<form method="post" action="/login"><label>Name <input name="name" id="name" autocomplete="username">'
             '</label> <label>Password <input type="password" name="password" id="password" '
             'autocomplete="current-password"></label> <button id="sign-in">Sign in</button></form>'
         )
-        return _page("Sign in", body)
+        return page("Sign in", body)
 
     @app.get("/login")
     async def login_page(request: Request) -> HTTPResponse:
@@ -237,9 +166,9 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
             limiter.fail(*keys)
             if wants_json(request):
                 return response.json({"error": "wrong name or password"}, status=401)
-            page = login_form("Wrong name or password.")
-            page.status = 401
-            return page
+            refused = login_form("Wrong name or password.")
+            refused.status = 401
+            return refused
         token, session = signed
         resp = (
             response.json({"agent": session.name, "csrf": session.csrf_token})
@@ -275,17 +204,17 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
         if wants_json(request):
             return response.json({"queue": items, "csrf": session.csrf_token})
         rows = "".join(
-            f'<tr data-id="{h["id"]}"><td><a href="/handoffs/{h["id"]}">{_e(h["conversation_id"])}</a></td>'
-            f"<td>{_e(h['status'])}</td><td>{_e(h['queue_position'] or '')}</td>"
-            f"<td>{_e(h['order_number'] or 'not verified')}</td><td>{_e(h['topic'] or '')}</td>"
-            f"<td>{_e(h['agent'] or '')}</td></tr>"
+            f'<tr data-id="{h["id"]}"><td><a href="/handoffs/{h["id"]}">{esc(h["conversation_id"])}</a></td>'
+            f"<td>{esc(h['status'])}</td><td>{esc(h['queue_position'] or '')}</td>"
+            f"<td>{esc(h['order_number'] or 'not verified')}</td><td>{esc(h['topic'] or '')}</td>"
+            f"<td>{esc(h['agent'] or '')}</td></tr>"
             for h in items
         )
         body = (
             '<table id="queue"><tr><th>conversation</th><th>status</th><th>position</th><th>order</th><th>topic</th>'
             f'<th>agent</th></tr>{rows}</table><p><a href="/queue">Refresh</a></p>'
         )
-        return _page("Waiting queue", body, session)
+        return page("Waiting queue", body, session)
 
     @app.get("/handoffs/<handoff_id:int>")
     async def conversation(request: Request, handoff_id: int) -> HTTPResponse:
@@ -301,58 +230,9 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
             detail["live_transcript"] = live
         if wants_json(request):
             return response.json(detail)
-        summary = detail["summary"]
-        decisions = "".join(
-            f"<li>{_e(d.get('topic'))}: {_e(d.get('outcome'))}, case {_e(d.get('case_id') or '-')}, "
-            f"clauses {_e(', '.join(d.get('clauses') or []))}</li>"
-            for d in summary.get("decisions", [])
-        )
-        if live:  # the whole conversation from Rasa's tracker, the customer's new messages included
-            lines = [
-                {**line, "speaker": f"{line['agent']} (agent)" if line.get("agent") else line["speaker"]}
-                for line in live
-            ]
-        else:  # Rasa not reachable (or no such tracker): the summary's transcript and the agents' messages
-            lines = list(summary.get("transcript", [])) + [
-                {"speaker": f"{m['agent']} (agent)", "text": m["text"]} for m in detail["messages"]
-            ]
-        transcript = "".join(
-            f'<p class="msg {_e(str(line.get("speaker")).split(" ")[-1].strip("()"))}"><b>{_e(line.get("speaker"))}:'
-            f"</b> {_e(line.get('text'))}</p>"
-            for line in lines
-        )
+        body = conversation_body(detail, session)
         hid = detail["id"]
-        actions = ""
-        if detail["status"] == "waiting":
-            actions += (
-                f'<form method="post" action="/handoffs/{hid}/take">{_csrf_field(session)}'
-                '<button id="take">Take</button></form>'
-            )
-        if detail["status"] == "taken" and detail["agent"] == session.name:
-            actions += (
-                f'<form method="post" action="/handoffs/{hid}/reply">{_csrf_field(session)}'
-                '<textarea name="text" id="reply-text" rows="3" maxlength="2000"></textarea>'
-                '<button id="send">Send</button></form>'
-                f'<form class="inline" method="post" action="/handoffs/{hid}/hand-back">{_csrf_field(session)}'
-                '<button id="hand-back">Hand back to the bot</button></form> '
-            )
-        if detail["status"] in ("waiting", "taken"):
-            actions += (
-                f'<form class="inline" method="post" action="/handoffs/{hid}/close">{_csrf_field(session)}'
-                '<button id="close">Close</button></form>'
-            )
-        verified = (
-            f"verified order {_e(summary.get('order_number'))}"
-            if summary.get("verified")
-            else "not verified (ask for the order number and purchase email, RET-4)"
-        )
-        body = (
-            f'<p id="status">{_e(detail["status"])}{" by " + _e(detail["agent"]) if detail["agent"] else ""}</p>'
-            f"<p>Customer: {verified}; topic {_e(summary.get('topic') or '-')}; why: {_e(summary.get('cause'))}; "
-            f'channel {_e(detail["channel"])}</p><h2>Decisions</h2><ul id="decisions">{decisions}</ul>'
-            f'<h2>Transcript</h2><div id="transcript">{transcript}</div>{actions}'
-        )
-        return _page(f"Conversation {detail['case_id'] or hid}", body, session)
+        return page(f"Conversation {detail['case_id'] or hid}", body, session)
 
     async def _act(request: Request, handoff_id: int, operation: str) -> HTTPResponse:
         session, refusal = await authorised(request, post=True)
@@ -407,23 +287,8 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
         if refusal or session is None:
             return refusal or refuse(request, 401, "sign in first")
         tickets = await call(service.tickets)
-        rows = "".join(
-            f"<tr><td>{_e(t['case_id'])}</td><td>{_e(t['order_number'] or 'not verified')}</td>"
-            f'<td>{_e(t["created_at"])}</td><td><a href="/handoffs/{t["id"]}">open</a></td></tr>'
-            for t in tickets
-        )
-        body = (
-            f'<h2>Record an inspection result (RET-6, REF-1)</h2><form method="post" action="/cases/inspection">'
-            f'{_csrf_field(session)}<label>Order <input name="order_number" id="inspect-order"></label> '
-            '<label><input type="radio" name="passed" value="1" checked id="inspect-passed"> passed</label> '
-            '<label><input type="radio" name="passed" value="0"> failed, finding <input name="finding"></label> '
-            '<button id="record-inspection">Record</button></form>'
-            '<h2>Issue a refund (REF-1, REF-2, CRD-11)</h2><form method="post" action="/cases/refund">'
-            f'{_csrf_field(session)}<label>Order <input name="order_number" id="refund-order"></label> '
-            '<button id="issue-refund">Refund issued</button></form>'
-            f'<h2>Tickets from outside the hours</h2><table id="tickets">{rows}</table>'
-        )
-        return _page("Cases", body, session)
+        body = cases_body(tickets, session)
+        return page("Cases", body, session)
 
     @app.post("/cases/inspection")
     async def inspection(request: Request) -> HTTPResponse:
@@ -458,12 +323,8 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
     def _staff_answer(request: Request, session: AgentSession, title: str, decision) -> HTTPResponse:
         if request.path.startswith("/api/"):
             return response.json(decision.to_dict())
-        body = (
-            f'<p id="result">{_e(decision.topic)}: {_e(decision.outcome.value)} '
-            f"({_e(', '.join(decision.reason_codes))}; {_e(', '.join(decision.clauses))})</p>"
-            '<p><a href="/cases">Back to cases</a></p>'
-        )
-        return _page(title, body, session)
+        body = staff_result_body(decision)
+        return page(title, body, session)
 
     # the JSON API: the same handlers (they answer JSON under /api/)
     app.add_route(_handler(login), "/api/login", methods=["POST"], name="api_login")
