@@ -36,7 +36,8 @@ from typing import Any
 import botstack
 from bench import engine, paths, report
 from bench.load import load_scripts
-from bench.serving import LoadPlan, Setup, run_setup, run_smoke
+from bench.serving import LoadPlan, Setup, run_setup
+from bench.smoke import run_smoke
 from bench.starter import starter_bot
 from bench.training import default_config_copy, story_results, train_config, train_or_reuse
 from bench.understanding import heldout_sets, rasa_predictor, run_understanding, tuning_sets

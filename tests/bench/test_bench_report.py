@@ -26,7 +26,8 @@ from bench.load import (
 )
 from bench.metrics import Scored, Span, by_flag, entity_report, intent_report, percentile, rejection_rates
 from bench.run import SMOKE_SAMPLE, main
-from bench.serving import Setup, endpoints_yaml, per_message, run_smoke
+from bench.serving import Setup, endpoints_yaml, per_message
+from bench.smoke import run_smoke
 from bench.training import count_stories, fingerprint, train_or_reuse
 from bench.understanding import heldout_sets, load_heldout, run_understanding, simulated_predictor
 
