@@ -9,8 +9,9 @@ from typing import Any
 
 from ..core.decision import to_jsonable
 from ..store.db import unit_of_work
-from ..store.identity import CodeToSend, Verification, authorise, verify, verify_code
+from ..store.identity import CodeToSend, Verification, authorise, verify
 from ..store.mail import MailError, code_message
+from ..store.step_up import verify_code
 from .base import ServiceBase
 
 logger = logging.getLogger(__name__)

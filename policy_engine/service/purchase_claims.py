@@ -3,10 +3,10 @@
 * ``find_product``: which of our products the customer names (SKU or model words).
 * ``preview_purchase_claim``: the decision for the purchase as stated (``preview_warranty_purchase``: no order data is
   read, nothing is written, no verification needed).  A receipt counts once this conversation registered one.
-* ``send_claim_email_code`` / ``verify_claim_email`` (``claim_email.py``): the customer's identity for follow-up.  A claim without an order
-  is written under an email address only after a one-time code mailed to that address came back into the same
-  conversation (RET-4's step-up, applied to an address; the same figures of ``identity:`` in policy.yml: code
-  lifetime, tries per code, sends per hour per address and per conversation).  The answer to a send is the same
+* ``send_claim_email_code`` / ``verify_claim_email`` (``claim_email.py``): the customer's identity for follow-up. A
+  claim without an order is written under an email address only after a one-time code mailed to that address came back
+  into the same conversation (RET-4's step-up, applied to an address; the same figures of ``identity:`` in policy.yml:
+  code lifetime, tries per code, sends per hour per address and per conversation). The answer to a send is the same
   whatever the address; only a salted HMAC of a code is stored.
 * ``register_upload``: an upload the channel stored (``chat_channels/uploads.py``) is recorded as this conversation's
   ``receipt`` or ``defect`` evidence, only if its metadata names this conversation (an id from someone else's

@@ -44,7 +44,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..core.errors import InvalidRequest, NotVerified
-from ..core.formats import normalise_code, normalise_email, normalise_order_number
+from ..core.formats import normalise_email, normalise_order_number
 from ..core.policy import IdentityPolicy
 from .identity_models import CLIENT_LEN, VerificationAttemptRow, VerificationCodeRow, VerificationTokenRow
 from .models import (
@@ -144,30 +144,6 @@ _SENDS_FOR_ORDER = (
         VerificationCodeRow.created_at > bindparam("since", type_=VerificationCodeRow.created_at.type),
     )
 )
-_LATEST_REQUEST = (
-    select(VerificationAttemptRow.id, VerificationAttemptRow.created_at)
-    .where(
-        VerificationAttemptRow.conversation_id == bindparam("conversation_id"),
-        VerificationAttemptRow.code == "code_sent",
-    )
-    .order_by(VerificationAttemptRow.id.desc())
-    .limit(1)
-)
-_WRONG_CODES_SINCE = (
-    select(func.count())
-    .select_from(VerificationAttemptRow)
-    .where(
-        VerificationAttemptRow.conversation_id == bindparam("conversation_id"),
-        VerificationAttemptRow.code == "code_invalid",
-        VerificationAttemptRow.id > bindparam("request_id"),
-    )
-)
-_LATEST_CODE = (
-    select(VerificationCodeRow)
-    .where(VerificationCodeRow.conversation_id == bindparam("conversation_id"))
-    .order_by(VerificationCodeRow.id.desc())
-    .limit(1)
-)
 
 
 def _recent_failures(session: Session, counter: str, value: str | None, since: datetime) -> tuple[int, datetime | None]:
@@ -175,11 +151,11 @@ def _recent_failures(session: Session, counter: str, value: str | None, since: d
         return 0, None
     count, latest = session.execute(_FAILURES[counter], {"value": value, "since": since}).one()
     if latest is not None and (not isinstance(latest, datetime) or latest.tzinfo is None):
-        latest = _as_aware(latest)  # func.max bypasses the column type on SQLite
+        latest = as_aware(latest)  # func.max bypasses the column type on SQLite
     return int(count), latest
 
 
-def _as_aware(value) -> datetime:
+def as_aware(value) -> datetime:
     from datetime import timezone
 
     if isinstance(value, str):
@@ -187,7 +163,7 @@ def _as_aware(value) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def _record(
+def record_attempt(
     session: Session,
     conversation_id: str,
     order_number: str,
@@ -209,7 +185,7 @@ def _record(
     )
 
 
-def _grant(session: Session, conversation_id: str, order_id: int, now: datetime, limits: IdentityPolicy) -> None:
+def grant(session: Session, conversation_id: str, order_id: int, now: datetime, limits: IdentityPolicy) -> None:
     session.execute(
         _INSERT_GRANT,
         {
@@ -277,7 +253,7 @@ def verify(
     conv_failures, conv_latest = _recent_failures(session, "conversation", conversation_id, window_start)
     client_failures, client_latest = _recent_failures(session, "client", client, window_start)
     if number is None or address is None:
-        _record(session, conversation_id, typed_order, "invalid_input", False, now, client)
+        record_attempt(session, conversation_id, typed_order, "invalid_input", False, now, client)
         return Verification(
             False, "invalid_input", attempts_left=max(0, max_failures - max(conv_failures, client_failures))
         ), None
@@ -289,7 +265,7 @@ def verify(
 
     if max(conv_failures, client_failures, order_failures) >= max_failures:
         # step-up: the same answer whatever the email, the order or the send limit; a code only for a match
-        _record(session, conversation_id, number, "code_sent", False, now, client)
+        record_attempt(session, conversation_id, number, "code_sent", False, now, client)
         to_send = (
             _issue_code(session, conversation_id, order.id, order.email, now, limits)
             if matches and order is not None
@@ -298,61 +274,16 @@ def verify(
         return Verification(False, "code_sent"), to_send
 
     if matches and order is not None:
-        _record(session, conversation_id, number, "verified", False, now, client)
-        _grant(session, conversation_id, order.id, now, limits)
+        record_attempt(session, conversation_id, number, "verified", False, now, client)
+        grant(session, conversation_id, order.id, now, limits)
         return Verification(True, "verified", order_number=number, attempts_left=max_failures), None
 
     failures = max(conv_failures, client_failures) + 1
     if failures >= max_failures:
-        _record(session, conversation_id, number, "locked_out", True, now, client)
+        record_attempt(session, conversation_id, number, "locked_out", True, now, client)
         return Verification(False, "locked_out", locked_until=now + lockout), None
-    _record(session, conversation_id, number, "not_verified", True, now, client)
+    record_attempt(session, conversation_id, number, "not_verified", True, now, client)
     return Verification(False, "not_verified", attempts_left=max_failures - failures), None
-
-
-def verify_code(
-    session: Session, conversation_id: str, code: object, now: datetime, limits: IdentityPolicy, client: object = None
-) -> Verification:
-    """RET-4 step-up: the one-time code typed into the conversation that requested it.
-
-    ``verified`` (a grant for the code's order), ``invalid_code`` (``attempts_left`` more tries), ``code_expired``
-    (no request of this conversation within ``code_lifetime_minutes``, or its tries are used up: ask for a new code)
-    or ``invalid_input`` (not 6 digits; not counted).  The answer depends only on this conversation's own requests
-    and entries, never on whether a code was really sent."""
-    conversation_id = check_conversation_id(conversation_id)
-    client = normalise_client(client)
-    lock_counters(session, ("conversation", conversation_id))
-    digits = normalise_code(code)
-    if digits is None:
-        _record(session, conversation_id, "", "invalid_input", False, now, client)
-        return Verification(False, "invalid_input", attempts_left=limits.code_max_attempts)
-    request = session.execute(_LATEST_REQUEST, {"conversation_id": conversation_id}).one_or_none()
-    lifetime = timedelta(minutes=limits.code_lifetime_minutes)
-    if request is None or _as_aware(request.created_at) + lifetime <= now:
-        _record(session, conversation_id, "", "code_expired", False, now, client)
-        return Verification(False, "code_expired")
-    wrong = session.execute(
-        _WRONG_CODES_SINCE, {"conversation_id": conversation_id, "request_id": request.id}
-    ).scalar_one()
-    if wrong >= limits.code_max_attempts:
-        _record(session, conversation_id, "", "code_expired", False, now, client)
-        return Verification(False, "code_expired")
-
-    row = session.execute(_LATEST_CODE, {"conversation_id": conversation_id}).scalar_one_or_none()
-    live = row is not None and row.used_at is None and row.expires_at > now and row.tries < limits.code_max_attempts
-    if live and row is not None and hmac.compare_digest(row.code_hash, hash_code(row.salt, conversation_id, digits)):
-        row.used_at = now
-        number = session.execute(select(OrderRow.order_number).where(OrderRow.id == row.order_id)).scalar_one()
-        _record(session, conversation_id, number, "code_verified", False, now, client)
-        _grant(session, conversation_id, row.order_id, now, limits)
-        return Verification(True, "verified", order_number=number, attempts_left=limits.max_failed_attempts)
-    if live and row is not None:
-        row.tries += 1
-    _record(session, conversation_id, "", "code_invalid", False, now, client)
-    left = limits.code_max_attempts - wrong - 1
-    if left <= 0:
-        return Verification(False, "code_expired")
-    return Verification(False, "invalid_code", attempts_left=left)
 
 
 def authorise(
