@@ -97,7 +97,8 @@ def test_a_web_chat_session_stays_on_one_rasa_server(cluster):
         client.disconnect()
 
     decisions = [m["custom"]["decision"] for m in messages if "custom" in m]
-    assert [d["topic"] for d in decisions] == ["contact"], messages
+    # asking for a person is a handoff (issue 17): queued in the live-chat hours, a ticket outside them
+    assert [d["topic"] for d in decisions] == ["handoff"], messages
     lines = [
         line
         for line in cluster.wait_for_log(lambda ls: len(ls) > since)[since:]
