@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import time
@@ -51,7 +50,7 @@ from sanic.response import HTTPResponse
 
 from .guard import Guard
 from .handoff_relay import HANDBACK_RESPONSE, conversation_paused, rasa_app
-from .messaging import Inbound, MessagingChannel, channel_config, channel_off
+from .messaging import Inbound, MessagingChannel, channel_config
 from .platform_api import Api
 from .render import decision_summary
 
@@ -143,18 +142,9 @@ class ChatwootInput(MessagingChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not self.enabled:
-                return channel_off()
-            if not self.verified(request):
-                logger.warning("chatwoot webhook refused: missing, stale or wrong signature")
-                await self.refused()
-                return response.json({"error": "unauthorized"}, status=401)
-            try:
-                event = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
-                return response.json({"error": "the body must be a JSON event"}, status=400)
-            if not isinstance(event, dict):
-                return response.json({"error": "the body must be a JSON event"}, status=400)
+            event, refusal = await self.verified_json(request, "event", "missing, stale or wrong signature")
+            if refusal is not None or event is None:
+                return refusal or response.json({"error": "the body must be a JSON event"}, status=400)
             if event.get("event") == "conversation_status_changed":
                 await self.status_changed(event)
             else:

@@ -43,6 +43,7 @@ redis-py for the shared cache (``turns``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -215,6 +216,24 @@ class MessagingChannel(InputChannel):
         pause = getattr(self.guard, "refusal_pause", None)
         if pause is not None:
             await pause()
+
+    async def verified_json(self, request: Request, what: str, why: str) -> tuple[dict | None, HTTPResponse | None]:
+        """The webhook's JSON object, or the answer instead of it: off, unverified (``why`` is logged; 401 after the
+        refusal pause) or not a JSON object (400, ``the body must be a JSON <what>``).  Nothing is parsed before the
+        request is verified."""
+        if not self.enabled:
+            return None, channel_off()
+        if not self.verified(request):
+            logger.warning("%s webhook refused: %s", self.name(), why)
+            await self.refused()
+            return None, response.json({"error": "unauthorized"}, status=401)
+        try:
+            body = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            return None, response.json({"error": f"the body must be a JSON {what}"}, status=400)
+        return body, None
 
     async def accept(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], events: Iterable[tuple[str, Inbound]]

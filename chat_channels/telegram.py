@@ -29,7 +29,6 @@ from __future__ import annotations
 import collections
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -42,7 +41,7 @@ from sanic.response import HTTPResponse
 
 from . import render
 from .guard import Guard
-from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
+from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, env_url
 from .platform_api import Api
 from .telegram_webhook import DEFAULT_API_URL, SECRET_RE
 from .uploads import NOT_RECEIVED, UploadRefused
@@ -163,18 +162,9 @@ class TelegramInput(MessagingChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not self.enabled:
-                return channel_off()
-            if not self.verified(request):
-                logger.warning("telegram webhook refused: missing or wrong secret token")
-                await self.refused()
-                return response.json({"error": "unauthorized"}, status=401)
-            try:
-                update = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
-                return response.json({"error": "the body must be a JSON update"}, status=400)
-            if not isinstance(update, dict):
-                return response.json({"error": "the body must be a JSON update"}, status=400)
+            update, refusal = await self.verified_json(request, "update", "missing or wrong secret token")
+            if refusal is not None or update is None:
+                return refusal or response.json({"error": "the body must be a JSON update"}, status=400)
             await self.accept(on_new_message, self.parse(update))
             return response.json({"ok": True})
 
