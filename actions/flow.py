@@ -20,7 +20,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policy_engine.core.decision import Outcome
+from policy_engine.core.handoff import HandoffCause
 
+from .handoff import hand_over
 from .identity import is_verified
 from .replies import (
     BackendUnavailable,
@@ -88,7 +90,7 @@ class PreviewAction(TopicAction, ABC):
     def tell(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any, service: Any
     ) -> list[dict[str, Any]]:
-        utter_decision(dispatcher, decision, domain, service)
+        utter_decision(dispatcher, decision, domain, service, tracker.current_slot_values())
         if decision.outcome in CONFIRMABLE:
             dispatcher.utter_message(response=f"utter_confirm_{self.topic}")
             return [SlotSet("pending_confirmation", self.topic)]
@@ -118,8 +120,12 @@ class CommitAction(TopicAction, ABC):
                 json_message=decision.widget_payload(),
                 **template_values(decision, None, service),
             )
+            if decision.outcome == Outcome.NEEDS_REVIEW and not repeated:  # a person reviews it (issue 17, CON-1)
+                return reset_topic_events() + hand_over(
+                    dispatcher, tracker, service, HandoffCause.NEEDS_REVIEW, self.topic
+                )
         else:  # the decision changed since the preview (e.g. the window closed meanwhile): tell it as it is
-            utter_decision(dispatcher, decision, domain, service)
+            utter_decision(dispatcher, decision, domain, service, tracker.current_slot_values())
         return reset_topic_events()
 
 
@@ -127,7 +133,7 @@ class AnswerAction(TopicAction, ABC):
     def tell(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], decision: Any, service: Any
     ) -> list[dict[str, Any]]:
-        utter_decision(dispatcher, decision, domain, service)
+        utter_decision(dispatcher, decision, domain, service, tracker.current_slot_values())
         return reset_topic_events()
 
 

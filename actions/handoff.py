@@ -24,14 +24,14 @@ from .service import get_service
 TRANSCRIPT_EVENTS = 200
 
 
-def utter_contacts(dispatcher: CollectingDispatcher) -> None:
-    """``utter_contact_<code>`` with phone, email and hours as template variables (CON-1)."""
+def utter_contacts(dispatcher: CollectingDispatcher, domain: dict[str, Any] | None = None) -> None:
+    """``utter_contact_<code>`` with phone, email and hours as template variables (CON-1): one message."""
     service = get_service()
     try:
         decision = call_service(dispatcher, service.contacts)
     except BackendUnavailable:
         return
-    utter_reasons(dispatcher, decision, service)
+    utter_reasons(dispatcher, decision, domain or {}, service)
 
 
 def transcript_of(tracker: Tracker) -> list[TranscriptLine]:
@@ -49,6 +49,31 @@ def handoff_cause(tracker: Tracker) -> HandoffCause:
     return HandoffCause.CUSTOMER_ASKED if intent == "human_handoff" else HandoffCause.NOT_UNDERSTOOD
 
 
+def hand_over(
+    dispatcher: CollectingDispatcher, tracker: Tracker, service: Any, cause: HandoffCause, topic: str | None
+) -> list[dict[str, Any]]:
+    """Queue the conversation (CON-1 hours: the customer is told a person joins, the bot pauses) or open a ticket (the
+    next opening, then the contacts); the events to add.  Shared by ``action_handoff`` and the decisions that need
+    review (``flow.CommitAction``: the case just opened is in the summary the agent sees)."""
+    try:
+        decision = call_service(
+            dispatcher,
+            service.request_handoff,
+            tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "unknown",
+            cause=cause,
+            topic=topic,
+            transcript=transcript_of(tracker),
+        )
+    except BackendUnavailable:  # the customer got utter_backend_error (which offers trying again)
+        return []
+    utter_reasons(dispatcher, decision, service)
+    if decision.reason_codes == ("agent_joining",):
+        return [ConversationPaused()]
+    utter_contacts(dispatcher)
+    return []
+
+
 class ActionHandoff(Action):
     """``human_handoff`` (or the way out after repeated failures): a person takes over, or a ticket."""
 
@@ -58,22 +83,6 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        service = get_service()
         events = reset_topic_events() + [SlotSet("requested_slot", None)]
-        try:
-            decision = call_service(
-                dispatcher,
-                service.request_handoff,
-                tracker.sender_id,
-                channel=tracker.get_latest_input_channel() or "unknown",
-                cause=handoff_cause(tracker),
-                topic=tracker.active_loop.get("name") if tracker.active_loop else None,
-                transcript=transcript_of(tracker),
-            )
-        except BackendUnavailable:  # the customer got utter_backend_error (which offers trying again)
-            return events
-        utter_reasons(dispatcher, decision, service)
-        if decision.reason_codes == ("agent_joining",):
-            return events + [ConversationPaused()]
-        utter_contacts(dispatcher)
-        return events
+        topic = tracker.active_loop.get("name") if tracker.active_loop else None
+        return events + hand_over(dispatcher, tracker, get_service(), handoff_cause(tracker), topic)

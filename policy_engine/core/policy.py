@@ -122,6 +122,8 @@ class ContactsPolicy:
     phone_hours: OpeningHours
     live_chat_hours: OpeningHours
     hours_timezone: str
+    #: the expected wait per place in the live-chat queue when no conversation was taken lately (issue 17)
+    live_chat_wait_minutes: int = 5
 
 
 @dataclass(frozen=True)

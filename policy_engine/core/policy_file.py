@@ -266,6 +266,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
         phone_hours=_hours(t.section("phone_hours")),
         live_chat_hours=_hours(t.section("live_chat_hours")),
         hours_timezone=_timezone(t, "hours_timezone"),
+        live_chat_wait_minutes=t.int("live_chat_wait_minutes"),
     )
 
     i = top.section("identity")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, func, select, update
@@ -25,6 +25,7 @@ from ..core.handoff import (
     TranscriptLine,
     decide_handoff,
     decision_line,
+    expected_wait_minutes,
     handoff_summary,
     live_chat_open,
     next_opening,
@@ -53,6 +54,9 @@ TICKET_PREFIX = "HND"
 #: the transcript kept in a summary (the last lines; the tracker keeps them all)
 TRANSCRIPT_LINES = 200
 _MAX_TEXT = 2000
+#: the expected wait is measured on the last RECENT_TAKES conversations taken within RECENT_TAKE_DAYS
+RECENT_TAKES = 20
+RECENT_TAKE_DAYS = 7
 
 
 class HandoffConflict(InvalidRequest):
@@ -108,8 +112,7 @@ class HandoffUseCases(ServiceBase):
                 )
             ).first()
             if active is not None:
-                decision = decide_handoff(self.policy, now, queue_position=_position(session, active), cause=cause)
-                return decision
+                return self._joining(session, active, now, cause)
             order = order_for_grant(session, conversation_id, None, now)
             decisions = [
                 decision_line(row.decision, created_at=row.created_at)
@@ -146,7 +149,7 @@ class HandoffUseCases(ServiceBase):
                     conversation_id, channel=channel, cause=cause, topic=topic, transcript=transcript
                 )
             if is_open:
-                decision = decide_handoff(self.policy, now, queue_position=_position(session, row), cause=cause)
+                decision = self._joining(session, row, now, cause)
             else:
                 row.case_id = case_id_for(TICKET_PREFIX, row.id)
                 decision = decide_handoff(self.policy, now, ticket_id=row.case_id, cause=cause)
@@ -163,6 +166,11 @@ class HandoffUseCases(ServiceBase):
         if mail_to is not None and decision.case_id:
             self._mail_ticket(mail_to, decision.case_id, now)
         return decision
+
+    def _joining(self, session: Session, row: HandoffRow, now: datetime, cause: HandoffCause) -> Decision:
+        position = _position(session, row)
+        wait = expected_wait_minutes(position, _recent_waits(session, now), self.policy.contacts.live_chat_wait_minutes)
+        return decide_handoff(self.policy, now, queue_position=position, expected_wait=wait, cause=cause)
 
     def _mail_ticket(self, to: str, ticket_id: str, now: datetime) -> None:
         opening = next_opening(self.policy, now)
@@ -197,10 +205,13 @@ class HandoffUseCases(ServiceBase):
                 .order_by(HandoffRow.created_at, HandoffRow.id)
             ).all()
             views, waiting = [], 0
+            waits, per_place = _recent_waits(uow.session, self.now()), self.policy.contacts.live_chat_wait_minutes
             for row, agent in rows:
+                view = handoff_view(row, agent, waiting + 1 if row.status == "waiting" else None)
                 if row.status == "waiting":
                     waiting += 1
-                views.append(handoff_view(row, agent, waiting if row.status == "waiting" else None))
+                    view["expected_wait_minutes"] = expected_wait_minutes(waiting, waits, per_place)
+                views.append(view)
             return views
 
     def tickets(self) -> list[dict[str, Any]]:
@@ -302,3 +313,14 @@ def _position(session: Session, row: HandoffRow) -> int:
         select(func.count()).select_from(HandoffRow).where(HandoffRow.status == "waiting", HandoffRow.id < row.id)
     )
     return int(ahead or 0) + 1
+
+
+def _recent_waits(session: Session, now: datetime) -> list[timedelta]:
+    """How long the last ``RECENT_TAKES`` conversations taken within ``RECENT_TAKE_DAYS`` waited for an agent."""
+    taken = session.execute(
+        select(HandoffRow.created_at, HandoffRow.taken_at)
+        .where(HandoffRow.taken_at.is_not(None), HandoffRow.taken_at >= now - timedelta(days=RECENT_TAKE_DAYS))
+        .order_by(HandoffRow.taken_at.desc())
+        .limit(RECENT_TAKES)
+    ).all()
+    return [taken_at - created_at for created_at, taken_at in taken]

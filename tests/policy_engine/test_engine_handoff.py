@@ -91,3 +91,16 @@ def test_summary_lists_decisions_with_clauses_and_cases_and_keeps_the_words(at):
         verified_order=None, topic=None, cause=HandoffCause.CUSTOMER_ASKED, decisions=[], transcript=[]
     )
     assert unverified["verified"] is False and unverified["order_number"] is None
+
+
+def test_expected_wait_is_position_times_the_median_recent_wait_or_the_default_CON_1():
+    from datetime import timedelta
+
+    from policy_engine.core.handoff import expected_wait_minutes
+
+    assert expected_wait_minutes(1, [], 5) == 5 and expected_wait_minutes(3, [], 5) == 15
+    waits = [timedelta(minutes=1), timedelta(minutes=4), timedelta(seconds=90)]
+    assert expected_wait_minutes(1, waits, 5) == 2  # median 1.5 minutes, rounded up
+    assert expected_wait_minutes(2, waits, 5) == 3
+    assert expected_wait_minutes(1, [timedelta(seconds=5)], 5) == 1  # never "0 minutes"
+    assert expected_wait_minutes(0, waits, 5) == 0  # not waiting

@@ -179,3 +179,23 @@ def test_staff_operations_carry_the_agents_name_in_the_audit(service, engine):
     service.record_inspection("AK1000015", True, agent="Ann")
     rows = _audit(engine, topic="refund")
     assert rows[-1]["operation"] == "record_inspection" and rows[-1]["agent"] == "Ann"
+
+
+def test_the_expected_wait_is_measured_from_recent_takes_else_the_policy_default_CON_1(service, clock):
+    """Issue 17, item 3: no take in the last 7 days -> position x contacts.live_chat_wait_minutes (5); after takes,
+    position x the median of their waits (docs/handoff.md)."""
+    ann = _agent(service, "Ann")
+    first = service.request_handoff("c-wait-1", channel="socketio")
+    assert first.values["expected_wait_minutes"] == 5
+    assert service.request_handoff("c-wait-2", channel="socketio").values["expected_wait_minutes"] == 10
+    clock.advance(minutes=2)
+    queue = service.handoff_queue()
+    assert [h["expected_wait_minutes"] for h in queue] == [5, 10]
+    service.take_handoff(queue[0]["id"], ann)  # waited 2 minutes
+    clock.advance(minutes=1)
+    service.take_handoff(queue[1]["id"], ann)  # waited 3 minutes: median 2.5
+    third = service.request_handoff("c-wait-3", channel="socketio")
+    assert (third.values["queue_position"], third.values["expected_wait_minutes"]) == (1, 3)
+    assert service.request_handoff("c-wait-4", channel="socketio").values["expected_wait_minutes"] == 5
+    clock.advance(days=8)  # the takes are too old to say anything now
+    assert [h["expected_wait_minutes"] for h in service.handoff_queue() if h["status"] == "waiting"] == [5, 10]
