@@ -122,7 +122,7 @@ class CommitAction(TopicAction, ABC):
             )
             if decision.outcome == Outcome.NEEDS_REVIEW and not repeated:  # a person reviews it (issue 17, CON-1)
                 return reset_topic_events() + hand_over(
-                    dispatcher, tracker, service, HandoffCause.NEEDS_REVIEW, self.topic
+                    dispatcher, tracker, service, HandoffCause.NEEDS_REVIEW, self.topic, domain
                 )
         else:  # the decision changed since the preview (e.g. the window closed meanwhile): tell it as it is
             utter_decision(dispatcher, decision, domain, service, tracker.current_slot_values())

@@ -50,7 +50,12 @@ def handoff_cause(tracker: Tracker) -> HandoffCause:
 
 
 def hand_over(
-    dispatcher: CollectingDispatcher, tracker: Tracker, service: Any, cause: HandoffCause, topic: str | None
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    service: Any,
+    cause: HandoffCause,
+    topic: str | None,
+    domain: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Queue the conversation (CON-1 hours: the customer is told a person joins, the bot pauses) or open a ticket (the
     next opening, then the contacts); the events to add.  Shared by ``action_handoff`` and the decisions that need
@@ -67,10 +72,10 @@ def hand_over(
         )
     except BackendUnavailable:  # the customer got utter_backend_error (which offers trying again)
         return []
-    utter_reasons(dispatcher, decision, service)
+    utter_reasons(dispatcher, decision, domain or {}, service, tracker.current_slot_values())
     if decision.reason_codes == ("agent_joining",):
         return [ConversationPaused()]
-    utter_contacts(dispatcher)
+    utter_contacts(dispatcher, domain)
     return []
 
 
@@ -85,4 +90,4 @@ class ActionHandoff(Action):
     ) -> list[dict[str, Any]]:
         events = reset_topic_events() + [SlotSet("requested_slot", None)]
         topic = tracker.active_loop.get("name") if tracker.active_loop else None
-        return events + hand_over(dispatcher, tracker, get_service(), handoff_cause(tracker), topic)
+        return events + hand_over(dispatcher, tracker, get_service(), handoff_cause(tracker), topic, domain)

@@ -16,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .base import SupportFormValidation
+from .combine import utter_parts
 from .flow import AnswerAction
 from .replies import reset_topic_events, template_values, utter_next_steps
 
@@ -63,15 +64,12 @@ class ActionOrderStatus(AnswerAction):
         parcels = list(decision.values.get("parcels") or ())
         reasons = [r for r in decision.reasons if not (parcels and r.code in SAID_BY_PARCELS)] or decision.reasons[:1]
         first = reasons[0]
-        dispatcher.utter_message(
-            response=f"utter_order_status_{first.code}",
-            json_message=decision.widget_payload(),
-            **template_values(decision, first, service),
-        )
-        for parcel in parcels:  # the parcel's own values win over the order's (its dates, its link)
-            line = ParcelLine(parcel)
-            dispatcher.utter_message(response=parcel_response(parcel), **template_values(decision, line, service))
-        utter_next_steps(dispatcher, decision, domain, service)
+        # the status and one line per parcel are one message (its own values win over the order's: its dates, its
+        # link); what happens next is the second; the transit claim's question, if any, the third (issue 15, item 7)
+        parts = [(f"utter_order_status_{first.code}", template_values(decision, first, service))]
+        parts += [(parcel_response(p), template_values(decision, ParcelLine(p), service)) for p in parcels]
+        utter_parts(dispatcher, domain, parts, tracker.current_slot_values(), decision.widget_payload())
+        utter_next_steps(dispatcher, decision, domain, service, tracker.current_slot_values())
         if any(step.code == DELAY_CLAIM for step in decision.next_steps):
             # INS-1: the question asked is the transit claim's own confirmation (data/rules/transit.yml answers
             # "yes" with the claim for a delayed parcel, "no" with nothing written)

@@ -1,8 +1,9 @@
 """Decision -> bot messages, and the guarded service call every action uses.
 
-A decision is told by response *name*: ``utter_<topic>_<reason code>`` for each reason (the first one carries
-``json_message=decision.widget_payload()`` for the web widget) and ``utter_next_step_<code>`` for each next step.
-The figures go in as template variables (``template_values``); the wording is in ``domain.yml``.
+A decision is told by response *name*: ``utter_<topic>_<reason code>`` for each reason and ``utter_next_step_<code>``
+for each next step, the reasons as one message (carrying ``json_message=decision.widget_payload()`` for the web
+widget) and the next steps as another (``actions/combine.py``).  The figures go in as template variables
+(``template_values``); the wording is in ``domain.yml``.
 
 Backend errors are never shown: ``call_service`` logs them and sends the generic ``utter_backend_error``.
 """
@@ -21,6 +22,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policy_engine.core.errors import NotVerified
+
+from .combine import Part, utter_parts
 
 logger = logging.getLogger(__name__)
 
@@ -152,35 +155,60 @@ def policy_tz(service: Any) -> ZoneInfo | None:
         return None
 
 
-def utter_reasons(dispatcher: CollectingDispatcher, decision: Any, service: Any = None) -> None:
-    """``utter_<topic>_<code>`` for every reason; the first message carries the widget payload."""
-    payload: dict | None = decision.widget_payload()
-    for reason in decision.reasons:
-        extra = {"json_message": payload} if payload is not None else {}
-        dispatcher.utter_message(
-            response=f"utter_{decision.topic}_{reason.code}", **extra, **template_values(decision, reason, service)
-        )
-        payload = None
+def reason_parts(decision: Any, service: Any = None) -> list[Part]:
+    """``utter_<topic>_<code>`` with its template values, for every reason."""
+    return [
+        (f"utter_{decision.topic}_{reason.code}", template_values(decision, reason, service))
+        for reason in decision.reasons
+    ]
 
 
-def utter_next_steps(
-    dispatcher: CollectingDispatcher, decision: Any, domain: Mapping[str, Any], service: Any = None
-) -> None:
+def step_parts(decision: Any, domain: Mapping[str, Any], service: Any = None) -> list[Part]:
     """``utter_next_step_<code>`` for every next step that has a response (others are logged, not invented)."""
     responses = domain.get("responses", {}) if domain else {}
+    parts: list[Part] = []
     for step in decision.next_steps:
         name = f"utter_next_step_{step.code}"
         if responses and name not in responses:
             logger.warning("no response %s in domain.yml; next step not told", name)
             continue
-        dispatcher.utter_message(response=name, **template_values(decision, step, service))
+        parts.append((name, template_values(decision, step, service)))
+    return parts
+
+
+def utter_reasons(
+    dispatcher: CollectingDispatcher,
+    decision: Any,
+    domain: Mapping[str, Any],
+    service: Any = None,
+    slots: Mapping[str, Any] | None = None,
+) -> None:
+    """The reasons as one message, carrying the widget payload (``decision.widget_payload()``)."""
+    utter_parts(dispatcher, domain, reason_parts(decision, service), slots, decision.widget_payload())
+
+
+def utter_next_steps(
+    dispatcher: CollectingDispatcher,
+    decision: Any,
+    domain: Mapping[str, Any],
+    service: Any = None,
+    slots: Mapping[str, Any] | None = None,
+) -> None:
+    """What happens next, as one message."""
+    utter_parts(dispatcher, domain, step_parts(decision, domain, service), slots)
 
 
 def utter_decision(
-    dispatcher: CollectingDispatcher, decision: Any, domain: Mapping[str, Any], service: Any = None
+    dispatcher: CollectingDispatcher,
+    decision: Any,
+    domain: Mapping[str, Any],
+    service: Any = None,
+    slots: Mapping[str, Any] | None = None,
 ) -> None:
-    utter_reasons(dispatcher, decision, service)
-    utter_next_steps(dispatcher, decision, domain, service)
+    """A decision in at most two messages: why (every reason), then what happens next (every next step); the
+    question that may follow is the third (issue 15, item 7)."""
+    utter_reasons(dispatcher, decision, domain, service, slots)
+    utter_next_steps(dispatcher, decision, domain, service, slots)
 
 
 def call_service(dispatcher: CollectingDispatcher, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -275,7 +275,7 @@ class ActionPreviewPurchaseWarranty(Action):
             decision = call_service(dispatcher, service.preview_purchase_claim, tracker.sender_id, sku, stated, request)
         except (BackendUnavailable, ValueError, InvalidOperation):
             return reset_purchase_events()
-        utter_decision(dispatcher, decision, domain, service)
+        utter_decision(dispatcher, decision, domain, service, tracker.current_slot_values())
         if decision.outcome in CONFIRMABLE:
             dispatcher.utter_message(response="utter_confirm_purchase_warranty")
             return [SlotSet("pending_confirmation", TOPIC)]
@@ -309,7 +309,7 @@ class ActionOpenPurchaseClaim(Action):
                 **template_values(decision, None, service),
             )
         else:
-            utter_decision(dispatcher, decision, domain, service)
+            utter_decision(dispatcher, decision, domain, service, tracker.current_slot_values())
         return reset_purchase_events()
 
 

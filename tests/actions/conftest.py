@@ -140,6 +140,13 @@ class Chat:
             name = message.get("response")
             assert name, f"a message without a response name (text built in Python?): {message}"
             assert name in self.domain["responses"], f"{name} is not in domain.yml"
+            if message.get("utter_parts"):  # several responses told as one message (actions/combine.py)
+                assert message["utter_parts"][0] == name, message
+                for part in message["utter_parts"]:
+                    assert part in self.domain["responses"], f"{part} is not in domain.yml"
+                unfilled = PLACEHOLDER.findall(message.get("text") or "")
+                assert not unfilled, f"{message['utter_parts']}: no value for {unfilled}"
+                continue
             given = (
                 {k for k, v in message.items() if v is not None}
                 | {k for k, v in self.slots.items() if v is not None}
@@ -152,10 +159,12 @@ class Chat:
     # ------------------------------------------------------------------------------------------------ reading
     @property
     def responses(self) -> list[str]:
-        return [m.get("response") for m in self.messages]
+        """Every response told, in order: the parts of a combined message each count (``actions/combine.py``)."""
+        return [name for m in self.messages for name in (m.get("utter_parts") or [m.get("response")])]
 
     def message(self, response: str) -> dict[str, Any]:
-        return next(m for m in self.messages if m.get("response") == response)
+        """The message that told ``response`` (alone, or as one part of a combined message)."""
+        return next(m for m in self.messages if response in (m.get("utter_parts") or [m.get("response")]))
 
     def slot_events(self) -> dict[str, Any]:
         return {e["name"]: e["value"] for e in self.events if e.get("event") == "slot"}

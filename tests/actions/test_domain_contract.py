@@ -75,8 +75,11 @@ def test_every_form_slot_is_asked_hinted_and_validated(form, spec):
 
 
 def test_customer_wording_is_not_in_python():
-    """Actions dispatch responses by name: no ``text=`` and no f-string sentences."""
+    """Actions dispatch responses by name: no ``text=`` and no f-string sentences.  ``combine.py`` is the one place
+    that sends ``text=``: several responses of ``domain.yml``, filled and joined (``tests/actions/test_combine.py``)."""
     for path in (ROOT / "actions").glob("*.py"):
+        if path.name == "combine.py":
+            continue
         source = path.read_text(encoding="utf-8")
         assert "utter_message(text" not in source and "text=" not in source, path.name
 

@@ -21,18 +21,14 @@ def test_an_order_on_its_way_gives_carrier_tracking_number_link_and_date(chat, s
     assert counts() == before  # a read: nothing written
     assert chat.responses == ["utter_order_status_in_transit", "utter_order_status_parcel_in_transit"]
     assert chat.messages[0]["custom"]["decision"]["topic"] == "order_status"
-    parcel = chat.messages[1]
-    assert parcel["carrier_name"] == "UPS" and parcel["tracking_number"] in parcel["tracking_url"]
-    assert parcel["tracking_url"].startswith("https://")
-    assert parcel["expected_latest"].split()[0] in (
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    )
+    # the status and the parcel line are one message (item 7), the parcel's line filled from its own values
+    assert len(chat.messages) == 1
+    parcel = chat.messages[0]["text"].split("\n\n")[1]
+    assert "UPS" in parcel and "https://" in parcel
+    tracking_url = parcel.split("Track it here: ")[1]
+    assert tracking_url.startswith("https://") and parcel.split("tracking number ")[1].split(")")[0] in tracking_url
+    expected = parcel.split("expected by ")[1]
+    assert expected.split()[0] in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
     assert chat.slots["pending_confirmation"] is None
 
 
@@ -71,7 +67,8 @@ def test_two_parcels_one_delivered_one_on_its_way(chat, service):
         "utter_order_status_parcel_delivered",
         "utter_order_status_parcel_in_transit",
     ]
-    assert [m["parcel"] for m in chat.messages[1:]] == ["1", "2"]
+    lines = chat.messages[0]["text"].split("\n\n")[1:]
+    assert [line.split()[:2] for line in lines] == [["Parcel", "1"], ["Parcel", "2"]]
 
 
 def test_an_order_not_shipped_yet(chat, service):

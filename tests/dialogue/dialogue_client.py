@@ -100,13 +100,15 @@ class Customer:
         return self.tracker()["slots"]
 
     def responses(self) -> list[str]:
-        """Names of every response the bot uttered in this conversation, in order (``utter_...``)."""
+        """Names of every response the bot uttered in this conversation, in order (``utter_...``; each part of a
+        combined message counts)."""
         names = []
         for event in self.tracker()["events"]:
             if event.get("event") == "bot":
-                name = (event.get("metadata") or {}).get("utter_action")
-                if name:
-                    names.append(name)
+                metadata = event.get("metadata") or {}
+                # a combined message (actions/combine.py) names every response it told, in order
+                parts = metadata.get("utter_parts") or [metadata.get("utter_action")]
+                names.extend(name for name in parts if name)
         return names
 
     def actions(self) -> list[str]:
