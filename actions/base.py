@@ -35,6 +35,7 @@ from policy_engine.core import formats
 from .identity import CODE_SLOT, IdentityState, awaiting_code, is_verified, verify_identity
 from .replies import BackendUnavailable, call_service, reset_topic_events
 from .service import get_service
+from .uploads import hold_upload
 
 MAX_FAILURES = 3
 #: the question asked instead of a question that failed MAX_FAILURES times, and the slot that failed
@@ -154,6 +155,8 @@ class SupportFormValidation(FormValidationAction, ABC):
     topic_slots: Sequence[str] = ()
     #: forms about one order line (returns, warranty) resolve ``order_line``/``quantity`` against the order
     needs_line: bool = False
+    #: the questions a file answers (WAR-7's photo); a file sent while another is asked is held (actions/uploads.py)
+    takes_uploads: tuple[str, ...] = ()
 
     def name(self) -> str:
         return f"validate_{self.form}"
@@ -171,6 +174,9 @@ class SupportFormValidation(FormValidationAction, ABC):
         return self.ask_order
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        held = hold_upload(dispatcher, tracker, self.takes_uploads)
+        if held is not None:
+            return held
         if not tracker.slots_to_validate():
             # nothing was extracted this turn: answer nothing, so that Rasa rejects the form and the rules can
             # handle the message (a side question, stop, a person...) before the form asks again

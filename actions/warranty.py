@@ -15,6 +15,7 @@ from policy_engine.core.warranty_request import CAUSES, WarrantyRequest
 
 from .base import SERIAL_RE, UNKNOWN, SupportFormValidation, as_bool, choose
 from .flow import CommitAction, PreviewAction, slot_int
+from .uploads import register
 
 WARRANTY_SLOTS = (
     "order_line",
@@ -28,6 +29,7 @@ WARRANTY_SLOTS = (
 )
 DEFECT_CAUSES = tuple(c for c in CAUSES if c)
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
+UPLOAD_ID_RE = re.compile(r"[0-9a-f]{32}")  # chat_channels/uploads.py
 #: "I can't find it", "don't have the serial", "no idea": no serial number (WAR-7 accepts visual evidence instead)
 NO_SERIAL_RE = re.compile(r"\b(can'?t|cannot|don'?t|do not|no idea|not sure|unknown|lost|missing|none)\b", re.I)
 
@@ -36,6 +38,7 @@ class ValidateWarrantyForm(SupportFormValidation):
     form = "warranty_form"
     topic_slots = WARRANTY_SLOTS
     needs_line = True
+    takes_uploads = ("evidence_provided",)
 
     def validate_serial_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -79,7 +82,16 @@ class ValidateWarrantyForm(SupportFormValidation):
     def validate_evidence_provided(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._yes_no("evidence_provided", value, dispatcher, tracker)
+        """WAR-7: the photo itself (registered as the claim's ``defect`` evidence), or "I don't have one" (the decision
+        then says whether the serial number is enough); a bare "yes" asks for the file."""
+        if isinstance(value, str) and UPLOAD_ID_RE.fullmatch(value):  # the file was sent: its upload's id
+            if not register(dispatcher, tracker, value, "defect"):
+                return {"evidence_provided": None}
+            dispatcher.utter_message(response="utter_upload_received_photo")
+            return self.accept("evidence_provided", True)
+        if as_bool(value) is False:
+            return self.accept("evidence_provided", False)
+        return self.reject(dispatcher, tracker, "evidence_provided")
 
     def validate_shipped_internationally(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -26,6 +26,7 @@ from .base import SERIAL_RE, UNKNOWN, as_bool
 from .flow import CONFIRMABLE
 from .replies import BackendUnavailable, call_service, template_values, utter_decision
 from .service import get_service
+from .uploads import HoldsUploads
 
 TOPIC = "purchase_warranty"
 PURCHASE_SLOTS = (
@@ -105,7 +106,9 @@ def reset_purchase_events() -> list[dict[str, Any]]:
     return [SlotSet(name, None) for name in PURCHASE_SLOTS] + [SlotSet("pending_confirmation", None)]
 
 
-class ValidatePurchaseWarrantyForm(FormValidationAction):
+class ValidatePurchaseWarrantyForm(HoldsUploads, FormValidationAction):
+    takes_uploads = ("purchase_receipt", "purchase_photo")
+
     def name(self) -> str:
         return "validate_purchase_warranty_form"
 
@@ -198,7 +201,7 @@ class ValidatePurchaseWarrantyForm(FormValidationAction):
         return self._upload("purchase_photo", "defect", value, dispatcher, tracker)
 
 
-class ValidatePurchaseEmailForm(FormValidationAction):
+class ValidatePurchaseEmailForm(HoldsUploads, FormValidationAction):
     def name(self) -> str:
         return "validate_purchase_email_form"
 

@@ -24,6 +24,7 @@ from ..core.errors import InvalidRequest
 from ..core.facts import Order
 from ..core.policy import Policy
 from ..store.db import unit_of_work
+from ..store.evidence_models import link_held_evidence
 from ..store.identity import authorise
 from ..store.mail import Mailer, mailer_from_env
 from ..store.mapping import decision_from_dict, order_fact
@@ -254,6 +255,7 @@ class ServiceBase:
                             raise
                         continue  # leaving the block rolls back; the next attempt finds the winner's case
                     case = NewCase(row_id, case_id_for(prefix, row_id))
+                    link_held_evidence(session, conversation_id, case.case_id, now)  # WAR-7's photos, held files
                     decision = with_values(decision.with_case(case.case_id), repeated=False)
                     if after_insert is not None:
                         decision = after_insert(session, order, case, decision, now)

@@ -21,7 +21,8 @@ from .base import ServiceBase
 
 logger = logging.getLogger(__name__)
 
-EVIDENCE_KINDS = ("receipt", "defect")
+#: a proof of purchase (WAR-9), a photo of the defect (WAR-7), a file sent while another question was asked (held)
+EVIDENCE_KINDS = ("receipt", "defect", "file")
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..core import formats
 from .models import (
@@ -98,7 +98,7 @@ class EvidenceRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     upload_id: Mapped[str] = mapped_column(String(UPLOAD_ID_LEN), unique=True)
     conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_LEN), index=True)
-    kind: Mapped[str] = mapped_column(String(SHORT_LEN))  # receipt | defect
+    kind: Mapped[str] = mapped_column(String(SHORT_LEN))  # receipt | defect | file (held: sent off-question)
     content_type: Mapped[str] = mapped_column(String(SHORT_LEN))
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(SHA256_LEN))
@@ -108,9 +108,20 @@ class EvidenceRow(Base):
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
-        CheckConstraint("kind IN ('receipt', 'defect')", name="ck_evidence_kind"),
+        CheckConstraint("kind IN ('receipt', 'defect', 'file')", name="ck_evidence_kind"),
         CheckConstraint("size_bytes > 0", name="ck_evidence_size"),
     )
 
 
-__all__ = ["EmailVerificationRow", "PurchaseClaimRow", "EvidenceRow", "SKU_LEN"]
+def link_held_evidence(session: Session, conversation_id: str, case_id: str, now: datetime) -> int:
+    """The conversation's files not yet linked to a case now belong to ``case_id`` (the case it just opened; issue
+    16: a file sent while another question was asked is held until then); the number linked."""
+    result = session.execute(
+        update(EvidenceRow)
+        .where(EvidenceRow.conversation_id == conversation_id, EvidenceRow.case_id.is_(None))
+        .values(case_id=case_id, linked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+__all__ = ["EmailVerificationRow", "PurchaseClaimRow", "EvidenceRow", "SKU_LEN", "link_held_evidence"]

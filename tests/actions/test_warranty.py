@@ -13,7 +13,7 @@ COVERED_FACTS = {
     "defect": "It no longer charges",
     "defect_cause": "quality",
     "troubleshooting_done": True,
-    "evidence_provided": True,
+    "evidence_provided": False,  # a bare yes asks for the photo itself (tests/actions/test_uploads.py)
     "country_now": "US",
     "shipped_internationally": False,
 }

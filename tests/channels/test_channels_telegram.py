@@ -324,7 +324,7 @@ def test_a_photo_is_downloaded_with_the_bots_token_and_stored_for_the_conversati
     api_stub.files["AgACAgQAAxkBAAIBY2Zy"] = PNG  # the largest size of photo_update
     mark = api_stub.mark()
     sent = chat.turn(photo_update(chat.chat_id))
-    assert [m["text"] for m in sent] == [response("utter_upload_not_expected")["text"]]
+    assert [m["text"] for m in sent] == [response("utter_upload_kept")["text"]]
     get_file = api_stub.calls(mark, lambda c: c.method == "getFile")
     assert [c.json for c in get_file] == [{"file_id": "AgACAgQAAxkBAAIBY2Zy"}]
     downloads = api_stub.calls(mark, lambda c: "/file/bot" in c.path)

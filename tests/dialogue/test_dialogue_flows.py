@@ -276,7 +276,7 @@ def test_a_charger_out_of_warranty_is_refused_without_a_claim(customer, support_
             "defect": "it does not charge anymore",
             "defect_cause": "quality",
             "troubleshooting_done": "yes",
-            "evidence_provided": "yes",
+            "evidence_provided": "no",
             "country_now": "United States",
             "shipped_internationally": "no",
         },
