@@ -18,7 +18,12 @@ messages API, and a person takes over inside Chatwoot.  Chatwoot's documented pa
 Authentication of the webhook: Chatwoot signs its webhook deliveries with the webhook's secret:
 ``X-Chatwoot-Timestamp`` (Unix seconds) and ``X-Chatwoot-Signature: sha256=<hex HMAC-SHA256(secret,
 "<timestamp>.<raw body>")>``; a delivery whose signature does not match, or whose timestamp is more than
-``CHATWOOT_MAX_SKEW_SECONDS`` (300) old, gets 401 and nothing is parsed.  Bodies are bounded by Rasa's
+``CHATWOOT_MAX_SKEW_SECONDS`` (300) old, gets 401 and nothing is parsed.  This is exactly what Chatwoot sends:
+its ``lib/webhooks/trigger.rb`` (github.com/chatwoot/chatwoot; pinned by ``spec/lib/webhooks/trigger_spec.rb``,
+"adds X-Chatwoot-Timestamp and X-Chatwoot-Signature headers with timestamp.body HMAC") sets ``X-Chatwoot-Timestamp``
+to ``Time.now.to_i`` and ``X-Chatwoot-Signature`` to ``"sha256=#{OpenSSL::HMAC.hexdigest('SHA256', secret,
+"#{ts}.#{body}")}"`` over the JSON body as sent, with the agent bot's secret, plus an ``X-Chatwoot-Delivery`` UUID;
+Chatwoot signs only when the bot has a secret, so an unsigned delivery means the secret is not set there.  Bodies are bounded by Rasa's
 ``SANIC_REQUEST_MAX_SIZE``; each message id is handled once (``turns.Deduplicator``).
 
 The bot answers only conversations Chatwoot marks ``pending`` (the bot's): when ``action_handoff`` pauses the

@@ -12,6 +12,8 @@ This module gives the web chat channel two things:
   message with ``{"agent": name}`` metadata and emitted to the conversation's socket.io room;
   ``{"conversation_id", "type": "resume"}``: ``ConversationResumed``, ``utter_handback`` (domain.yml, also sent) and
   ``action_listen`` are appended, so the bot answers the next message again as in any other turn.
+  The message goes out by the conversation's channel (``agent_outbound.send``): a messaging app's API, kept for the
+  REST channel's next response, or the web chat's room; the answer says how (``delivery``: live, kept, failed).
 * ``conversation_paused(app, sender_id)``: the channel sends no "something went wrong" when a turn is silent
   because the bot is paused.
 
@@ -32,6 +34,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResu
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from . import agent_outbound
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +133,7 @@ class AgentRelay:
             tracker = await agent.tracker_store.retrieve(conversation_id)
             if tracker is None:
                 return response.json({"error": "no such conversation"}, status=404)
+            channel = tracker.get_latest_input_channel()
             if kind == "reply" and isinstance(text, str):
                 name = str(body.get("agent") or "agent")[:80]
                 message: dict[str, Any] | None = {"text": text.strip(), "metadata": {"agent": name}}
@@ -143,6 +148,10 @@ class AgentRelay:
                 # message is predicted from a listening state like any other turn
                 tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
             await agent.tracker_store.save(tracker)
-        if message is not None:
-            await self.emit(conversation_id, message)
-        return response.json({"status": "ok"})
+        delivery: str | None = None
+        if message is not None:  # by the conversation's channel: a messaging app, REST (kept), else the web chat
+            delivery = await agent_outbound.send(request.app, conversation_id, channel, message)
+            if delivery is None:
+                await self.emit(conversation_id, message)
+                delivery = "live"
+        return response.json({"status": "ok", "delivery": delivery})

@@ -56,6 +56,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from . import privacy
+from .agent_outbound import note_turn
 from .guard import NO_ANSWER, NOT_TEXT, SLOW_DOWN, Guard
 from .handoff_relay import conversation_paused, rasa_app
 from .render import ATTACHMENTS_NOT_YET
@@ -287,3 +288,5 @@ class MessagingChannel(InputChannel):
                 await self.deliver(inbound, collector.messages)
             elif not await conversation_paused(rasa_app(), inbound.conversation_id):
                 await self.deliver(inbound, [{"text": NO_ANSWER}])  # silence is expected only while an agent has it
+                # a person takes over: remember where their replies go (agent_outbound.py, issue 17)
+                await note_turn(self.platform, inbound.conversation_id, inbound.reply_to, collector.messages)

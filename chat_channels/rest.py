@@ -31,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from . import privacy
+from .agent_outbound import address_book
 from .guard import NO_ANSWER, Guard
 from .handoff_relay import conversation_paused, rasa_app
 
@@ -118,9 +119,10 @@ class TokenRestInput(InputChannel):
             except Exception:  # noqa: BLE001 - logged without the message; the caller is told below
                 logger.exception("REST message could not be handled")
             # a paused conversation (an agent has it, issue 17) is silent on purpose; the REST channel cannot push the
-            # agent's replies (docs/handoff.md): they stay in the agent desk and in the tracker
-            if not collector.messages and not await conversation_paused(rasa_app(), sender):
+            # agent's replies: they were kept (agent_outbound.py) and come first in this answer (docs/handoff.md)
+            kept = [{"recipient_id": sender, "text": m["text"]} for m in await address_book().take(sender)]
+            if not kept and not collector.messages and not await conversation_paused(rasa_app(), sender):
                 collector.messages.append({"recipient_id": sender, "text": NO_ANSWER})
-            return response.json(collector.messages)
+            return response.json(kept + collector.messages)
 
         return webhook

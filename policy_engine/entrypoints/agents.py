@@ -36,6 +36,20 @@ def cmd_agent_add(args) -> int:
     return 0
 
 
+def cmd_agent_disable(args) -> int:
+    from ..service import SupportService
+
+    engine = engine_for(args)
+    try:
+        require_schema(engine)
+        service = SupportService(make_session_factory(engine), policy_for(args), utc_now)
+        ended = service.disable_agent(args.name, by=f"cli:{getpass.getuser()}")
+    finally:
+        engine.dispose()
+    print(f"agent {args.name.strip()!r} disabled; {ended} session(s) ended")
+    return 0
+
+
 def cmd_inbox(args) -> int:
     from .inbox import run
 
@@ -56,6 +70,9 @@ def add_agent_parsers(sub) -> None:
         "--if-missing", action="store_true", help="do nothing when the name exists (make run's demo agent)"
     )
     add.set_defaults(func=cmd_agent_add)
+    disable = agent.add_parser("disable", help="disable an agent account: no sign-in, their sessions end now")
+    disable.add_argument("--name", required=True)
+    disable.set_defaults(func=cmd_agent_disable)
     inbox = sub.add_parser("inbox", help="serve the built-in agent inbox")
     inbox.add_argument("--host", default=os.environ.get("BOT_HOST", "127.0.0.1"))
     inbox.add_argument("--port", type=int, default=int(os.environ.get("INBOX_PORT") or 8090))

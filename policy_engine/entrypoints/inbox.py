@@ -46,7 +46,9 @@ from .inbox_web import (
     cases_body,
     conversation_body,
     esc,
+    limit_storage,
     page,
+    queue_body,
     staff_result_body,
 )
 
@@ -58,7 +60,10 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     desk_relay: CustomerRelay = relay or NoRelay()
-    limiter = LoginLimiter(int(os.environ.get("INBOX_LOGIN_ATTEMPTS") or 5))
+    limiter = LoginLimiter(int(os.environ.get("INBOX_LOGIN_ATTEMPTS") or 5), storage=limit_storage(os.environ))
+    service.configure_sessions(
+        float(os.environ.get("INBOX_SESSION_HOURS") or 12), float(os.environ.get("INBOX_IDLE_MINUTES") or 30)
+    )
     secure_env = (os.environ.get("INBOX_SECURE_COOKIES") or "").strip().lower() in {"1", "true", "yes"}
     trust_proxy = (os.environ.get("TRUST_PROXY") or "").strip() == "1"
 
@@ -159,11 +164,11 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
         data = form(request)
         agent_name = data.get("name", "")[:100]
         keys = (f"ip:{client_address(request)}", f"name:{agent_name.lower()}")
-        if limiter.blocked(*keys):
+        if await call(limiter.blocked, *keys):
             return response.json({"error": "too many failed sign-ins; try again later"}, status=429)
         signed = await call(service.sign_in, agent_name, data.get("password", ""))
         if signed is None:
-            limiter.fail(*keys)
+            await call(limiter.fail, *keys)
             if wants_json(request):
                 return response.json({"error": "wrong name or password"}, status=401)
             refused = login_form("Wrong name or password.")
@@ -203,17 +208,7 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
         items = await call(service.handoff_queue)
         if wants_json(request):
             return response.json({"queue": items, "csrf": session.csrf_token})
-        rows = "".join(
-            f'<tr data-id="{h["id"]}"><td><a href="/handoffs/{h["id"]}">{esc(h["conversation_id"])}</a></td>'
-            f"<td>{esc(h['status'])}</td><td>{esc(h['queue_position'] or '')}</td>"
-            f"<td>{esc(h['order_number'] or 'not verified')}</td><td>{esc(h['topic'] or '')}</td>"
-            f"<td>{esc(h['agent'] or '')}</td></tr>"
-            for h in items
-        )
-        body = (
-            '<table id="queue"><tr><th>conversation</th><th>status</th><th>position</th><th>order</th><th>topic</th>'
-            f'<th>agent</th></tr>{rows}</table><p><a href="/queue">Refresh</a></p>'
-        )
+        body = queue_body(items)
         return page("Waiting queue", body, session)
 
     @app.get("/handoffs/<handoff_id:int>")
@@ -225,6 +220,8 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
             detail = await call(service.handoff_detail, handoff_id)
         except LookupError:
             return response.json({"error": "not found"}, status=404)
+        if request.args.get("delivery") in ("failed", "kept", "none"):
+            detail["delivery"] = request.args.get("delivery")
         live = await call(desk_relay.transcript, detail["conversation_id"])
         if live is not None:
             detail["live_transcript"] = live
@@ -265,7 +262,9 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
             return response.json({"error": str(error)}, status=400)
         if request.path.startswith("/api/"):
             return response.json({**view, "delivered": delivered})
-        return response.redirect(f"/handoffs/{handoff_id}" if operation in ("take", "reply") else "/queue", status=303)
+        note = f"?delivery={delivered or 'none'}" if operation == "reply" and delivered != "live" else ""
+        after = f"/handoffs/{handoff_id}{note}"
+        return response.redirect(after if operation in ("take", "reply") else "/queue", status=303)
 
     for path, operation in (("take", "take"), ("reply", "reply"), ("hand-back", "hand_back"), ("close", "close")):
 

@@ -1,7 +1,8 @@
 """The built-in inbox's way to the customer: agent replies and hand back go to the Rasa server's internal endpoint
 ``POST {RASA_INTERNAL_URL}/webhooks/socketio/agent`` (loopback), authenticated with ``HANDOFF_RELAY_TOKEN``
-(``Authorization: Bearer``).  The web chat channel emits the reply into the customer's conversation and records it in
-the tracker; ``resume`` un-pauses the bot for that conversation."""
+(``Authorization: Bearer``).  Rasa records the reply in the tracker and carries it by the conversation's channel (the
+web chat's room, a messaging app's API, or kept for the REST channel's next answer); ``resume`` un-pauses the bot for
+that conversation.  Both answer how the message went: ``live``, ``kept``, ``failed``, or ``""`` (not relayed)."""
 
 from __future__ import annotations
 
@@ -42,16 +43,19 @@ class RasaRelay:
             logger.warning("the relay to Rasa failed: %s", type(error).__name__)
             return 0, None
 
-    def _post(self, payload: dict) -> bool:
-        status, _ = self._request(f"{self.base_url.rstrip('/')}/webhooks/socketio/agent", payload, self.token)
+    def _post(self, payload: dict) -> str:
+        """How the message went (chat_channels/agent_outbound.py): ``live``, ``kept`` (the REST channel's next
+        answer), ``failed``; ``""`` when Rasa did not take it."""
+        status, body = self._request(f"{self.base_url.rstrip('/')}/webhooks/socketio/agent", payload, self.token)
         if status != 200:
             logger.warning("the relay to Rasa answered %s", status)
-        return status == 200
+            return ""
+        return str((body or {}).get("delivery") or "live") if isinstance(body, dict) else "live"
 
-    def deliver(self, conversation_id: str, channel: str, text: str, agent: str) -> bool:
+    def deliver(self, conversation_id: str, channel: str, text: str, agent: str) -> str:
         return self._post({"conversation_id": conversation_id, "type": "reply", "text": text, "agent": agent})
 
-    def resume(self, conversation_id: str, channel: str) -> bool:
+    def resume(self, conversation_id: str, channel: str) -> str:
         return self._post({"conversation_id": conversation_id, "type": "resume"})
 
     def transcript(self, conversation_id: str) -> list[dict] | None:

@@ -4,15 +4,15 @@ customer-written value escaped (``_e``)."""
 from __future__ import annotations
 
 import html
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
+import logging
 from typing import Any, Protocol
 
 from sanic import response
 from sanic.response import HTTPResponse
 
 from ..service.agents import AgentSession
+
+logger = logging.getLogger(__name__)
 
 COOKIE = "inbox_session"
 LOGIN_WINDOW_S = 15 * 60
@@ -22,9 +22,10 @@ MAX_BODY_BYTES = 16 * 1024
 class CustomerRelay(Protocol):
     """Carries an agent's words to the customer's chat and gives the conversation back to the bot."""
 
-    def deliver(self, conversation_id: str, channel: str, text: str, agent: str) -> bool: ...
+    def deliver(self, conversation_id: str, channel: str, text: str, agent: str) -> str:
+        """``live``, ``kept`` (REST: with the customer's next answer), ``failed``, ``""`` (not relayed)."""
 
-    def resume(self, conversation_id: str, channel: str) -> bool: ...
+    def resume(self, conversation_id: str, channel: str) -> str: ...
 
     def transcript(self, conversation_id: str) -> list[dict] | None: ...
 
@@ -32,36 +33,49 @@ class CustomerRelay(Protocol):
 class NoRelay:
     """No customer channel attached (tests of the desk alone): nothing is delivered."""
 
-    def deliver(self, conversation_id: str, channel: str, text: str, agent: str) -> bool:
-        return False
+    def deliver(self, conversation_id: str, channel: str, text: str, agent: str) -> str:
+        return ""
 
-    def resume(self, conversation_id: str, channel: str) -> bool:
-        return False
+    def resume(self, conversation_id: str, channel: str) -> str:
+        return ""
 
     def transcript(self, conversation_id: str) -> list[dict] | None:
         return None
 
 
 class LoginLimiter:
-    """Failed sign-ins per key within a sliding window (in memory: one inbox process)."""
+    """Failed sign-ins per key (client address, name) within a moving window: the ``limits`` library's
+    ``MovingWindowRateLimiter``, in memory (one inbox process) or, with ``storage="redis://..."``
+    (``RATE_LIMIT_STORAGE``), in that Redis, so that every inbox process counts the same failures.  Blocking calls
+    (Redis): call them off the event loop.  Redis unreachable: sign-in is refused (logged), not left unlimited."""
 
-    def __init__(self, attempts: int, window_s: float = LOGIN_WINDOW_S, clock: Callable[[], float] = time.monotonic):
-        self.attempts, self.window_s, self.clock = attempts, window_s, clock
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, attempts: int, window_s: int = LOGIN_WINDOW_S, storage: str = "memory://") -> None:
+        from limits import RateLimitItemPerSecond, strategies
+        from limits import storage as limits_storage
+
+        self.item = RateLimitItemPerSecond(attempts, window_s)
+        self.shared = not storage.startswith("memory://")
+        self.limiter = strategies.MovingWindowRateLimiter(limits_storage.storage_from_string(storage))
 
     def blocked(self, *keys: str) -> bool:
-        now = self.clock()
-        for key in keys:
-            q = self.failures[key]
-            while q and q[0] <= now - self.window_s:
-                q.popleft()
-            if len(q) >= self.attempts:
-                return True
-        return False
+        try:
+            return any(not self.limiter.test(self.item, "inbox-sign-in", key) for key in keys)
+        except Exception as error:  # noqa: BLE001 - fail closed: no sign-in while the shared counter is unreachable
+            logger.warning("sign-in limiter unavailable (%s): sign-in refused", type(error).__name__)
+            return True
 
     def fail(self, *keys: str) -> None:
-        for key in keys:
-            self.failures[key].append(self.clock())
+        try:
+            for key in keys:
+                self.limiter.hit(self.item, "inbox-sign-in", key)
+        except Exception as error:  # noqa: BLE001
+            logger.warning("sign-in limiter unavailable (%s)", type(error).__name__)
+
+
+def limit_storage(environ: Any) -> str:
+    """``RATE_LIMIT_STORAGE`` when it names a Redis (shared by the inbox processes), else in memory."""
+    storage = (environ.get("RATE_LIMIT_STORAGE") or "").strip()
+    return storage if storage.startswith(("redis://", "rediss://", "unix://")) else "memory://"
 
 
 STYLE = (
@@ -147,9 +161,43 @@ def conversation_body(detail: dict[str, Any], session: AgentSession) -> str:
         f'<p id="status">{esc(detail["status"])}{" by " + esc(detail["agent"]) if detail["agent"] else ""}</p>'
         f"<p>Customer: {verified}; topic {esc(summary.get('topic') or '-')}; why: {esc(summary.get('cause'))}; "
         f'channel {esc(detail["channel"])}</p><h2>Decisions</h2><ul id="decisions">{decisions}</ul>'
-        f'<h2>Transcript</h2><div id="transcript">{transcript}</div>{actions}'
+        f'<h2>Transcript</h2><div id="transcript">{transcript}</div>{delivery_note(detail)}{actions}'
     )
     return body
+
+
+#: what the agent is told about the last reply (``?delivery=`` after a reply) and about the REST channel
+DELIVERY_NOTES = {
+    "failed": "Your last message was saved in the conversation but could not be sent to the customer's app (no "
+    "address known for this chat, e.g. after a restart): close the conversation and answer the customer by email.",
+    "none": "Your last message was saved but the chat server did not take it: try again, or answer by email.",
+    "kept": "This customer uses the REST channel, which cannot push messages: what you send is kept and delivered "
+    "with the answer to their next message.",
+}
+
+
+def delivery_note(detail: dict[str, Any]) -> str:
+    note = DELIVERY_NOTES.get(str(detail.get("delivery"))) if "delivery" in detail else None
+    if note is None and detail.get("channel") == "rest":
+        note = DELIVERY_NOTES["kept"]
+    return f'<p id="delivery" role="status">{esc(note)}</p>' if note else ""
+
+
+def queue_body(items: list[dict[str, Any]]) -> str:
+    """The waiting queue: position and expected wait (issue 17: docs/handoff.md), order or "not verified", topic."""
+    rows = "".join(
+        f'<tr data-id="{h["id"]}"><td><a href="/handoffs/{h["id"]}">{esc(h["conversation_id"])}</a></td>'
+        f"<td>{esc(h['status'])}</td><td>{esc(h['queue_position'] or '')}</td>"
+        f"<td>{esc(str(h['expected_wait_minutes']) + ' min' if h.get('expected_wait_minutes') else '')}</td>"
+        f"<td>{esc(h['order_number'] or 'not verified')}</td><td>{esc(h['topic'] or '')}</td>"
+        f"<td>{esc(h['channel'])}</td><td>{esc(h['agent'] or '')}</td></tr>"
+        for h in items
+    )
+    return (
+        '<table id="queue"><tr><th>conversation</th><th>status</th><th>position</th><th>expected wait</th>'
+        f"<th>order</th><th>topic</th><th>channel</th><th>agent</th></tr>{rows}</table>"
+        '<p><a href="/queue">Refresh</a></p>'
+    )
 
 
 def cases_body(tickets: list[dict[str, Any]], session: AgentSession) -> str:

@@ -2,7 +2,9 @@
 Chatwoot's API (``ApiStub``).  Events are posted as Chatwoot posts them (its webhook payloads,
 https://www.chatwoot.com/docs/product/others/webhook-events: ``message_created`` with the message, its sender and
 the conversation with its status; ``conversation_status_changed``), signed as Chatwoot signs them
-(``X-Chatwoot-Timestamp``, ``X-Chatwoot-Signature: sha256=HMAC(secret, "<timestamp>.<body>")``).
+(``X-Chatwoot-Timestamp``, ``X-Chatwoot-Signature: sha256=HMAC(secret, "<timestamp>.<body>")``), as Chatwoot's own
+``lib/webhooks/trigger.rb`` computes it (``OpenSSL::HMAC.hexdigest('SHA256', secret, "#{ts}.#{body}")``, pinned by
+its ``spec/lib/webhooks/trigger_spec.rb``; github.com/chatwoot/chatwoot).
 
 The stack's policy has the live chat open now (tests/support/handoff_policy.py): a request for a person opens the
 conversation for Chatwoot's agents (a private note with the decisions, ``toggle_status`` open), the bot is silent

@@ -199,3 +199,29 @@ def test_the_expected_wait_is_measured_from_recent_takes_else_the_policy_default
     assert service.request_handoff("c-wait-4", channel="socketio").values["expected_wait_minutes"] == 5
     clock.advance(days=8)  # the takes are too old to say anything now
     assert [h["expected_wait_minutes"] for h in service.handoff_queue() if h["status"] == "waiting"] == [5, 10]
+
+
+def test_sessions_end_when_idle_slide_while_used_and_never_outlive_their_lifetime(service, clock):
+    service.configure_sessions(hours=1, idle_minutes=30)
+    service.add_agent("Carol", PASSWORD)
+    token, session = service.sign_in("Carol", PASSWORD)
+    for minutes in (20, 20, 19):  # used every 20 minutes: 30 minutes idle are never reached...
+        clock.advance(minutes=minutes)
+        assert service.agent_session(token) == session
+    clock.advance(minutes=2)  # ...but the hour since the sign-in is over
+    assert service.agent_session(token) is None
+    token, _ = service.sign_in("Carol", PASSWORD)
+    clock.advance(minutes=31)  # unused for longer than the idle timeout
+    assert service.agent_session(token) is None
+
+
+def test_disabling_an_agent_ends_their_sessions_and_is_audited(service, engine):
+    dana = _agent(service, "Dana")
+    token, _ = service.sign_in("Dana", PASSWORD)
+    assert service.agent_session(token) is not None and dana.name == "Dana"
+    assert service.disable_agent("Dana", by="Lead") == 2  # _agent signed in once too
+    assert service.agent_session(token) is None and service.sign_in("Dana", PASSWORD) is None
+    (row,) = [a for a in _audit(engine) if a["operation"] == "disable_agent"]
+    assert row == {"operation": "disable_agent", "agent": "Lead", "handoff_id": None, "disabled": "Dana", "sessions": 2}
+    with pytest.raises(InvalidRequest):
+        service.disable_agent("Nobody", by="Lead")
