@@ -17,10 +17,11 @@ from ..core.warranty_request import SERIAL_NUMBER, Purchase, WarrantyRequest
 from ..store.mapping import order_fact
 from ..store.models import OrderRow, TransitClaimRow, WarrantyClaimRow
 from ..store.queries import line_row
-from .base import ServiceBase, jsonable_request, stored_decision
+from .base import jsonable_request, stored_decision
+from .cases import CaseUseCases
 
 
-class ClaimUseCases(ServiceBase):
+class ClaimUseCases(CaseUseCases):
     # ------------------------------------------------------------------------------------------------ warranty
 
     def preview_warranty(self, conversation_id: str, order_number: str, request: WarrantyRequest) -> Decision:
@@ -28,7 +29,10 @@ class ClaimUseCases(ServiceBase):
         return self._read(
             conversation_id,
             order_number,
-            lambda s, order, now: decide_warranty(order_fact(order), request, self.policy, now),
+            # WAR-10: a line with an open claim is decided as of the claim's opening (coming back to a case)
+            lambda s, order, now: decide_warranty(
+                order_fact(order), self.as_of_opening(s, order, request), self.policy, now
+            ),
         )
 
     def preview_warranty_purchase(self, purchase: Purchase, request: WarrantyRequest) -> Decision:
@@ -46,8 +50,12 @@ class ClaimUseCases(ServiceBase):
         return decide_warranty(None, request, self.policy, now, purchase=purchase)
 
     def open_warranty_claim(self, conversation_id: str, order_number: str, request: WarrantyRequest) -> Decision:
-        """WAR-1..22. Covered or for review: a ``WAR-`` claim (one open claim per order line)."""
+        """WAR-1..22. Covered or for review: a ``WAR-`` claim (one open claim per order line).  An open claim on the
+        line that still lacks facts is continued instead (``continue_warranty_claim``, WAR-10 from its opening)."""
         check_warranty_request(request)
+        continuing = self.continuable_claim(conversation_id, order_number, request.line_id)
+        if continuing is not None:
+            return self.continue_warranty_claim(conversation_id, order_number, continuing, request)
 
         def find_existing(session: Session, order: OrderRow):
             line = line_row(order, request.line_id) if isinstance(request.line_id, int) else None

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .demo_cases import CASE_CUSTOMERS, case_orders
 from .demo_logins import CATALOGUE
 from .demo_shipments import SHIPMENT_CUSTOMERS, shipment_orders
 from .import_values import ImportSummary
@@ -149,6 +150,7 @@ def demo_document(now: datetime) -> dict[str, Any]:
         ),
         order("AK1000019", "isla.guest@example.com", 12, "delivered", [line(1, "A8662")], logged_in=False),
         *shipment_orders(now, order, line),  # the order status, with their parcels
+        *case_orders(now, order, line),  # coming back to a case: warranty claims opened earlier
     ]
 
     customers = [
@@ -181,6 +183,7 @@ def demo_document(now: datetime) -> dict[str, Any]:
         },
         {"email": "isla.guest@example.com", "name": "Isla Novak"},
         *(dict(c) for c in SHIPMENT_CUSTOMERS),
+        *(dict(c) for c in CASE_CUSTOMERS),
     ]
 
     refunds = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .demo_cases import CASE_LOGINS
 from .demo_shipments import SHIPMENT_LOGINS
 
 
@@ -126,4 +127,5 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         "AK1000019", "isla.guest@example.com", "Guest checkout, not logged in: no purchase credits", ("CRD-5", "RET-5")
     ),
     *(DemoLogin(*login) for login in SHIPMENT_LOGINS),  # the order status: demo_shipments.py
+    *(DemoLogin(*login) for login in CASE_LOGINS),  # coming back to a case: demo_cases.py
 )

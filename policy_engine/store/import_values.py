@@ -16,6 +16,7 @@ class ImportSummary:
     orders: int = 0
     refunds: int = 0
     credits: int = 0
+    cases: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 
 from .identity_models import VerificationAttemptRow
+from .import_cases import write_cases
 from .import_shipments import shipment_rows
 from .import_values import ImportSummary, checked_email, money, optional_time, parse_timestamp
 from .models import (
@@ -111,6 +112,7 @@ def write_document(session, data, customers, orders, parsed_times, stored_orders
         session.add_all(shipment_rows(o, row))
         order_rows[number] = row
     session.flush()
+    cases = sum(len(write_cases(session, orders[number], order_rows[number])) for number in orders)
 
     def order_id(number: str) -> int:
         if number not in order_rows:
@@ -153,4 +155,5 @@ def write_document(session, data, customers, orders, parsed_times, stored_orders
         orders=len(orders),
         refunds=len(data.get("refunds", [])),
         credits=len(data.get("credits", [])),
+        cases=cases,
     )

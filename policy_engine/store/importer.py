@@ -20,6 +20,7 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .import_cases import case_problems
 from .import_shipments import shipment_problems
 from .import_values import ImportSummary, checked_email, money, parse_timestamp
 from .import_writer import write_document
@@ -153,6 +154,7 @@ def import_data(session: Session, data: Any, now: datetime, *, replace_orders: b
         if status == "delivered" and times["delivered_at"] is None:
             check.fail(f"{where}.delivered_at", "is required when status is delivered")
         check.errors.extend(shipment_problems(o, where, placed, now))
+        check.errors.extend(case_problems(o, where, placed, now))
         line_ids = [ln["line_id"] for ln in o["lines"]]
         if len(set(line_ids)) != len(line_ids):
             check.fail(f"{where}.lines", "a line_id is used twice")

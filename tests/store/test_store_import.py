@@ -55,7 +55,7 @@ def _import(engine, data, **kw):
 
 def test_good_document_imports(engine):
     summary = _import(engine, GOOD)
-    assert summary.to_dict() == {"products": 1, "customers": 1, "orders": 1, "refunds": 1, "credits": 1}
+    assert summary.to_dict() == {"products": 1, "customers": 1, "orders": 1, "refunds": 1, "credits": 1, "cases": 0}
     with unit_of_work(make_session_factory(engine)) as uow:
         order = uow.session.scalars(select(OrderRow)).one()
         assert order.email == "jane@example.com" and order.lines[0].quantity == 2
@@ -138,4 +138,5 @@ def test_a_late_error_leaves_no_earlier_row(engine):
 
 
 def test_demo_document_is_valid(engine):
-    assert _import(engine, demo_document(FIXED_NOW)).orders == 24  # 18 + 6 for the order status
+    summary = _import(engine, demo_document(FIXED_NOW))
+    assert summary.orders == 26 and summary.cases == 2  # 18 + 6 for the order status + 2 open warranty claims
