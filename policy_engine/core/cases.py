@@ -88,6 +88,7 @@ def warranty_claim_deadline(order: Order, line_id: int, opened_at: datetime, pol
         "warranty_end": end,
         "claim_opened_on": opened_on,
         "claim_deadline": claim_deadline(end, opened_on, policy),
+        "claim_window_days": policy.warranty.claim_window_days,
         "product": line.product.name,
     }
 
