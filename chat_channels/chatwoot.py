@@ -23,8 +23,8 @@ its ``lib/webhooks/trigger.rb`` (github.com/chatwoot/chatwoot; pinned by ``spec/
 "adds X-Chatwoot-Timestamp and X-Chatwoot-Signature headers with timestamp.body HMAC") sets ``X-Chatwoot-Timestamp``
 to ``Time.now.to_i`` and ``X-Chatwoot-Signature`` to ``"sha256=#{OpenSSL::HMAC.hexdigest('SHA256', secret,
 "#{ts}.#{body}")}"`` over the JSON body as sent, with the agent bot's secret, plus an ``X-Chatwoot-Delivery`` UUID;
-Chatwoot signs only when the bot has a secret, so an unsigned delivery means the secret is not set there.  Bodies are bounded by Rasa's
-``SANIC_REQUEST_MAX_SIZE``; each message id is handled once (``turns.Deduplicator``).
+Chatwoot signs only when the bot has a secret, so an unsigned delivery means the secret is not set there.  Bodies
+are bounded by Rasa's ``SANIC_REQUEST_MAX_SIZE``; each message id is handled once (``turns.Deduplicator``).
 
 The bot answers only conversations Chatwoot marks ``pending`` (the bot's): when ``action_handoff`` pauses the
 conversation (during the live-chat hours, CON-1), the channel opens it in Chatwoot (``toggle_status`` open) and

@@ -115,7 +115,7 @@ def test_disabling_an_agent_ends_their_sessions_on_every_process_at_once_and_is_
         assert requests.get(f"{url}/api/queue", cookies=signed.cookies, timeout=30).status_code == 200
     disabled = _cli(env, "agent", "disable", "--name", "Cleo")
     assert disabled.returncode == 0 and "2 session(s) ended" in disabled.stdout, disabled.stderr
-    for url, jar in zip((first, second), cookies):
+    for url, jar in zip((first, second), cookies, strict=True):
         assert requests.get(f"{url}/api/queue", cookies=jar, timeout=30).status_code == 401
     assert _sign_in(first, "Cleo").status_code == 401
     audit = SupportDatabase(env["DATABASE_URL"]).rows(
