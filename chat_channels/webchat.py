@@ -39,7 +39,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from . import privacy
 from .guard import NO_ANSWER, Guard
@@ -131,7 +131,17 @@ class WebChatInput(SocketIOInput):
         return self.guard.client_key(self.guard.client_address(request.ip, forwarded))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_FRAME_BYTES)
+        # several Rasa servers (docs/deploy.md): SOCKETIO_MESSAGE_QUEUE=redis://... lets an emit on one server (an
+        # agent's reply through the relay, handoff_relay.py) reach the customer's socket on another (python-socketio's
+        # documented message queue); unset, emits stay in this process (one server: make run, the tests)
+        queue = (os.environ.get("SOCKETIO_MESSAGE_QUEUE") or "").strip()
+        manager = AsyncRedisManager(queue, channel="support-socketio") if queue else None
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=MAX_FRAME_BYTES,
+            client_manager=manager,
+        )
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace

@@ -27,6 +27,7 @@ password=$(token)
   echo "REST_CHANNEL_TOKEN=$(token)"
   echo "ACTION_SERVER_TOKEN=$(token)"
   echo "CHAT_SESSION_SECRET=$(token)"
+  echo "HANDOFF_RELAY_TOKEN=$(token)"
   echo "DATABASE_URL=postgresql+psycopg://support:$password@postgres:5432/support"
   echo "TRACKER_STORE_URL=postgresql://support:$password@postgres:5432/tracker"
 } > secrets.env

@@ -13,6 +13,11 @@ die() {
 case "$DATABASE_URL" in *CHANGE-ME*) die "DATABASE_URL still holds the placeholder password" ;; esac
 
 if [ "${1:-}" = policy_engine ]; then
+  if [ "${2:-}" = inbox ]; then  # the agent inbox: its relay to Rasa needs the real token
+    relay=${HANDOFF_RELAY_TOKEN:-}
+    [ "${#relay}" -ge 32 ] || die "HANDOFF_RELAY_TOKEN must be a secret of at least 32 characters"
+    case "$relay" in *CHANGE-ME*) die "HANDOFF_RELAY_TOKEN is still the placeholder (deploy/make-secrets.sh)" ;; esac
+  fi
   shift
   exec python -m policy_engine "$@"
 fi

@@ -21,6 +21,7 @@ COPY actions/ actions/
 COPY chat_channels/__init__.py chat_channels/privacy.py chat_channels/
 COPY deploy/docker/actions-entrypoint.sh /usr/local/bin/support-actions
 RUN chmod 0755 /usr/local/bin/support-actions \
+ && install -d -o 1001 -g 0 -m 0770 /var/lib/support/uploads \
  && chgrp -R 0 /app && chmod -R g=u /app
 
 ENV PYTHONPATH=/app \

@@ -22,6 +22,7 @@ COPY nlu_components/ nlu_components/
 COPY models/ models/
 COPY deploy/docker/rasa-entrypoint.sh /usr/local/bin/support-rasa
 RUN chmod 0755 /usr/local/bin/support-rasa \
+ && install -d -o 1001 -g 0 -m 0770 /var/lib/support/uploads \
  && chgrp -R 0 /app && chmod -R g=u /app
 
 ENV PYTHONPATH=/app \

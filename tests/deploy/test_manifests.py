@@ -35,12 +35,27 @@ K8S = DEPLOY / "k8s"
 DOCKER = DEPLOY / "docker"
 
 #: what a value holds that must come from a Secret or a git-ignored env file, never from a committed manifest
-SECRETS = set(botstack.SECRET_NAMES) | {"DATABASE_URL", "TRACKER_STORE_URL", "POSTGRES_PASSWORD", "SMTP_PASSWORD"}
+SECRETS = set(botstack.SECRET_NAMES) | {
+    "DATABASE_URL",
+    "TRACKER_STORE_URL",
+    "POSTGRES_PASSWORD",
+    "SMTP_PASSWORD",
+    "HANDOFF_RELAY_TOKEN",
+}
 PLACEHOLDER = "CHANGE-ME"
 #: the port each kind of process listens on (the images' EXPOSE, the entrypoints' defaults; checked below)
-PORTS = {"rasa": 5005, "actions": 5055, "web": 8080, "redis": 6379, "postgres": 5432}
+PORTS = {"rasa": 5005, "actions": 5055, "web": 8080, "redis": 6379, "postgres": 5432, "inbox": 8090}
 #: which upstream of deploy/nginx/*.conf leads to which kind of process
-UPSTREAM_ROLE = {"rasa_sticky": "rasa", "rasa_rest": "rasa", "action_servers": "actions", "chat_page": "web"}
+UPSTREAM_ROLE = {
+    "rasa_sticky": "rasa",
+    "rasa_rest": "rasa",
+    "action_servers": "actions",
+    "chat_page": "web",
+    "agent_inbox": "inbox",
+}
+#: where every process that touches uploaded files finds them: one shared volume (issue 17, item 4)
+UPLOAD_DIR = "/var/lib/support/uploads"
+UPLOAD_ROLES = ("rasa", "actions", "inbox")
 
 
 def endpoint_variables() -> set[str]:
@@ -53,8 +68,20 @@ def endpoint_variables() -> set[str]:
 NEEDS = {
     "rasa": endpoint_variables()
     | set(botstack.SECRET_NAMES)
-    | {"CHAT_ALLOWED_ORIGINS", "RATE_LIMIT_STORAGE", "TRUST_PROXY", "SANIC_REQUEST_MAX_SIZE", "TICKET_LOCK_LIFETIME"},
-    "actions": {"ACTION_SERVER_TOKEN", "DATABASE_URL", "SANIC_HOST"},
+    | {"CHAT_ALLOWED_ORIGINS", "RATE_LIMIT_STORAGE", "TRUST_PROXY", "SANIC_REQUEST_MAX_SIZE", "TICKET_LOCK_LIFETIME"}
+    | {"HANDOFF_RELAY_TOKEN", "HANDOFF_RELAY_ALLOW_REMOTE", "SOCKETIO_MESSAGE_QUEUE", "UPLOAD_DIR"},
+    "actions": {"ACTION_SERVER_TOKEN", "DATABASE_URL", "SANIC_HOST", "UPLOAD_DIR"},
+    # the agent inbox (python -m policy_engine inbox, in the actions image): docs/handoff.md
+    "inbox": {
+        "DATABASE_URL",
+        "HANDOFF_RELAY_TOKEN",
+        "RASA_API_TOKEN",
+        "RASA_INTERNAL_URL",
+        "RATE_LIMIT_STORAGE",
+        "TRUST_PROXY",
+        "INBOX_SECURE_COOKIES",
+        "UPLOAD_DIR",
+    },
     "migrate": {"DATABASE_URL"},
     "postgres": {"POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB"},
     "web": set(),
@@ -109,6 +136,8 @@ def role_of_image(image: str, command: Any = None) -> str:
     name = image_name(image).rsplit("/", 1)[-1]
     if name == "actions" and command and "migrate" in command:
         return "migrate"
+    if name == "actions" and command and "inbox" in command:
+        return "inbox"
     return name
 
 
@@ -234,8 +263,9 @@ def compose_port_problems(compose: dict[str, Any], support: str, actions: str, u
     roles = {name: role_of_image(s.get("image", ""), s.get("command")) for name, s in services.items()}
     nginx = next(name for name, role in roles.items() if role == "nginx")
     published = [int(str(p).rsplit(":", 1)[-1]) for p in services[nginx].get("ports", [])]
-    if published != listens(support):
-        problems.append(f"compose {nginx}: publishes {published}, support.conf listens on {listens(support)}")
+    served = listens(support) + listens((NGINX / "inbox.conf").read_text())
+    if published != served:
+        problems.append(f"compose {nginx}: publishes {published}, support.conf and inbox.conf listen on {served}")
     for name, role in roles.items():
         environment = services[name].get("environment") or {}
         if role == "rasa":
@@ -251,6 +281,11 @@ def compose_port_problems(compose: dict[str, Any], support: str, actions: str, u
             limits = urlsplit(str(environment.get("RATE_LIMIT_STORAGE", "")))
             if roles.get(str(limits.hostname)) != "redis" or limits.port != PORTS["redis"]:
                 problems.append(f"compose {name}: RATE_LIMIT_STORAGE is not the redis service")
+        if role == "inbox":
+            for key, target in (("RASA_INTERNAL_URL", "rasa"), ("RATE_LIMIT_STORAGE", "redis")):
+                url = urlsplit(str(environment.get(key, "")))
+                if roles.get(str(url.hostname)) != target or url.port != PORTS[target]:
+                    problems.append(f"compose {name}: {key} is not the {target} service")
     for upstream, body in upstream_blocks(upstreams).items():
         for host, port in upstream_servers(body):
             if roles.get(host) != UPSTREAM_ROLE.get(upstream) or port != PORTS[UPSTREAM_ROLE[upstream]]:
@@ -360,7 +395,7 @@ def k8s_port_problems(objects: list[dict[str, Any]], support: str, upstreams: st
                     for container in containers:
                         for p in container.get("ports", []):
                             if service_port.get("targetPort", port) in (p.get("name"), p["containerPort"]):
-                                return role_of_image(container["image"]), p["containerPort"]
+                                return role_of_image(container["image"], container.get("args")), p["containerPort"]
         return None
 
     for name, service in services.items():
@@ -369,17 +404,26 @@ def k8s_port_problems(objects: list[dict[str, Any]], support: str, upstreams: st
                 problems.append(f"k8s Service {name}: port {port['port']} reaches no container port of its pods")
     for name, (_, containers) in pods.items():
         for container in containers:
-            role = role_of_image(container["image"])
+            role = role_of_image(container["image"], container.get("args"))
             declared = [p["containerPort"] for p in container.get("ports", [])]
             if role in PORTS and declared != [PORTS[role]]:
                 problems.append(f"k8s {name}: {role} listens on {PORTS[role]}, the container declares {declared}")
-            if role == "nginx" and declared != listens(support):
-                problems.append(f"k8s {name}: support.conf listens on {listens(support)}, container: {declared}")
+            served = listens(support) + listens((NGINX / "inbox.conf").read_text())
+            if role == "nginx" and declared != served:
+                problems.append(f"k8s {name}: support.conf and inbox.conf listen on {served}, container: {declared}")
     config = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "support-config")
     data = config["data"]
     action = urlsplit(data["ACTION_ENDPOINT_URL"])
     if targets(str(action.hostname), action.port or 80) != ("actions", PORTS["actions"]):
         problems.append(f"k8s: ACTION_ENDPOINT_URL {action.geturl()} does not reach the action servers")
+    for _, containers in pods.values():
+        for container in containers:
+            if role_of_image(container["image"], container.get("args")) == "inbox":
+                env = {e["name"]: e.get("value") for e in container.get("env") or []}
+                for key, target in (("RASA_INTERNAL_URL", "rasa"), ("RATE_LIMIT_STORAGE", "redis")):
+                    url = urlsplit(str(env.get(key) or data.get(key) or ""))
+                    if targets(str(url.hostname), url.port or 0) != (target, PORTS[target]):
+                        problems.append(f"k8s inbox: {key} does not reach {target}")
     if targets(data["LOCK_STORE_HOST"], int(data["LOCK_STORE_PORT"])) != ("redis", PORTS["redis"]):
         problems.append("k8s: LOCK_STORE_HOST/PORT do not reach redis")
     limits = urlsplit(data["RATE_LIMIT_STORAGE"])
@@ -406,6 +450,49 @@ def k8s_port_problems(objects: list[dict[str, Any]], support: str, upstreams: st
 
 def k8s_nginx(objects: list[dict[str, Any]]) -> dict[str, str]:
     return next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "nginx-config")["data"]
+
+
+def compose_upload_problems(compose: dict[str, Any]) -> list[str]:
+    """UPLOAD_DIR is one named volume, mounted at UPLOAD_DIR in every Rasa, action server and inbox service."""
+    problems = []
+    named = set((compose.get("volumes") or {}).keys())
+    for name, service in compose["services"].items():
+        role = role_of_image(service.get("image", ""), service.get("command"))
+        if role not in UPLOAD_ROLES:
+            continue
+        if (service.get("environment") or {}).get("UPLOAD_DIR") != UPLOAD_DIR:
+            problems.append(f"compose {name}: UPLOAD_DIR must be {UPLOAD_DIR}")
+        mounts = [str(v) for v in service.get("volumes") or []]
+        if not any(m.split(":")[0] in named and m.split(":")[1] == UPLOAD_DIR for m in mounts if ":" in m):
+            problems.append(f"compose {name}: no shared named volume at {UPLOAD_DIR}")
+    return problems
+
+
+def k8s_upload_problems(objects: list[dict[str, Any]]) -> list[str]:
+    """The same on Kubernetes: a ReadWriteMany claim mounted at UPLOAD_DIR (support-config) in the same pods."""
+    problems = []
+    config = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "support-config")
+    if config["data"].get("UPLOAD_DIR") != UPLOAD_DIR:
+        problems.append(f"k8s support-config: UPLOAD_DIR must be {UPLOAD_DIR}")
+    claims = {o["metadata"]["name"]: o for o in objects if o["kind"] == "PersistentVolumeClaim"}
+    for obj, spec in k8s_pod_specs(objects):
+        volumes = {v["name"]: v for v in spec.get("volumes") or []}
+        for container in spec.get("containers", []):
+            if role_of_image(container.get("image", ""), container.get("args")) not in UPLOAD_ROLES:
+                continue
+            mounted = [
+                m
+                for m in container.get("volumeMounts") or []
+                if m["mountPath"] == UPLOAD_DIR
+                and ((volumes.get(m["name"]) or {}).get("persistentVolumeClaim") or {}).get("claimName") in claims
+            ]
+            if not mounted:
+                problems.append(f"k8s {obj['metadata']['name']}: no shared claim mounted at {UPLOAD_DIR}")
+            for m in mounted:
+                claim = claims[volumes[m["name"]]["persistentVolumeClaim"]["claimName"]]
+                if "ReadWriteMany" not in claim["spec"].get("accessModes", []):
+                    problems.append(f"k8s claim {claim['metadata']['name']}: must be ReadWriteMany")
+    return problems
 
 
 # ---- the tests --------------------------------------------------------------------------------------------------
@@ -660,7 +747,7 @@ def test_the_checks_find_ports_that_disagree():
     objects = load_k8s()
     moved = listen_on(support, 8080, 8081)
     found = k8s_port_problems(objects, moved, k8s_nginx(objects)["upstreams.conf"].replace("rasa-pods", "rasa"))
-    assert any("support.conf listens on [8081]" in p for p in found), found
+    assert any("inbox.conf listen on [8081, 8090]" in p for p in found), found
     assert any("must be headless" in p for p in found), found
 
 
@@ -676,12 +763,12 @@ def test_the_checks_find_an_upstream_that_is_not_sticky_or_not_defined():
 def test_no_check_is_vacuous():
     """Each environment has the processes the checks look at (an empty manifest would pass every other test)."""
     roles = {role_of_image(s.get("image", ""), s.get("command")) for s in load_compose()["services"].values()}
-    assert {"nginx", "rasa", "actions", "migrate", "web", "postgres", "redis"} <= roles
+    assert {"nginx", "rasa", "actions", "migrate", "web", "postgres", "redis", "inbox"} <= roles
     compose_rasa = [n for n, s in load_compose()["services"].items() if role_of_image(s["image"]) == "rasa"]
     assert len(compose_rasa) == 2, compose_rasa
     objects = load_k8s()
     kinds = {(o["kind"], o["metadata"]["name"]) for o in objects}
-    for name in ("rasa", "actions", "web", "nginx", "redis"):
+    for name in ("rasa", "actions", "web", "nginx", "redis", "inbox"):
         assert ("Deployment", name) in kinds
     assert ("StatefulSet", "postgres") in kinds and ("Job", "support-migrate") in kinds
     deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
@@ -704,3 +791,46 @@ def test_the_chat_page_server_configuration_is_valid_nginx(tmp_path):
         text=True,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_agent_inbox_has_its_own_nginx_port_and_the_relay_stays_unrouted():
+    """Issue 17: the inbox behind nginx on a port of its own (compose publishes it on loopback, Kubernetes through a
+    ClusterIP Service only); neither server of nginx routes Rasa's relay endpoint; the public one never the inbox."""
+    support, inbox = (NGINX / "support.conf").read_text(), (NGINX / "inbox.conf").read_text()
+    objects = load_k8s()
+    assert k8s_nginx(objects)["inbox.conf"] == inbox, "the nginx ConfigMap's inbox.conf must be deploy/nginx/inbox.conf"
+    assert "include /etc/nginx/support/inbox.conf;" in k8s_nginx(objects)["nginx.conf"]
+    assert "include /etc/nginx/support/inbox.conf;" in (NGINX / "nginx.conf").read_text()
+    assert set(re.findall(r"proxy_pass\s+http://(\w+)", inbox)) == {"agent_inbox"}
+    assert "agent_inbox" not in support
+    assert "return 404;" in location(inbox, "= /webhooks/socketio/agent")
+    assert re.search(r"proxy_set_header Host \$http_host;", inbox), "the inbox's Origin check needs the port"
+    compose = load_compose()
+    nginx_ports = [str(p) for p in compose["services"]["nginx"]["ports"]]
+    assert any(p.startswith("${INBOX_BIND:-127.0.0.1}:") and p.endswith(":8090") for p in nginx_ports), nginx_ports
+    services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
+    public = [n for n, o in services.items() if o["spec"].get("type") == "LoadBalancer"]
+    assert public == ["nginx"] and [p["port"] for p in services["nginx"]["spec"]["ports"]] == [80]
+    assert services["nginx-inbox"]["spec"]["type"] == "ClusterIP"
+
+
+def test_uploads_are_one_volume_shared_by_rasa_the_action_servers_and_the_inbox():
+    assert compose_upload_problems(load_compose()) == []
+    assert k8s_upload_problems(load_k8s()) == []
+    compose = load_compose()
+    compose["services"]["actions-1"] = {**compose["services"]["actions-1"], "volumes": []}
+    assert compose_upload_problems(compose) == ["compose actions-1: no shared named volume at /var/lib/support/uploads"]
+    objects = copy.deepcopy(load_k8s())
+    claim = next(o for o in objects if o["kind"] == "PersistentVolumeClaim")
+    claim["spec"]["accessModes"] = ["ReadWriteOnce"]
+    assert k8s_upload_problems(objects) and all("ReadWriteMany" in p for p in k8s_upload_problems(objects))
+
+
+def test_the_inbox_entrypoint_refuses_a_placeholder_relay_token(tmp_path):
+    env = {"DATABASE_URL": "postgresql+psycopg://support:pw@postgres:5432/support"}
+    args = ("policy_engine", "inbox", "--host", "0.0.0.0", "--port", "8090")
+    for token in ("", PLACEHOLDER + "x" * 40):
+        refused = run_entrypoint("actions-entrypoint.sh", {**env, "HANDOFF_RELAY_TOKEN": token}, tmp_path, *args)
+        assert refused.returncode == 2 and "HANDOFF_RELAY_TOKEN" in refused.stderr and refused.stdout == ""
+    started = run_entrypoint("actions-entrypoint.sh", {**env, "HANDOFF_RELAY_TOKEN": "r" * 43}, tmp_path, *args)
+    assert json.loads(started.stdout) == ["-m", "policy_engine", *args[1:]], started.stderr

@@ -313,6 +313,8 @@ class Cluster:
             extra_env={
                 **botstack.TEST_RATE_LIMITS,
                 "RATE_LIMIT_STORAGE": f"redis://127.0.0.1:{redis_port}/2",
+                # as deploy/: an agent's reply reaches the web chat socket whichever Rasa server relays it
+                "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_port}/3",
                 "TICKET_LOCK_LIFETIME": str(TEST_LOCK_LIFETIME),
                 "SANIC_WORKERS": "1",
             },

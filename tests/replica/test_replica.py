@@ -224,3 +224,53 @@ def test_a_turn_cut_off_by_a_dying_rasa_server_is_retried_and_answered_once(clus
     # (nginx skips the dead server for 10 s after its failure; later it would try it first and be refused)
     assert (lines[-1]["status"], lines[-1]["upstreams"][-1]) == ("200", survivor.address), lines[-1]
     assert waited < TEST_LOCK_LIFETIME + 10, f"the retry waited only for the dead server's lock: {waited:.1f} s"
+
+
+def test_an_agents_reply_reaches_the_web_chat_through_the_other_rasa_server(cluster):
+    """Issue 17 as deploy/ runs it: the agent inbox relays a reply to one Rasa server (RASA_INTERNAL_URL), while the
+    customer's socket may be held by another; python-socketio's Redis message queue (SOCKETIO_MESSAGE_QUEUE) carries
+    the emit across. Here the relay goes, on purpose, to the server that does NOT hold the socket."""
+    cluster.ensure_all_up()
+    since = len(cluster.access_log())
+    token = requests.post(f"{cluster.public_url}/webhooks/socketio/session", timeout=30).json()["token"]
+    confirmed: queue.Queue[str] = queue.Queue()
+    uttered: queue.Queue[dict] = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("session_confirm", lambda session_id: confirmed.put(session_id))
+    client.on("bot_uttered", lambda message: uttered.put(message))
+    client.connect(
+        f"{cluster.public_url}/?token={token}", socketio_path="/socket.io", transports=["polling"], wait_timeout=30
+    )
+    try:
+        client.emit("session_request", {"session_id": "mine"})
+        session_id = confirmed.get(timeout=60)
+        client.emit(
+            "user_uttered", {"message": "how many days do I have to return a product?", "session_id": session_id}
+        )
+        uttered.get(timeout=60)  # the conversation exists (its tracker is stored)
+        holders = {
+            address
+            for line in cluster.wait_for_log(lambda ls: len(ls) > since)[since:]
+            if line["uri"].startswith("/socket.io/")
+            for address in line["upstreams"]
+        }
+        assert len(holders) == 1, holders
+        other = next(server for server in cluster.rasa if server.address not in holders)
+        relayed = requests.post(
+            f"http://{other.address}/webhooks/socketio/agent",
+            json={"conversation_id": session_id, "type": "reply", "text": "Hello, Dana here.", "agent": "Dana"},
+            headers={"Authorization": f"Bearer {cluster.settings.secrets['HANDOFF_RELAY_TOKEN']}"},
+            timeout=30,
+        )
+        assert relayed.json() == {"status": "ok", "delivery": "live"}, relayed.text
+        deadline = time.monotonic() + 30
+        received: list[dict] = []
+        while not any(m.get("text") == "Hello, Dana here." for m in received) and time.monotonic() < deadline:
+            try:
+                received.append(uttered.get(timeout=1))
+            except queue.Empty:
+                continue
+        agent = [m for m in received if m.get("text") == "Hello, Dana here."]
+        assert agent and agent[0].get("metadata") == {"agent": "Dana"}, received
+    finally:
+        client.disconnect()
