@@ -3,7 +3,7 @@
 A decision has one response per reason (``utter_<topic>_<code>``) and one per next step (``utter_next_step_<code>``);
 sent one by one, an approved return arrived as eight bubbles.  ``utter_parts`` sends them as one message instead:
 each part's wording still comes from ``domain.yml`` by name, filled with its own template values the way Rasa fills a
-response (``{name}`` from the values, then the slots), and the parts are joined by a blank line.
+response (``{name}`` from the values, then the slots), and the parts are joined by a line break.
 
 The message still names its responses: ``response`` is the first part (Rasa records it as ``utter_action``) and
 ``utter_parts`` lists every part, in order, so tests, logs and the clause index can tell which were said.
@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 #: Rasa's own placeholder syntax (``rasa.shared.utils.io`` / ``interpolator``): ``{name}``, no newline or brace inside
 PLACEHOLDER = re.compile(r"\{([^\n{}]+?)\}")
-#: between two parts of one message: a paragraph break (the web chat renders Markdown, the apps show the blank line)
-SEPARATOR = "\n\n"
+#: between two parts of one message: a line break.  Not a blank line: Rasa's output channels (REST, socket.io) send
+#: each paragraph of a text ("\n\n") as a message of its own; the web page shows the break (web/static/page.css)
+SEPARATOR = "\n"
 
 Part = tuple[str, Mapping[str, str]]
 

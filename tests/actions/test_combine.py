@@ -40,7 +40,7 @@ def test_parts_become_one_message_naming_every_part_with_the_payload_on_it():
     parts = [("utter_a", {"product": "PowerCore"}), ("utter_b", {"amount": "$12.00", "due": "Friday 12 December 2026"})]
     utter_parts(dispatcher, DOMAIN, parts, json_message={"decision": {"topic": "return"}})
     [message] = dispatcher.messages
-    assert message["text"] == "Return approved for PowerCore.\n\nRefund of $12.00 by Friday 12 December 2026."
+    assert message["text"] == "Return approved for PowerCore.\nRefund of $12.00 by Friday 12 December 2026."
     assert message["response"] == "utter_a" and message["utter_parts"] == ["utter_a", "utter_b"]
     assert message["custom"] == {"decision": {"topic": "return"}}
     assert message["product"] == "PowerCore"  # the first part's values: Rasa renders ``response`` with them

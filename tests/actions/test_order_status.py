@@ -23,7 +23,7 @@ def test_an_order_on_its_way_gives_carrier_tracking_number_link_and_date(chat, s
     assert chat.messages[0]["custom"]["decision"]["topic"] == "order_status"
     # the status and the parcel line are one message (item 7), the parcel's line filled from its own values
     assert len(chat.messages) == 1
-    parcel = chat.messages[0]["text"].split("\n\n")[1]
+    parcel = chat.messages[0]["text"].split("\n")[1]
     assert "UPS" in parcel and "https://" in parcel
     tracking_url = parcel.split("Track it here: ")[1]
     assert tracking_url.startswith("https://") and parcel.split("tracking number ")[1].split(")")[0] in tracking_url
@@ -67,7 +67,7 @@ def test_two_parcels_one_delivered_one_on_its_way(chat, service):
         "utter_order_status_parcel_delivered",
         "utter_order_status_parcel_in_transit",
     ]
-    lines = chat.messages[0]["text"].split("\n\n")[1:]
+    lines = chat.messages[0]["text"].split("\n")[1:]
     assert [line.split()[:2] for line in lines] == [["Parcel", "1"], ["Parcel", "2"]]
 
 
