@@ -307,6 +307,16 @@ class SupportFormValidation(FormValidationAction, ABC):
             return self.reject(dispatcher, tracker, "quantity")
         return self.accept("quantity", str(number))
 
+    @staticmethod
+    def number_answered_the_line(tracker: Tracker) -> bool:
+        """This turn's message is a bare number given to "which item?"."""
+        text = str((tracker.latest_message or {}).get("text") or "").strip()
+        return (
+            tracker.get_slot("requested_slot") == "order_line"
+            and text.isdigit()
+            and "quantity" in (tracker.slots_to_validate())
+        )
+
     def resolve_line(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """Which line (asked only if the order has several) and how many units (asked only if more than one)."""
         service = get_service()
@@ -327,6 +337,10 @@ class SupportFormValidation(FormValidationAction, ABC):
         events.append(SlotSet("order_line", str(line.line_id)))
         if "quantity" in self.topic_slots:
             quantity = first_int(tracker.get_slot("quantity"))
+            if quantity is not None and self.number_answered_the_line(tracker):
+                # "2" to "which item?" is item 2, not two units of it (the NLU also tags it as a quantity)
+                events.append(SlotSet("quantity", None))
+                quantity = None
             if quantity is None and line.quantity == 1:
                 events.append(SlotSet("quantity", "1"))
             elif quantity is not None and quantity > line.quantity:

@@ -43,3 +43,22 @@ def test_side_facts_read_only_the_slots_asked_for():
     assert side_facts("it is not damaged at all", ["item_condition"]) == {"item_condition": "undamaged"}
     assert side_facts("AK1234567", ["troubleshooting_done", "item_condition"]) == {}
     assert side_facts(None, ["item_condition"]) == {}
+
+
+def test_a_bare_number_for_which_item_is_the_item_not_a_quantity(chat, service):
+    """Found in a dialogue test: "2" to "which item?" was also read as two units of a one-unit line, and the customer
+    was told "no more than you ordered" and asked how many."""
+    chat.active_loop = "return_form"
+    chat.run(ValidateReturnForm(), {"order_number": "AK1000003", "email": "emma.twenty@example.com"})
+    assert chat.slot_events()["requested_slot"] == "order_line"
+    chat.run(ValidateReturnForm(), {"order_line": "2", "quantity": "2"}, text="2")
+    assert "utter_invalid_quantity" not in chat.responses
+    assert chat.slots["order_line"] == "2" and chat.slots["quantity"] == "1"  # the line has one unit
+    assert chat.slot_events()["requested_slot"] != "quantity"
+
+
+def test_a_quantity_said_with_the_item_is_still_checked(chat, service):
+    chat.active_loop = "return_form"
+    chat.run(ValidateReturnForm(), {"order_number": "AK1000003", "email": "emma.twenty@example.com"})
+    chat.run(ValidateReturnForm(), {"order_line": "2", "quantity": "2"}, text="2 of the cable")
+    assert "utter_invalid_quantity" in chat.responses
