@@ -66,6 +66,7 @@ def create_app(service: Any, *, relay: CustomerRelay | None = None, name: str = 
     )
     secure_env = (os.environ.get("INBOX_SECURE_COOKIES") or "").strip().lower() in {"1", "true", "yes"}
     trust_proxy = (os.environ.get("TRUST_PROXY") or "").strip() == "1"
+    app.config.PROXIES_COUNT = 1 if trust_proxy else None  # behind nginx: X-Forwarded-Proto for the Origin check
 
     def client_address(request: Request) -> str:
         """The caller's address: the socket's, or behind a proxy (TRUST_PROXY=1) the last X-Forwarded-For entry."""
