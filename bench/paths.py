@@ -28,9 +28,10 @@ OWN_DEV = ROOT / "nlu_eval" / "own_dev.yml"  # the tuning set (the training data
 BITEXT_HELDOUT = ROOT / "nlu_eval" / "bitext_heldout.yml"
 BITEXT_DEV = ROOT / "nlu_eval" / "bitext_dev.yml"  # Bitext utterances for tuning, disjoint from the held-out part
 BITEXT_MAP = ROOT / "nlu_eval" / "bitext_intent_map.yml"
-# Never scored by the bench, in no mode: the test set written for issue 15, to be scored once at its end
-# (bench.understanding.heldout_sets refuses it; tests/bench checks that no set list names it)
-NEVER_SCORED = (ROOT / "nlu_eval" / "fresh_test_15.yml",)
+# Never scored by the bench, in no mode: the test sets written for issue 15, to be scored once at its end (15b: the
+# intents added after 15 was written, bought_elsewhere and case_status, with near misses)
+# (bench.understanding.heldout_sets refuses them; tests/bench checks that no set list names them)
+NEVER_SCORED = (ROOT / "nlu_eval" / "fresh_test_15.yml", ROOT / "nlu_eval" / "fresh_test_15b.yml")
 BITEXT_CSV = ROOT.parent / "shared" / "data" / "bitext" / "customer-service-8k.csv"
 
 QUIET_ENV = {

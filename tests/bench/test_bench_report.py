@@ -425,3 +425,16 @@ def test_smoke_understanding_fails_without_its_model(tmp_path):
     assert main([*args, "--out", str(out), "--work", str(tmp_path / "work")]) == 1
     results = json.loads((out / "bench.json").read_text())
     assert "missing.tar.gz" in results["understanding"]["error"]
+
+
+def test_a_set_to_be_scored_once_is_refused_the_second_time_and_others_always(tmp_path, monkeypatch):
+    """``bench.score_once``: only a NEVER_SCORED set, and only while it has no record (a looked-at set tunes)."""
+    from bench import score_once
+
+    monkeypatch.setattr(score_once, "RECORDS", tmp_path)
+    fresh = paths.ROOT / "nlu_eval" / "fresh_test_15.yml"
+    (tmp_path / "fresh_test_15.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(SystemExit, match="scored already"):
+        score_once.main(["--model", "unused.tar.gz", str(fresh)])
+    with pytest.raises(SystemExit, match="not a set to be scored once"):
+        score_once.main(["--model", "unused.tar.gz", str(paths.OWN_DEV)])
