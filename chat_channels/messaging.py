@@ -17,9 +17,9 @@ verification, the parsing of the platform's update and the rendering of the bot'
 4. **Fast answer, work after.** The webhook answers 200 as soon as the events are recorded; each event becomes an
    asyncio task (``turns.Background``) that takes the conversation's lock (so one customer's messages are handled in the
    order they arrived), applies the ``guard.Guard`` checks (length, rate limits: a polite reply on refusal), shows
-   a typing indicator, runs the turn and sends the replies through the platform's API. Trade-off: an update is
-   acknowledged before it is handled, so if the process dies in between, that message is not answered (the platform
-   does not redeliver what it saw acknowledged); the customer writes again.
+   a typing indicator, runs the turn and sends the replies through the platform's API. An update is acknowledged
+   before it is handled, so it is written down first (``journal.Journal``: SQLite, or Redis with several processes)
+   and crossed out after its turn; a process that starts replays what a dead one left (``replay``).
 5. **Identity.** The conversation id is derived from the platform and its user (``tg-<chat id>``,
    ``wa-<keyed hash of the phone number>``, ``fb-<page-scoped id>``, ``sl-<team>-<user>``); it never stands in for
    verification: the action server's order number + email rule applies unchanged. The message metadata is
@@ -47,7 +47,7 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -59,6 +59,7 @@ from . import privacy
 from .agent_outbound import note_turn
 from .guard import NO_ANSWER, NOT_TEXT, SLOW_DOWN, Guard
 from .handoff_relay import conversation_paused, rasa_app
+from .journal import Journal
 from .render import ATTACHMENTS_NOT_YET
 from .turns import Background, Deduplicator
 from .uploads import NOT_RECEIVED, UploadRefused, UploadStore, upload_message
@@ -152,6 +153,8 @@ class MessagingChannel(InputChannel):
         self.dedup = dedup or Deduplicator()
         self.background = Background()
         self.uploads = UploadStore.from_env()
+        self.journal = Journal()
+        self.turn_delay = float(os.environ.get("CHANNEL_TEST_TURN_DELAY_SECONDS") or 0)
 
     @property
     def enabled(self) -> bool:
@@ -171,6 +174,10 @@ class MessagingChannel(InputChannel):
 
     async def acknowledge(self, inbound: Inbound) -> None:
         """Platform-specific acknowledgement of a button press (Telegram's answerCallbackQuery)."""
+
+    async def resolve(self, inbound: Inbound) -> None:
+        """Under the conversation's lock, before the turn: what a shared map says the message means (Telegram's
+        long payload behind its key, Twilio's numbered choice; ``turns.SharedMap``)."""
 
     async def fetch_attachment(self, inbound: Inbound) -> bytes | None:
         """The attachment's bytes, downloaded with the bot's credentials within ``self.uploads.max_bytes``
@@ -201,15 +208,28 @@ class MessagingChannel(InputChannel):
         return upload_message(stored.upload_id)
 
     # -- shared
-    def webhook_blueprint(self) -> Blueprint:
-        """The channel's blueprint with its health route (``channel_off`` while the channel is off)."""
+    def webhook_blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None) -> Blueprint:
+        """The channel's blueprint with its health route (``channel_off`` while the channel is off); given the
+        ``on_new_message`` of Rasa, it replays the journal's unfinished events once the server has started."""
         webhook = Blueprint(f"{self.name()}_verified_webhook", __name__)
+
+        if on_new_message is not None and self.enabled:
+
+            @webhook.listener("after_server_start")
+            async def replay_unfinished(*_: Any) -> None:
+                await self.replay(on_new_message)
+                if self.journal.grace > 0:  # entries of processes that died just before this one started
+                    self.background.spawn(self._replay_later(on_new_message), f"{self.platform} replay")
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"}) if self.enabled else channel_off()
 
         return webhook
+
+    async def _replay_later(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        await asyncio.sleep(self.journal.grace)
+        await self.replay(on_new_message)
 
     async def refused(self) -> None:
         """Before answering a request that failed verification: the guard's refusal pause, where it has one (a
@@ -239,21 +259,47 @@ class MessagingChannel(InputChannel):
     async def accept(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], events: Iterable[tuple[str, Inbound]]
     ) -> int:
-        """Start a turn for every event seen for the first time; the number started."""
+        """Start a turn for every event seen for the first time, written down first (``journal``); the number
+        started."""
         started = 0
         for key, inbound in events:
             if not await self.dedup.first_time(key):
                 logger.info("%s: redelivered event ignored", self.platform)
                 continue
             started += 1
-            self.background.spawn(self.handle(on_new_message, inbound), f"{self.platform} turn")
+            await self.journal.record(key, self.platform, asdict(inbound))
+            self.background.spawn(self.journaled(on_new_message, inbound, key), f"{self.platform} turn")
         return started
+
+    async def replay(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> int:
+        """At start: the turns a dead process acknowledged but did not finish (``journal.Journal.unfinished``)."""
+        replayed = 0
+        for key, entry in await self.journal.unfinished(self.platform):
+            await self.journal.record(key, self.platform, entry)  # claimed; kept until this process finishes it
+            self.background.spawn(self.journaled(on_new_message, Inbound(**entry), key), f"{self.platform} replay")
+            replayed += 1
+        if replayed:
+            logger.info("%s: %d unfinished event(s) replayed", self.platform, replayed)
+        return replayed
+
+    async def journaled(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inbound: Inbound, key: str
+    ) -> None:
+        """The event's turn (``handle``), then its journal entry crossed out, whatever the turn's outcome."""
+        try:
+            await self.handle(on_new_message, inbound)
+        except asyncio.CancelledError:
+            raise  # the process is stopping mid-turn: the journal keeps the event for the next start
+        except Exception:  # noqa: BLE001 - logged (masked); the event is over
+            logger.exception("%s turn failed", self.platform)
+        await self.journal.done(key)
 
     async def handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inbound: Inbound) -> None:
         assert self.guard is not None
         # the button press is acknowledged at once (its own task: the conversation's lock is taken first, in order)
         self.background.spawn(self.acknowledge(inbound), f"{self.platform} acknowledgement")
         async with self.background.conversation(inbound.conversation_id):
+            await self.resolve(inbound)
             client = self.guard.client_key(inbound.user_key)
             verdict = await self.guard.allow_message(inbound.conversation_id, client)
             if verdict.ok:
@@ -271,6 +317,8 @@ class MessagingChannel(InputChannel):
                 await self.deliver(inbound, [{"text": verdict.reply}])
                 return
             await self.typing(inbound)
+            if self.turn_delay:  # tests only: a window to kill the process between the 200 and the turn
+                await asyncio.sleep(self.turn_delay)
             collector = Collector()
             try:
                 await on_new_message(
@@ -285,8 +333,8 @@ class MessagingChannel(InputChannel):
             except Exception:  # noqa: BLE001 - logged (masked); the customer is told below
                 logger.exception("%s message could not be handled", self.platform)
             if collector.messages:
+                # a person takes over: remember where their replies go (agent_outbound.py, issue 17)
+                await note_turn(self.platform, inbound.conversation_id, inbound.reply_to, collector.messages)
                 await self.deliver(inbound, collector.messages)
             elif not await conversation_paused(rasa_app(), inbound.conversation_id):
                 await self.deliver(inbound, [{"text": NO_ANSWER}])  # silence is expected only while an agent has it
-                # a person takes over: remember where their replies go (agent_outbound.py, issue 17)
-                await note_turn(self.platform, inbound.conversation_id, inbound.reply_to, collector.messages)

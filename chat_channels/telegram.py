@@ -14,8 +14,10 @@ chat), called ``getMe`` on every request and failed on externally triggered mess
   the conversation id is ``tg-<chat id>``, the metadata's client key a keyed hash of ``telegram:<user id>``;
 * renders buttons as an inline keyboard (one button a row) on the last piece of the text; a pressed button
   (``callback_query``) is answered (``answerCallbackQuery``, the spinner stops) and its ``callback_data`` is handled
-  as the button's payload; texts are cut at 4096 UTF-16 units; a decision payload becomes one summary line with the
-  case number; ``sendChatAction typing`` before each turn; plain text (no parse mode: nothing to escape);
+  as the button's payload (a payload over 64 bytes travels as a key, its payload kept in ``turns.SharedMap``: Redis
+  when the channels have one, so any Rasa process resolves it); texts are cut at 4096 UTF-16 units; a decision payload
+  becomes one summary line with the case number; ``sendChatAction typing`` before each turn; plain text (no parse
+  mode: nothing to escape);
 * downloads a photo (its largest size within the limit) or a document with ``getFile`` and the bot's token
   (``<TELEGRAM_API_URL>/file/bot<token>/<file_path>``) into the upload storage (``messaging``, point 7; a declared
   ``file_size`` over ``UPLOAD_MAX_BYTES`` is refused before downloading); voice notes, videos, stickers, locations and
@@ -26,7 +28,6 @@ chat), called ``getMe`` on every request and failed on externally triggered mess
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import hmac
 import logging
@@ -44,6 +45,7 @@ from .guard import Guard
 from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, env_url
 from .platform_api import Api
 from .telegram_webhook import DEFAULT_API_URL, SECRET_RE
+from .turns import SharedMap
 from .uploads import NOT_RECEIVED, UploadRefused
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,9 @@ CALLBACK_DATA_BYTES = 64
 ATTACHMENT_KEYS = ("photo", "document", "video", "voice", "audio", "animation", "video_note")
 #: Telegram's file_path (getFile): e.g. photos/file_12.jpg, documents/file_3.pdf
 FILE_PATH_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}")
+#: a long payload's key (``_callback_data``) and how long a button under an old message keeps working
+LONG_KEY_RE = re.compile(r"#[0-9a-f]{24}")
+LONG_PAYLOAD_SECONDS = 30 * 24 * 3600
 
 
 class TelegramInput(MessagingChannel):
@@ -72,7 +77,7 @@ class TelegramInput(MessagingChannel):
 
     def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:
         super().__init__(config, guard, dedup)
-        self._long_payloads: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self.long_payloads = SharedMap("telegram-payload", LONG_PAYLOAD_SECONDS, 10_000)
         if config is not None:
             token = config["TELEGRAM_BOT_TOKEN"]
             self.bot_id = token.split(":", 1)[0]
@@ -114,7 +119,7 @@ class TelegramInput(MessagingChannel):
                 return []
             data = query.get("data")
             if isinstance(data, str):
-                inbound.text = self._long_payloads.get(data, data)
+                inbound.text = data  # a long payload's key is looked up in resolve
             else:  # a game button or an old message's button without data
                 inbound.kind = "unsupported"
             inbound.extra["callback_query_id"] = query.get("id")
@@ -158,7 +163,7 @@ class TelegramInput(MessagingChannel):
         return Inbound(conversation_id=f"tg-{chat_id}", user_key=f"telegram:{user_id}", reply_to=chat_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = self.webhook_blueprint()
+        webhook = self.webhook_blueprint(on_new_message)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -179,16 +184,20 @@ class TelegramInput(MessagingChannel):
     async def typing(self, inbound: Inbound) -> None:
         await self.api.post("sendChatAction", json={"chat_id": inbound.reply_to, "action": "typing"})
 
-    def _callback_data(self, payload: str) -> str:
+    async def resolve(self, inbound: Inbound) -> None:
+        if inbound.text and LONG_KEY_RE.fullmatch(inbound.text):
+            inbound.text = await self.long_payloads.get(inbound.text) or inbound.text
+
+    @staticmethod
+    def _callback_data(payload: str) -> str:
+        """The payload itself, or a 64-byte-safe key for a longer one (its value in ``long_payloads``)."""
         if len(payload.encode("utf-8")) <= CALLBACK_DATA_BYTES:
             return payload
-        key = "#" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
-        self._long_payloads[key] = payload
-        self._long_payloads.move_to_end(key)
-        while len(self._long_payloads) > 10_000:
-            self._long_payloads.popitem(last=False)
-        return key
+        return "#" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
 
     async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
+        for payload in {render.payload_of(b) for m in messages for b in render.buttons_of(m) if not b.get("url")}:
+            if self._callback_data(payload) != payload:  # kept where every Rasa process finds it (turns.SharedMap)
+                await self.long_payloads.put(self._callback_data(payload), payload)
         for method, body in render.telegram(inbound.reply_to, messages, self._callback_data):
             await self.api.post(method, json=body)

@@ -32,8 +32,7 @@ class Deduplicator:
         e = os.environ if environ is None else environ
         self.ttl = int((e.get("CHANNEL_DEDUP_SECONDS") or "").strip() or DEFAULT_DEDUP_SECONDS)
         self.max_entries = int((e.get("CHANNEL_DEDUP_ENTRIES") or "").strip() or DEFAULT_DEDUP_ENTRIES)
-        storage = (e.get("RATE_LIMIT_STORAGE") or "").strip()
-        self.redis_url = storage if storage.startswith(("redis://", "rediss://", "unix://")) else None
+        self.redis_url = redis_url_of(e)
         self._seen: collections.OrderedDict[str, float] = collections.OrderedDict()
         self._redis: Any = None
 
@@ -64,6 +63,60 @@ class Deduplicator:
             return False
         self._seen[key] = now + self.ttl
         return True
+
+
+def redis_url_of(environ: Mapping[str, str] | None = None) -> str | None:
+    """The channels' shared Redis: ``RATE_LIMIT_STORAGE`` when it is ``redis://...`` (the rate limits' Redis), else
+    None (each process keeps its own)."""
+    e = os.environ if environ is None else environ
+    storage = (e.get("RATE_LIMIT_STORAGE") or "").strip()
+    return storage if storage.startswith(("redis://", "rediss://", "unix://")) else None
+
+
+class SharedMap:
+    """Small string values every Rasa process must see (issue 16, item 4): Telegram's long button payloads behind
+    their 64-byte keys, Twilio's numbered menus.  In Redis (``SET <name>:<key> EX ttl``) when the channels have one
+    (``redis_url_of``), so that a button pressed on one process's message works on another; else in this process (at
+    most ``max_entries``, the oldest go first).  If Redis cannot be reached, this process's copy is used (a warning
+    is logged): the press then works where it was shown."""
+
+    def __init__(self, name: str, ttl: int, max_entries: int, environ: Mapping[str, str] | None = None) -> None:
+        self.name, self.ttl, self.max_entries = name, ttl, max_entries
+        self.redis_url = redis_url_of(environ)
+        self._local: collections.OrderedDict[str, tuple[float, str | None]] = collections.OrderedDict()
+        self._redis: Any = None
+
+    def _client(self) -> Any:
+        if self._redis is None:
+            import redis.asyncio as aioredis  # redis-py 4.x, a Rasa dependency
+
+            self._redis = aioredis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        return self._redis
+
+    async def put(self, key: str, value: str | None) -> None:
+        """Remember ``value`` under ``key`` (None forgets it)."""
+        self._local[key] = (time.monotonic() + self.ttl, value)
+        self._local.move_to_end(key)
+        while len(self._local) > self.max_entries:
+            self._local.popitem(last=False)
+        if self.redis_url is not None:
+            try:
+                if value is None:
+                    await self._client().delete(f"{self.name}:{key}")
+                else:
+                    await self._client().set(f"{self.name}:{key}", value.encode("utf-8"), ex=self.ttl)
+            except Exception as error:  # noqa: BLE001 - this process's copy still answers
+                logger.warning("%s: Redis unavailable (%s); kept in this process", self.name, type(error).__name__)
+
+    async def get(self, key: str) -> str | None:
+        if self.redis_url is not None:
+            try:
+                found = await self._client().get(f"{self.name}:{key}")
+                return None if found is None else found.decode("utf-8")
+            except Exception as error:  # noqa: BLE001 - fall back to this process's copy
+                logger.warning("%s: Redis unavailable (%s); this process's copy", self.name, type(error).__name__)
+        expires, value = self._local.get(key, (0.0, None))
+        return value if expires > time.monotonic() else None
 
 
 class Background:

@@ -18,18 +18,19 @@ For stores whose WhatsApp number is on Twilio rather than on Meta's Cloud API (`
   HTTP basic auth;
 * shares the conversation id with the Cloud API channel: ``wa-<keyed hash of the WhatsApp number>``; metadata
   ``{"client": <keyed hash of whatsapp:<number>>}``. Messages for another account or number are ignored;
-* WhatsApp buttons need pre-approved Content templates on Twilio, so buttons are rendered as a numbered list
-  ("Reply with a number"): a reply of just that number, or of the button's title, is handled as the button's
-  payload (remembered per conversation until the next reply, in the process: with several Rasa processes a number
-  typed to another process is read as text); a template's quick-reply button (``ButtonPayload``) is handled as its
-  payload; texts are cut at 1600 characters (Twilio's limit for a WhatsApp body);
+* WhatsApp buttons need pre-approved Content templates on Twilio, so buttons are rendered as a numbered list ("Reply
+  with a number"): a reply of just that number, or of the button's title, is handled as the button's payload
+  (remembered per conversation until the next reply in ``turns.SharedMap``: in Redis when the channels have one, so a
+  number typed to another Rasa process works; else in the process); a template's quick-reply button
+  (``ButtonPayload``) is handled as its payload; texts are cut at 1600 characters (Twilio's limit for a WhatsApp
+  body);
 * downloads the first medium of a message (``MediaUrl0``, only a URL of this account's messages on the Twilio API's
   host) with the account's Basic auth into the upload storage (``messaging``, point 7; photo or PDF by its bytes).
 """
 
 from __future__ import annotations
 
-import collections
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -47,6 +48,7 @@ from . import render
 from .guard import Guard
 from .messaging import ChannelConfigError, Inbound, MessagingChannel, channel_config, channel_off, env_url
 from .platform_api import Api
+from .turns import SharedMap
 from .uploads import NOT_RECEIVED, UploadRefused
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ TWILIO_API_URL = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 NUMBER_RE = re.compile(r"whatsapp:\+?(\d{6,20})")
 MAX_REMEMBERED_MENUS = 10_000
+MENU_SECONDS = 24 * 3600  # WhatsApp's customer-service window
 
 
 class _Form(dict):
@@ -92,7 +95,7 @@ class TwilioWhatsAppInput(MessagingChannel):
     def __init__(self, config: dict[str, str] | None, guard: Guard | None, dedup: Any = None) -> None:
         super().__init__(config, guard, dedup)
         #: conversation id -> the payloads of the numbered buttons last shown there
-        self._menus: collections.OrderedDict[str, list[tuple[str, str]]] = collections.OrderedDict()
+        self.menus = SharedMap("twilio-menu", MENU_SECONDS, MAX_REMEMBERED_MENUS)
         if config is not None:
             self.account_sid = config["TWILIO_ACCOUNT_SID"]
             self.sender = config["TWILIO_WHATSAPP_NUMBER"]
@@ -147,22 +150,28 @@ class TwilioWhatsAppInput(MessagingChannel):
         elif form.first("ButtonPayload"):
             inbound.text = form.first("ButtonPayload")
         elif "Body" in form:
-            inbound.text = self._menu_choice(conversation, form.first("Body"))
+            inbound.text = form.first("Body")
+            inbound.extra["typed"] = True  # maybe a number of the last menu: resolve
         else:
             inbound.kind = "unsupported"
         return [(f"tw:{sid}", inbound)]
 
-    def _menu_choice(self, conversation: str, body: str) -> str:
+    async def resolve(self, inbound: Inbound) -> None:
         """A number (or a title) of the buttons last shown in this conversation is that button's payload."""
-        menu = self._menus.get(conversation) or []
-        said = " ".join(body.split()).rstrip(".").lower()
+        if not inbound.extra.get("typed") or not inbound.text:
+            return
+        try:
+            menu = json.loads(await self.menus.get(inbound.conversation_id) or "[]")
+        except ValueError:
+            menu = []
+        said = " ".join(inbound.text.split()).rstrip(".").lower()
         for number, (title, payload) in enumerate(menu, 1):
-            if said == str(number) or said == title.lower():
-                return payload
-        return body
+            if said == str(number) or said == str(title).lower():
+                inbound.text = payload
+                return
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = self.webhook_blueprint()
+        webhook = self.webhook_blueprint(on_new_message)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -182,17 +191,13 @@ class TwilioWhatsAppInput(MessagingChannel):
         return webhook
 
     # ---- sending --------------------------------------------------------------------------------------------------
-    def _remember(self, conversation: str, messages: list[dict[str, Any]]) -> None:
+    async def _remember(self, conversation: str, messages: list[dict[str, Any]]) -> None:
+        """The numbered choices shown, until the next reply (``turns.SharedMap``: every Rasa process reads them)."""
         shown = [b for m in messages for b in render.buttons_of(m) if not b.get("url")]
-        self._menus.pop(conversation, None)
-        if shown:
-            self._menus[conversation] = [
-                (str(b.get("title") or render.payload_of(b)), render.payload_of(b)) for b in shown
-            ]
-            while len(self._menus) > MAX_REMEMBERED_MENUS:
-                self._menus.popitem(last=False)
+        menu = [(str(b.get("title") or render.payload_of(b)), render.payload_of(b)) for b in shown]
+        await self.menus.put(conversation, json.dumps(menu) if menu else None)
 
     async def deliver(self, inbound: Inbound, messages: list[dict[str, Any]]) -> None:
-        self._remember(inbound.conversation_id, messages)
+        await self._remember(inbound.conversation_id, messages)
         for body in render.twilio(inbound.reply_to, self.sender, messages):
             await self.api.post("Messages.json", data=body, auth=self._auth)
