@@ -81,3 +81,37 @@ def test_outside_hours_a_ticket_the_next_opening_and_a_confirmation_email_CON_1(
 
     answer = customer.says("how many days do I have to return a product?")  # the bot was never paused
     assert answer.messages and all("something went wrong" not in (m.get("text") or "") for m in answer.messages)
+
+
+def test_a_decision_that_needs_review_becomes_a_ticket_with_its_case_RET_2_CON_1(closed_stack, mailbox):
+    """Issue 17: a corporate purchase's return goes to review (RET-2); once the customer confirms, the case is opened
+    and, the live chat being closed, the conversation becomes a ticket with that case in its summary, mailed to the
+    purchase email; the customer is told so in the same turn."""
+    from tests.dialogue.test_dialogue_flows import RETURN_ANSWERS, fill_form
+
+    settings = closed_stack.settings
+    customer = Customer.of(settings, forwarded_for=new_address())
+    customer.says("I'd like to return an item")
+    verify(customer, "AK1000006", "purchasing@contoso-corp.example")
+    fill_form(customer, RETURN_ANSWERS)
+    preview = customer.turns[-1].decision
+    assert preview["topic"] == "return" and preview["outcome"] == "needs_review" and "RET-2" in preview["clauses"]
+
+    turn = customer.says("yes")
+    case, handoff, contact = turn.decisions
+    assert case["topic"] == "return" and case["outcome"] == "needs_review" and case["case_id"]
+    assert handoff["topic"] == "handoff" and handoff["reasons"] == ["ticket_opened"] and handoff["clauses"] == ["CON-1"]
+    assert handoff["case_id"].startswith("HND-") and contact["topic"] == "contact"
+    texts = " ".join(m.get("text") or "" for m in turn.messages)
+    assert handoff["case_id"] in texts
+
+    rows = SupportDatabase(settings.database_url).rows(
+        "SELECT status, cause, order_number, summary FROM handoffs WHERE case_id = ?", handoff["case_id"]
+    )
+    assert rows[0]["status"] == "ticket" and rows[0]["cause"] == "needs_review"
+    assert rows[0]["order_number"] == "AK1000006"
+    assert case["case_id"] in rows[0]["summary"] and "RET-2" in rows[0]["summary"]
+    deadline = time.monotonic() + 30
+    while not mailbox.to("purchasing@contoso-corp.example") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(mailbox.to("purchasing@contoso-corp.example")) == 1
