@@ -17,7 +17,8 @@ WhatsApp connector at all. Here:
   the webhook answers 200 at once, the turns run after, the replies go through the Graph API (``META_GRAPH_API_URL``,
   default https://graph.facebook.com/v21.0) with the access token as a bearer token.
 * conversation ids: ``wa-<keyed hash of the phone number>`` (a phone number is personal: it is kept in no id, no
-  log line and no tracker), ``fb-<page-scoped id>``; metadata ``{"client": <keyed hash of the platform user>}``.
+  log line and no tracker; without a number, of the business-scoped user id, answered with ``recipient``),
+  ``fb-<page-scoped id>``; metadata ``{"client": <keyed hash of the platform user>}``.
   WhatsApp messages for another phone number id of the same business account are ignored.
 * WhatsApp: reply buttons (at most 3) or a list (up to 10 rows), a button reply or list reply handled as the
   button's payload; the incoming message is marked read with a typing indicator. Messenger: quick replies (and
@@ -112,7 +113,7 @@ class MetaChannel(MessagingChannel):
         raise NotImplementedError
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = self.webhook_blueprint()
+        webhook = self.webhook_blueprint(on_new_message)
 
         @webhook.route("/webhook", methods=["GET"])
         async def handshake(request: Request) -> HTTPResponse:
@@ -178,30 +179,41 @@ class WhatsAppInput(MetaChannel):
         events: list[tuple[str, Inbound]] = []
         for entry in _dicts(body.get("entry")):
             for change in _dicts(entry.get("changes")):
-                value = change.get("value")
-                if not isinstance(value, dict):
-                    value = {}
+                value = change["value"] if isinstance(change.get("value"), dict) else {}
                 if change.get("field") != "messages" or not value.get("messages"):
                     continue  # statuses (sent, delivered, read), other fields
                 if str((value.get("metadata") or {}).get("phone_number_id")) != self.phone_number_id:
                     logger.info("whatsapp: message for another phone number id ignored")
                     continue
+                contacts = _dicts(value.get("contacts"))
                 for message in _dicts(value.get("messages")):
+                    if not message.get("from_user_id") and len(contacts) == 1:  # the sender's BSUID, from contacts
+                        message = {**message, "from_user_id": contacts[0].get("user_id")}
                     event = self._event(message)
                     if event is not None:
                         events.append(event)
         return events
 
+    @staticmethod
+    def sender(message: dict[str, Any]) -> tuple[str, str] | None:
+        """``(key, address)``: the phone number (``from``) while Meta sends it, else the business-scoped user id
+        (``from_user_id``, a user whose number Meta withholds), replied to with ``recipient`` instead of ``to``."""
+        wa_id, bsuid = message.get("from"), message.get("from_user_id")
+        if isinstance(wa_id, str) and wa_id:
+            return wa_id, wa_id
+        if isinstance(bsuid, str) and render_meta.BSUID_RE.fullmatch(bsuid):
+            return f"bsuid:{bsuid}", bsuid
+        return None
+
     def _event(self, message: dict[str, Any]) -> tuple[str, Inbound] | None:
-        wa_id, message_id, kind = message.get("from"), message.get("id"), message.get("type")
-        if not isinstance(wa_id, str) or not wa_id or not isinstance(message_id, str) or not message_id:
+        sender, message_id, kind = self.sender(message), message.get("id"), message.get("type")
+        if sender is None or not isinstance(message_id, str) or not message_id or kind in WHATSAPP_IGNORED:
             return None
-        if kind in WHATSAPP_IGNORED:
-            return None
+        key, address = sender
         inbound = Inbound(
-            conversation_id=self.conversation_id(wa_id),
-            user_key=f"whatsapp:{wa_id}",
-            reply_to=wa_id,
+            conversation_id=self.conversation_id(key),
+            user_key=f"whatsapp:{key}",
+            reply_to=address,
             extra={"message_id": message_id},
         )
         text: Any = None

@@ -3,6 +3,7 @@ helpers and the table of limits of ``render.py``. Standard library only: unit-te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,16 +25,22 @@ MESSENGER_PAYLOAD = 1000
 
 # ---- WhatsApp Business Cloud API -----------------------------------------------------------------------------------
 
-
-def _whatsapp(to: str, kind: str, content: dict[str, Any]) -> Call:
-    return (
-        "messages",
-        {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: content},
-    )
+#: a business-scoped user id (BSUID): a country code, a dot, ``ENT.`` for a parent BSUID, up to 128 letters and digits
+#: (https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/)
+BSUID_RE = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
 
 
 def whatsapp(to: str, messages: Iterable[dict[str, Any]]) -> list[Call]:
-    """Cloud API ``POST /<phone number id>/messages`` bodies: text, image, interactive ``button`` or ``list``."""
+    """Cloud API ``POST /<phone number id>/messages`` bodies: text, image, interactive ``button`` or ``list``;
+    addressed by ``to`` (a phone number) or, for a user known only by a business-scoped user id, ``recipient``."""
+    field = "recipient" if BSUID_RE.fullmatch(to) else "to"
+
+    def _whatsapp(to: str, kind: str, content: dict[str, Any]) -> Call:
+        return (
+            "messages",
+            {"messaging_product": "whatsapp", "recipient_type": "individual", field: to, "type": kind, kind: content},
+        )
+
     calls: list[Call] = []
     for message in messages:
         if message.get("image"):

@@ -335,7 +335,7 @@ def test_whatsapp_an_image_is_downloaded_with_the_access_token_and_stored(wa, ap
     mark = api_stub.mark()
     sent = wa.turn(wa_image(wa.wa_id))
     assert len(sent) == 1 and sent[0]["type"] == "text"
-    assert sent[0]["text"]["body"].startswith("Thanks, I've got your file")
+    assert sent[0]["text"]["body"].startswith("Thanks, I've kept your file")
     lookups = api_stub.calls(mark, lambda c: c.path.endswith("/1003383421387256") and "/media/" not in c.path)
     downloads = api_stub.calls(mark, lambda c: c.path == "/graph/media/1003383421387256")
     assert len(lookups) == 1 and len(downloads) == 1
@@ -363,6 +363,53 @@ def test_whatsapp_statuses_and_other_numbers_are_ignored(wa, api_stub):
     assert wa.post(wa_envelope([wa_text(wa.wa_id, "hello")], phone_number_id="999999999")).status_code == 200
     api_stub.nothing_sent(mark, wa.to_me)
     assert wa.user_events() == []
+
+
+def wa_bsuid_text(bsuid: str, body: str) -> dict:
+    """An incoming text from a user with a username whose phone number Meta withholds: no ``from``, the sender's
+    business-scoped user id in ``from_user_id`` and in ``contacts[].user_id``, no ``wa_id`` (Meta's "Business-scoped
+    user IDs", incoming messages webhooks: https://developers.facebook.com/documentation/business-messaging/whatsapp/
+    business-scoped-user-ids/ ; the fields per case as listed in https://dualhook.com/docs/contacts-bsuid-webhooks)."""
+    return {
+        "from_user_id": bsuid,
+        "id": f"wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQkM1QjA3RjI1NDcxQjQyOUEwNQA{next(_ids)}=",
+        "timestamp": "1775000000",
+        "type": "text",
+        "text": {"body": body},
+    }
+
+
+def test_whatsapp_a_user_without_a_phone_number_is_answered_by_bsuid(wa, api_stub):
+    bsuid = f"US.{next(_numbers)}{next(_numbers)}"
+    conversation_id = f"wa-{keyed('whatsapp-conversation:bsuid:' + bsuid)}"
+    customer = Customer(wa.customer.rasa_url, "", wa.customer.api_token, sender=conversation_id)
+    contacts = [{"profile": {"name": "Sheena Nelson", "username": "@sheena"}, "user_id": bsuid}]
+
+    def to_bsuid(call) -> bool:
+        return call.path.startswith("/graph/") and (call.json or {}).get("recipient") == bsuid
+
+    mark = api_stub.mark()
+    assert wa.post(wa_envelope([wa_bsuid_text(bsuid, "are you a bot?")], contacts=contacts)).status_code == 200
+    sent = [c.json for c in api_stub.wait(mark, to_bsuid)]
+    assert sent[0]["text"]["body"] == response("utter_iamabot")["text"]
+    assert all("to" not in message for message in sent), "a BSUID goes in recipient, never in to"
+    (event,) = [e for e in customer.tracker()["events"] if e.get("event") == "user"]
+    assert event["text"] == "are you a bot?"
+    assert channel_metadata(event) == {"client": keyed(f"whatsapp:bsuid:{bsuid}")}
+
+    # only contacts[].user_id names the sender (no from_user_id): the same conversation
+    message = wa_bsuid_text(bsuid, "hello")
+    del message["from_user_id"]
+    mark = api_stub.mark()
+    assert wa.post(wa_envelope([message], contacts=contacts)).status_code == 200
+    api_stub.wait(mark, to_bsuid)
+    assert [e["text"] for e in customer.tracker()["events"] if e.get("event") == "user"][-1] == "hello"
+
+    # something that is not a BSUID is no address: dropped, nothing sent
+    mark = api_stub.mark()
+    forged = wa_bsuid_text("../../me/messages", "hello")
+    assert wa.post(wa_envelope([forged], contacts=[{"user_id": "../../me/messages"}])).status_code == 200
+    api_stub.nothing_sent(mark, lambda c: c.path.startswith("/graph/") and "recipient" in (c.json or {}))
 
 
 def test_a_return_over_whatsapp_verified_confirmed_with_a_case_number(wa, support_db):
@@ -560,7 +607,7 @@ def test_messenger_an_image_is_downloaded_without_the_page_token_and_stored(fb, 
     api_stub.files["fb-receipt-1"] = png
     mark = api_stub.mark()
     sent = fb.turn(fb_image(fb.psid, f"{api_stub.url}/graph/media/fb-receipt-1"))
-    assert len(sent) == 1 and sent[0]["text"].startswith("Thanks, I've got your file")
+    assert len(sent) == 1 and sent[0]["text"].startswith("Thanks, I've kept your file")
     [download] = api_stub.calls(mark, lambda c: c.path == "/graph/media/fb-receipt-1")
     assert "authorization" not in download.headers, "a signed CDN URL gets no credential"
     directory = Path(channel_stack.settings.child_env()["UPLOAD_DIR"])

@@ -242,3 +242,13 @@ def test_twilio_numbers_the_buttons_across_the_turn_and_cuts_at_1600():
     assert bodies[2]["Body"] == "Case RET-000042: return approved (policy RET-1, RET-6)"
     assert [len(b["Body"]) <= 1600 for b in bodies[3:]] == [True, True]
     assert len(bodies) == 5
+
+
+def test_whatsapp_a_user_known_only_by_a_bsuid_is_addressed_with_recipient():
+    # https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/ ("recipient"
+    # takes a BSUID or parent BSUID; "to" a phone number)
+    for bsuid in ("US.13491208655302741918", "US.ENT.11815799212886844830"):
+        (call,) = render_meta.whatsapp(bsuid, [{"text": "Hi!"}])
+        assert call[1]["recipient"] == bsuid and "to" not in call[1]
+    (call,) = render_meta.whatsapp("15551234567", [{"text": "Hi!"}])
+    assert call[1]["to"] == "15551234567" and "recipient" not in call[1]

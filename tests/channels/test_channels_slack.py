@@ -295,7 +295,7 @@ def test_a_shared_file_is_downloaded_with_the_bot_token_and_stored(slack, api_st
     mark = api_stub.mark()
     assert slack.post_event(event_callback(event)).status_code == 200
     sent = slack.wait(mark)
-    assert len(sent) == 1 and sent[0]["text"].startswith("Thanks, I've got your file")
+    assert len(sent) == 1 and sent[0]["text"].startswith("Thanks, I've kept your file")
     [download] = api_stub.calls(mark, lambda c: "/files-pri/" in c.path)
     assert download.headers["authorization"] == f"Bearer {SLACK_TOKEN}"
     directory = Path(channel_stack.settings.child_env()["UPLOAD_DIR"])

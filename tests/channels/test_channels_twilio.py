@@ -207,7 +207,7 @@ def test_media_is_downloaded_with_the_accounts_basic_auth_and_stored(tw, api_stu
     )
     mark = api_stub.mark()
     bodies = tw.turn(media_params(tw, url))
-    assert len(bodies) == 1 and bodies[0].startswith("Thanks, I've got your file")
+    assert len(bodies) == 1 and bodies[0].startswith("Thanks, I've kept your file")
     [download] = api_stub.calls(mark, lambda c: "/Media/" in c.path)
     assert (
         download.headers["authorization"]
