@@ -9,9 +9,11 @@ whose live chat is open now (``tests/support/handoff_policy.py``): the test neve
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -54,17 +56,23 @@ def test_a_person_takes_over_the_web_chat_and_hands_back(open_stack, browser):
     customer_tab = browser.current_window_handle
 
     type_message(browser, "I want to talk to a person")
-    _wait_for_reply(browser, lambda r: "will join this chat" in r)
+    joining = _wait_for_reply(browser, lambda r: "will join this chat" in r)
+    wait = re.search(r"about (\d+) minutes", joining or "")
     replies_before = len(bot_replies(browser))
 
     browser.switch_to.new_window("tab")
     _sign_in(browser, settings)
     rows = browser.find_elements(By.CSS_SELECTOR, "#queue tr[data-id]")
     assert rows, "the conversation is in the waiting queue"
+    # the expected wait the customer was told is the one the agent sees (issue 17, item 3)
+    assert wait and f"{wait.group(1)} min" in rows[-1].text, (joining, rows[-1].text)
     rows[-1].find_element(By.TAG_NAME, "a").click()
     assert "I want to talk to a person" in browser.find_element(By.ID, "transcript").text
     browser.find_element(By.ID, "take").click()
-    WebDriverWait(browser, REPLY_TIMEOUT).until(lambda d: "taken by demo" in d.find_element(By.ID, "status").text)
+    # the take's POST redirects: the old page's #status may go stale while it is read
+    WebDriverWait(browser, REPLY_TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: "taken by demo" in d.find_element(By.ID, "status").text
+    )
     browser.find_element(By.ID, "reply-text").send_keys("Hi, I'm Dana from the support team. How can I help?")
     browser.find_element(By.ID, "send").click()
     conversation_url = browser.current_url
