@@ -48,6 +48,8 @@ TOPIC_SLOTS = (
     "retry_slot",
     "handoff_choice",
     "pending_confirmation",
+    "case_number",  # coming back to a case (actions/cases.py)
+    "case_continuable",
 )
 #: identity slots (RET-4); only actions set ``verified``, ``verified_identity`` and ``verification_pending``
 #: (the verification itself is a grant the service keeps, bound to the conversation id: no credential in the tracker)
