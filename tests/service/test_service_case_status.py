@@ -46,8 +46,9 @@ def test_WAR_10_claim_opened_under_warranty_is_found_by_order_and_can_be_finishe
 def test_WAR_10_continuing_the_claim_decides_as_of_its_opening_and_updates_the_same_case(service, engine):
     conv = _verified(service, MIA)
     case_id = _case_of(service, MIA, conv)
-    request = WarrantyRequest(line_id=1, defect="It stopped charging", troubleshooting_done=True,
-        , evidence_provided=True)
+    request = WarrantyRequest(
+        line_id=1, defect="It stopped charging", troubleshooting_done=True, evidence_provided=True
+    )
     preview = service.preview_warranty(conv, MIA[0], request)
     assert preview.outcome is Outcome.APPROVED and "outside_warranty_period" not in preview.reason_codes
     assert "WAR-14" not in preview.clauses and "WAR-10" in preview.clauses
