@@ -36,7 +36,7 @@ def quick_config(tmp_path):
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     pipeline = []
     for component in config["pipeline"]:
-        if component["name"] == "ResponseSelector":
+        if component["name"].endswith("ResponseSelector"):  # Rasa's, or nlu_components.response_selector's
             continue
         if component["name"] == "DIETClassifier":
             component = {**component, "epochs": 1, "number_of_transformer_layers": 0}
