@@ -18,6 +18,7 @@ RUN pip install --no-cache-dir -r /tmp/requirements/rasa.txt \
 COPY endpoints.yml credentials.yml ./
 COPY chat_channels/ chat_channels/
 COPY nlu_components/ nlu_components/
+COPY rasa_stores/ rasa_stores/
 # the newest model of models/ (RASA_MODEL may name another file); `make train` first
 COPY models/ models/
 COPY deploy/docker/rasa-entrypoint.sh /usr/local/bin/support-rasa

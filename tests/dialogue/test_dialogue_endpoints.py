@@ -114,7 +114,7 @@ def test_the_default_stores_and_both_channels(probed):
     result = _ok(probed, "default")
     assert result["action_url"] == "http://127.0.0.1:5055/webhook"
     assert result["action_headers"] == {"X-Action-Token": "a" * 43}, "Rasa authenticates to the action server"
-    assert (result["tracker_store"], result["tracker_dialect"]) == ("SQLTrackerStore", "sqlite")
+    assert (result["tracker_store"], result["tracker_dialect"]) == ("ThreadedSQLTrackerStore", "sqlite")
     assert result["tracker_roundtrip"] is True
     assert result["lock_store"] == "InMemoryLockStore" and result["lock_released"] is True
     # the messaging channels (docs/channels.md) are listed too, each off until its secrets are set
@@ -152,5 +152,5 @@ def test_a_postgresql_tracker_store_by_environment(probed):
             os.environ.get("REQUIRE_POSTGRES") == "1",
         )
     result = _ok(probed, "postgres")
-    assert (result["tracker_store"], result["tracker_dialect"]) == ("SQLTrackerStore", "postgresql")
+    assert (result["tracker_store"], result["tracker_dialect"]) == ("ThreadedSQLTrackerStore", "postgresql")
     assert result["tracker_roundtrip"] is True

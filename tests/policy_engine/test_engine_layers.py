@@ -17,7 +17,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "policy_engine"
 FLOORS = ["core", "store", "service", "entrypoints"]
-NEVER = {"rasa", "rasa_sdk", "actions", "chat_channels", "nlu_components", "botstack"}
+NEVER = {"rasa", "rasa_sdk", "actions", "chat_channels", "nlu_components", "rasa_stores", "botstack"}
 CORE_MAY_IMPORT_THIRD_PARTY = {"yaml"}
 CORE_FORBIDDEN = [
     re.compile(p)
@@ -133,6 +133,7 @@ SOURCE_PACKAGES = (
     "chat_channels",
     "botstack",
     "nlu_components",
+    "rasa_stores",
     "nlu_tools",
     "bench",
     "scripts",

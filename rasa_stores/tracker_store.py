@@ -1,0 +1,115 @@
+"""Rasa's SQL tracker store, with its database work off the event loop and SQLite in WAL mode.
+
+endpoints.yml::
+
+    tracker_store:
+      type: rasa_stores.tracker_store.ThreadedSQLTrackerStore
+      url: ${TRACKER_STORE_URL}
+
+Why (issue 14, items 1 and 3; rasa 3.6.21 source): ``SQLTrackerStore.retrieve`` and ``save`` are coroutines, but
+their SQLAlchemy calls are synchronous and run on the Rasa server's event loop. While one conversation's turn waited
+for its tracker (a query, then JSON decoding and rebuilding every event of the session) or for its commit, no other
+conversation's message was read, parsed or answered. And the tracker database ran in SQLite's default rollback-journal
+mode with ``synchronous=FULL``: two fsyncs per turn, inside that wait (in a py-spy profile of the serving benchmark,
+the commit was 7 % of the Rasa server's samples; docs/bench.md, "Where a message's CPU goes").
+
+This class keeps Rasa's tables, queries and events, so a database written by Rasa's store is read by this one and the
+other way round, and does two things differently:
+
+* ``retrieve``, ``retrieve_full_tracker``, ``save`` and ``keys`` run their database work and the events' JSON in a
+  worker thread (``asyncio.to_thread``); the loop serves other conversations meanwhile. Rasa's lock store still
+  serialises the turns of one conversation, so no two threads touch the same tracker.
+* With SQLite: WAL journal, ``synchronous`` from ``SQLITE_SYNCHRONOUS`` (``NORMAL``, as the support database;
+  ``FULL`` for an fsync per commit), a busy timeout instead of immediate "database is locked" when two Rasa processes
+  share the file, and connections usable from the worker threads. Other databases (PostgreSQL) are used as Rasa
+  connects to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
+BUSY_TIMEOUT_SECONDS = 5.0
+
+
+def sqlite_synchronous(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+    mode = environ.get("SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
+    if mode not in SYNCHRONOUS_MODES:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SYNCHRONOUS_MODES}, got {mode!r}")
+    return mode
+
+
+def _sqlite_engine(url: sa.engine.URL) -> sa.engine.Engine:
+    synchronous = sqlite_synchronous()
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={round(BUSY_TIMEOUT_SECONDS * 1000)}")
+        if url.database and url.database != ":memory:":
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return engine
+
+
+class ThreadedSQLTrackerStore(SQLTrackerStore):
+    """Rasa's SQLTrackerStore whose database work runs in worker threads; SQLite in WAL mode."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite":
+            self.engine.dispose()
+            self.engine = _sqlite_engine(url)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def keys(self) -> Iterable[str]:
+        return await asyncio.to_thread(self._keys)
+
+    def _keys(self) -> list[str]:
+        with self.session_scope() as session:
+            return [sender_id for (sender_id,) in session.query(self.SQLEvent.sender_id).distinct().all()]
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        return await asyncio.to_thread(self._retrieve_now, sender_id, fetch_events_from_all_sessions)
+
+    def _retrieve_now(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
+            events = [json.loads(row.data) for row in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        await asyncio.to_thread(self._save_now, tracker)
+
+    def _save_now(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            for event in list(self._additional_events(session, tracker)):
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
