@@ -143,7 +143,7 @@ class ChatwootInput(MessagingChannel):
         return [(f"cw:{account}:{message_id}", inbound)]
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
-        webhook = self.webhook_blueprint()
+        webhook = self.webhook_blueprint(on_new_message)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -413,6 +413,51 @@ def test_a_return_over_telegram_verified_confirmed_with_a_case_number(chat, supp
     assert [row["case_id"] for row in rows].count(case.group(1)) == 1
 
 
+WARRANTY_ANSWERS = {
+    "order_line": ("says", "1"),
+    "serial_number": ("says", "I can't find it"),
+    "defect": ("says", "it stopped charging, the screen stays black"),
+    "defect_cause": ("presses", '/inform{"defect_cause":"quality"}'),
+    "troubleshooting_done": ("presses", "/affirm"),
+    "country_now": ("says", "United States"),
+    "shipped_internationally": ("presses", "/deny"),
+}
+
+
+def test_a_warranty_claim_over_telegram_takes_the_photo_of_the_defect_WAR_7(chat, api_stub, support_db):
+    """Issue 16, item 1 on a messaging channel: where WAR-7 asks for the photo, a Telegram photo is downloaded, stored
+    and registered as the claim's defect evidence, then linked to the WAR- case."""
+    chat.says("my power station stopped charging")
+    asked(chat.customer, "order_number")
+    chat.says("AK1000010")
+    asked(chat.customer, "email")
+    sent = chat.says("ava.solix@example.com")
+    photo_sent = False
+    for _ in range(12):
+        requested = chat.customer.slots().get("requested_slot")
+        if requested is None:
+            break
+        if requested == "evidence_provided":
+            assert sent[-1]["text"] == response("utter_ask_evidence_provided")["text"]
+            assert button_for(sent, "I don't have one") == "/deny"
+            api_stub.files["AgACAgQAAxkBAAIBY2Zy"] = PNG
+            sent = chat.turn(photo_update(chat.chat_id))
+            assert sent[0]["text"] == response("utter_upload_received_photo")["text"], sent
+            photo_sent = True
+            continue
+        how, answer = WARRANTY_ANSWERS[requested]
+        sent = getattr(chat, how)(answer)
+    assert photo_sent, "WAR-7: the bot asked for the photo of the defect"
+    assert sent[-1]["text"] == response("utter_confirm_warranty")["text"], sent
+    texts = [m["text"] for m in chat.presses("/affirm")]
+    case = re.search(r"(WAR-\d{6})", " ".join(texts))
+    assert case, texts
+    rows = support_db.rows(
+        "SELECT kind, channel, case_id FROM evidence WHERE conversation_id = ?", f"tg-{chat.chat_id}"
+    )
+    assert rows == [{"kind": "defect", "channel": "telegram", "case_id": case.group(1)}]
+
+
 # ---- registering the webhook ----------------------------------------------------------------------------------------
 
 
