@@ -2,10 +2,12 @@
 finds the order's case, an open warranty claim is decided as of its opening day (WAR-10), a case number alone or
 another order's case reveals nothing."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
-from policy_engine import Outcome, WarrantyRequest
+from policy_engine import Outcome, ReturnRequest, TransitRequest, WarrantyRequest
 from policy_engine.core.errors import NotVerified
 from policy_engine.store import make_session_factory, unit_of_work
 from policy_engine.store.models import DecisionAuditRow, WarrantyClaimRow
@@ -107,3 +109,17 @@ def test_an_order_without_cases_says_so(service):
     conv = _verified(service, ("AK1000003", "emma.twenty@example.com"))
     d = service.case_status(conv, "AK1000003")
     assert d.reason_codes == ("no_case_on_order",) and d.outcome is Outcome.ANSWERED
+
+
+def test_RET_6_INS_1_a_return_or_transit_case_is_found_by_its_number_with_its_opening_day(service, clock):
+    conv = _verified(service, ("AK1000003", "emma.twenty@example.com"))
+    opened = service.open_return(conv, "AK1000003", ReturnRequest(1, 1, "unopened", False))
+    clock.advance(days=3)  # the customer comes back in a new conversation
+    conv = _verified(service, ("AK1000003", "emma.twenty@example.com"), "conv-later")
+    d = service.case_status(conv, "AK1000003", f"what's happening with my case {opened.case_id}")
+    assert d.reason_codes == ("return_in_progress",) and d.clauses == ("RET-6",) and d.case_id == opened.case_id
+    assert d.values["opened_on"] == service.policy.local_date(clock.now) - timedelta(days=3)
+    conv = _verified(service, ("AK1000012", "zoe.worryfree@example.com"), "conv-transit")
+    claim = service.transit_claim(conv, "AK1000012", TransitRequest("lost"))
+    told = service.case_status(conv, "AK1000012")  # the order's only case, without its number
+    assert told.reason_codes == ("transit_claim_open",) and told.clauses == ("INS-1",) and told.case_id == claim.case_id

@@ -111,7 +111,8 @@ def test_migrate_then_load_demo_twice_is_idempotent(tmp_path, cli):
     db = f"sqlite:///{tmp_path / 'fresh.db'}"
     assert cli(["migrate"], tmp_path, db).returncode == 0
     out = cli(["load-demo", "--now", NOW], tmp_path, db)
-    assert out.returncode == 0 and json.loads(out.stdout)["loaded"]["orders"] == 24  # 18 + 6 for the order status
+    loaded = json.loads(out.stdout)["loaded"]
+    assert out.returncode == 0 and loaded["orders"] == 26 and loaded["cases"] == 2  # 18 + 6 order status + 2 claims
     before = _sqlite_counts(db)
     assert cli(["load-demo", "--now", NOW], tmp_path, db).returncode == 0
     assert _sqlite_counts(db) == before
