@@ -21,7 +21,7 @@ from ..core.warranty_request import SERIAL_NUMBER, WarrantyRequest
 from ..store.case_queries import open_warranty_claim_row, order_cases, warranty_claim_row
 from ..store.db import unit_of_work
 from ..store.identity import authorise
-from ..store.mapping import order_fact
+from ..store.mapping import decision_from_dict, order_fact
 from ..store.models import OrderRow
 from .base import ServiceBase, jsonable_request, with_values
 
@@ -68,10 +68,12 @@ class CaseUseCases(ServiceBase):
             session = uow.session
             order = authorise(session, conversation_id, order_number, now)
             wanted = normalise_case_number(case_number)
-            row = warranty_claim_row(session, order, wanted) if wanted else None
+            row = warranty_claim_row(session, order, wanted, for_update=True) if wanted else None
             if row is None or row.case_id is None or row.status != "open":
                 cases = order_cases(session, order)
                 return decide_case_status(order_fact(order), cases, self.policy, now, case_number=str(case_number))
+            if row.outcome != Outcome.NEEDS_INFORMATION.value and row.decision:  # completed meanwhile: as written
+                return with_values(decision_from_dict(row.decision), repeated=True)
             line_no = next(line.line_no for line in order.lines if line.id == row.line_id)
             facts = replace(request, line_id=line_no, claim_opened_at=row.created_at)
             decision = decide_warranty(order_fact(order), facts, self.policy, now).with_case(row.case_id)

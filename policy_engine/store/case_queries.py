@@ -64,7 +64,13 @@ def open_warranty_claim_row(session: Session, order: OrderRow, line_no: int | No
     return session.scalars(stmt).first()
 
 
-def warranty_claim_row(session: Session, order: OrderRow, case_id: str) -> WarrantyClaimRow | None:
-    """The order's ``WAR-`` claim numbered ``case_id``; None for another order's claim, as for an unknown number."""
+def warranty_claim_row(
+    session: Session, order: OrderRow, case_id: str, *, for_update: bool = False
+) -> WarrantyClaimRow | None:
+    """The order's ``WAR-`` claim numbered ``case_id``; None for another order's claim, as for an unknown number.
+    ``for_update``: locked until the unit of work ends (PostgreSQL; SQLite's write transactions are serial anyway),
+    so two concurrent continuations of one claim are decided one after the other."""
     stmt = select(WarrantyClaimRow).where(WarrantyClaimRow.order_id == order.id, WarrantyClaimRow.case_id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
     return session.scalars(stmt).first()

@@ -63,6 +63,10 @@ def test_WAR_10_continuing_the_claim_decides_as_of_its_opening_and_updates_the_s
     with unit_of_work(make_session_factory(engine)) as uow:
         audit = uow.session.scalars(select(DecisionAuditRow).where(DecisionAuditRow.case_id == case_id)).all()
         assert [a.outcome for a in audit] == ["approved"] and audit[0].inputs["case_id"] == case_id
+    again = service.continue_warranty_claim(conv, MIA[0], case_id, request)  # a second "yes"
+    assert again.case_id == case_id and again.values["repeated"] is True and again.outcome is Outcome.APPROVED
+    with unit_of_work(make_session_factory(engine)) as uow:
+        assert len(uow.session.scalars(select(DecisionAuditRow).where(DecisionAuditRow.case_id == case_id)).all()) == 1
     # asked again: the case is in progress now, not continuable
     assert service.case_status(conv, MIA[0]).reason_codes == ("warranty_claim_in_progress",)
 

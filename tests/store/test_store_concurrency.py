@@ -188,3 +188,17 @@ def test_parallel_attempts_on_different_orders_do_not_block_each_other(engine, s
     ]
     results, errors = _race(lambda i: service.verify_customer(f"c{i}", *logins[i]), len(logins))
     assert errors == [] and all(v.verified for v in results)
+
+
+def test_concurrent_continuations_of_one_claim_decide_it_once(engine, service):
+    """Coming back to a case (issue 15, item 4): a double "yes" on a continued claim (AK1000040's imported claim)
+    completes it once: one decision, one audit row, the same case number for every caller."""
+    assert service.verify_customer("conv-c", "AK1000040", "mia.comeback@example.com").verified
+    case_id = service.case_status("conv-c", "AK1000040").case_id
+    request = WarrantyRequest(
+        line_id=1, defect="dead", cause="quality", troubleshooting_done=True, evidence_provided=True
+    )
+    results, errors = _race(lambda: service.continue_warranty_claim("conv-c", "AK1000040", case_id, request))
+    assert errors == [] and {d.case_id for d in results} == {case_id}
+    assert sum(not d.values["repeated"] for d in results) == 1
+    assert _count(engine, DecisionAuditRow, case_id=case_id) == 1
