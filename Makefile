@@ -121,6 +121,7 @@ web:
 	bash scripts/build-web.sh
 
 run: venvs web
+	bash scripts/install-system-deps.sh redis-server nginx  # its Rasa processes behind nginx, with Redis
 	bash scripts/run.sh
 
 shell: venvs

@@ -26,7 +26,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -48,11 +48,17 @@ class Setup:
     redis: bool = False  # Redis tracker + lock store (needed for rasa_workers > 1)
     starter: bool = False  # Rasa's starter bot (rasa init): its own project directory, no action server
     project_dir: Path | None = None  # the starter bot's directory (credentials.yml, endpoints.yml)
+    rasa_processes: int = 2  # Rasa processes behind botstack's nginx (make run's RASA_PROCESSES default); Redis: 1
 
     def describe(self) -> str:
         if self.starter:
             return "Rasa's starter bot (rasa init, rasa run): 1 worker, in-memory tracker, its open REST channel"
-        stores = "Redis tracker + lock store" if self.redis else "make run's tracker and lock stores"
+        if not self.redis:
+            return (
+                f"make run's: {self.rasa_processes} Rasa process(es) behind nginx (botstack), SQLite tracker store, "
+                "Redis lock store, the action server; the authenticated REST channel"
+            )
+        stores = "Redis tracker + lock store"
         workers = ", ".join(
             f"{count} {what} worker(s)" if count else f"make run's {what} workers"
             for count, what in ((self.rasa_workers, "Rasa"), (self.action_workers, "action-server"))
@@ -161,7 +167,13 @@ def measure(
     monitor = ProcessMonitor(groups, interval=0.5, alone=[LOAD_GENERATOR]).start()
     generator = LoadGenerator(url, scripts, think_seconds=plan.think_seconds, label=setup.name, token=token)
     try:
-        _warm_up(url, token, scripts, len(scripts) * (setup.rasa_workers or 1), plan.warmup_total_seconds)
+        _warm_up(
+            url,
+            token,
+            scripts,
+            len(scripts) * max(setup.rasa_workers or 1, setup.rasa_processes),
+            plan.warmup_total_seconds,
+        )
 
         def cpu_in_window(start: float, end: float) -> dict:
             rows = monitor.summary(start, end)
@@ -243,6 +255,8 @@ def run_setup(
             **({"ACTION_SERVER_SANIC_WORKERS": str(setup.action_workers)} if setup.action_workers else {}),
         },
     )
+    if not setup.redis:  # make run's setup, as botstack starts it
+        return _run_botstack(setup, settings, scripts, plan, began, log)
     stack = botstack.Stack(settings, echo=False, with_web=False, with_rasa=False, seed=True)
     redis = None
     try:
@@ -271,6 +285,29 @@ def run_setup(
         stack.stop()
         if redis is not None:
             redis.stop()
+
+
+def _run_botstack(
+    setup: Setup,
+    settings: botstack.Settings,
+    scripts: Sequence[Script],
+    plan: LoadPlan,
+    began: float,
+    log: Callable[[str], None],
+) -> dict:
+    settings = replace(settings, rasa_processes=setup.rasa_processes)
+    stack = botstack.Stack(settings, echo=False, with_web=False, with_inbox=False, seed=True)
+    try:
+        stack.start(timeout=plan.startup_timeout)
+        ready = time.monotonic()
+        log(f"  {setup.name}: ready in {ready - began:.0f} s ({setup.describe()})")
+        groups = {child.name: child.pid for child in stack.children}
+        groups[LOAD_GENERATOR] = os.getpid()
+        s = stack.settings
+        result = measure(setup, s.rasa_url, s.secrets["REST_CHANNEL_TOKEN"], groups, scripts, plan, log)
+        return {"startup_seconds": ready - began, **result, "logs": str(stack.log_dir)}
+    finally:
+        stack.stop()
 
 
 def _run_starter(

@@ -24,10 +24,10 @@ def _http_get_json(url: str, timeout: float = 2.0) -> tuple[int, object]:
         return 0, None
 
 
-def rasa_run_argv(settings: Settings) -> list[str]:
+def rasa_run_argv(settings: Settings, port: int | None = None) -> list[str]:
     """``rasa run`` as the stack starts it: the HTTP API only with the token, CORS only for the chat page's origins.
     The token goes in the ``--auth-token=`` form: a generated one may start with "-", which argparse would take for
-    an option (and Rasa would not start)."""
+    an option (and Rasa would not start). With ``port``: one of several processes behind nginx, on loopback."""
     return [
         str(RASA_BIN),
         "run",
@@ -35,9 +35,9 @@ def rasa_run_argv(settings: Settings) -> list[str]:
         f"--auth-token={settings.secrets['RASA_API_TOKEN']}",
         *(["--cors"] + list(settings.origins)),  # never "*"
         "--interface",
-        settings.host,
+        settings.host if port is None else "127.0.0.1",
         "--port",
-        str(settings.rasa_port),
+        str(settings.rasa_port if port is None else port),
         "--model",
         str(settings.models),
         "--endpoints",
@@ -52,10 +52,12 @@ def action_server_ready(settings: Settings) -> bool:
     return status == 200 and isinstance(body, dict) and body.get("status") == "ok"
 
 
-def rasa_ready(settings: Settings) -> bool:
-    """The Rasa server answers and has a model loaded (``GET /status`` needs ``--enable-api`` and the API token)."""
+def rasa_ready(settings: Settings, port: int | None = None) -> bool:
+    """The Rasa server answers and has a model loaded (``GET /status`` needs ``--enable-api`` and the API token);
+    with ``port``, the process on that loopback port."""
     token = settings.secrets.get("RASA_API_TOKEN", "")
-    status, body = _http_get_json(f"{settings.rasa_url}/status?token={token}")
+    base = settings.rasa_url if port is None else f"http://127.0.0.1:{port}"
+    status, body = _http_get_json(f"{base}/status?token={token}")
     return status == 200 and isinstance(body, dict) and bool(body.get("model_file"))
 
 

@@ -56,6 +56,9 @@ class Settings:
     web_port: int = 8080
     shell_port: int = 5006
     inbox_port: int = 8090  # the built-in agent inbox (issue 17)
+    rasa_processes: int = 1  # Rasa processes behind a local nginx when > 1 (botstack/balancer.py); make run: 2
+    redis_port: int = 6390  # the stack's own Redis, started when rasa_processes > 1
+    rasa_internal_ports: tuple[int, ...] = ()  # the Rasa processes' loopback ports (chosen by Stack.start)
     database_url: str = "sqlite:///var/support.db"
     tracker_store_url: str = "sqlite:///var/tracker.db"
     lock_store_type: str = "in_memory"
@@ -77,6 +80,9 @@ class Settings:
         BOT_HOST (127.0.0.1)            interface every server binds to
         RASA_PORT (5005) ACTION_PORT (5055) WEB_PORT (8080) SHELL_PORT (5006, the ``rasa shell`` server)
         INBOX_PORT (8090)                               the built-in agent inbox
+        RASA_PROCESSES (2)                              Rasa processes (one core each) behind nginx on RASA_PORT;
+                                                        1: one ``rasa run`` on RASA_PORT, no nginx or Redis
+        REDIS_PORT (6390)                               the stack's Redis (lock store, socket.io queue, rate limits)
         DATABASE_URL (sqlite:///var/support.db)         the support database (policy_engine)
         TRACKER_STORE_URL (sqlite:///var/tracker.db)    Rasa's conversations; any SQLAlchemy URL
         LOCK_STORE_TYPE (in_memory | redis) LOCK_STORE_HOST LOCK_STORE_PORT LOCK_STORE_DB
@@ -95,6 +101,8 @@ class Settings:
             web_port=int(_env(e, "WEB_PORT", str(cls.web_port))),
             shell_port=int(_env(e, "SHELL_PORT", str(cls.shell_port))),
             inbox_port=int(_env(e, "INBOX_PORT", str(cls.inbox_port))),
+            rasa_processes=max(1, int(_env(e, "RASA_PROCESSES", "2"))),
+            redis_port=int(_env(e, "REDIS_PORT", str(cls.redis_port))),
             database_url=_env(e, "DATABASE_URL", cls.database_url),
             tracker_store_url=_env(e, "TRACKER_STORE_URL", cls.tracker_store_url),
             lock_store_type=_env(e, "LOCK_STORE_TYPE", cls.lock_store_type),
@@ -134,6 +142,7 @@ class Settings:
             web_port=free_port(),
             shell_port=free_port(),
             inbox_port=free_port(),
+            redis_port=free_port(),
             database_url=f"sqlite:///{tmp_dir / 'support.db'}",
             tracker_store_url=f"sqlite:///{tmp_dir / 'tracker.db'}",
             models=str(ROOT / "models"),
@@ -147,6 +156,12 @@ class Settings:
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def rasa_internal_url(self) -> str:
+        if self.rasa_internal_ports:
+            return f"http://127.0.0.1:{self.rasa_internal_ports[0]}"
+        return self.rasa_url
 
     @property
     def action_url(self) -> str:
@@ -179,7 +194,8 @@ class Settings:
                 "DATABASE_URL": self.database_url,
                 "SANIC_HOST": self.host,  # rasa-sdk binds to this interface
                 "INBOX_PORT": str(self.inbox_port),
-                "RASA_INTERNAL_URL": self.rasa_url,  # the inbox relays agent replies to Rasa on loopback
+                # the inbox relays agent replies to Rasa on loopback (with several processes: the first, directly)
+                "RASA_INTERNAL_URL": self.rasa_internal_url,
                 "CHAT_ALLOWED_ORIGINS": ",".join(self.origins),
                 # without SMTP_HOST the one-time codes are written here (policy_engine/store/mail.py)
                 "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(self.var_dir / "outbox"),

@@ -7,14 +7,16 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
+from botstack import balancer
 from botstack.paths import ENGINE_PYTHON, StackError
 from botstack.prepare import model_exists, prepare_database, private_files
 from botstack.process import Child
 from botstack.servers import action_server_ready, inbox_ready, rasa_ready, rasa_run_argv
-from botstack.settings import Settings
+from botstack.settings import Settings, free_port
 from botstack.web import WebServer
 
 #: the supervisor restarts a crashed server; more than this many restarts within RESTART_WINDOW seconds is a crash loop
@@ -35,6 +37,8 @@ class Stack:
     external: bool = False  # already running elsewhere (BOT_TEST_EXTERNAL): start/stop do nothing
     children: list[Child] = field(default_factory=list)
     web: WebServer | None = None
+    #: how to tell that a child is ready, by its name (the default: the action server's health route)
+    ready_checks: dict[str, Callable[[Settings], bool]] = field(default_factory=dict)
 
     @property
     def log_dir(self) -> Path:
@@ -52,6 +56,9 @@ class Stack:
         return self
 
     def _start(self, timeout: float) -> None:
+        if self.with_rasa and self.settings.rasa_processes > 1:  # botstack/balancer.py: nginx in front of them
+            ports = tuple(free_port("127.0.0.1") for _ in range(self.settings.rasa_processes))
+            self.settings = replace(self.settings, rasa_internal_ports=ports)
         s = self.settings
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(
@@ -74,15 +81,11 @@ class Stack:
         if self.with_rasa:
             if not model_exists(s.models):
                 raise StackError(f"no trained model in {s.models}: run `make train`")
-            self.children.append(
-                Child(
-                    "rasa",
-                    rasa_run_argv(s),
-                    env,
-                    self.log_dir / "rasa.log",
-                    self.echo,
-                )
-            )
+            if s.rasa_internal_ports:
+                self._start_balanced_rasa(env, timeout)
+            else:
+                self.children.append(Child("rasa", rasa_run_argv(s), env, self.log_dir / "rasa.log", self.echo))
+                self.ready_checks["rasa"] = rasa_ready
         if self.with_inbox:
             self.children.append(
                 Child(
@@ -97,10 +100,27 @@ class Stack:
             self.web = WebServer(s)
         self.wait_ready(timeout)
 
+    def _start_balanced_rasa(self, env: dict[str, str], timeout: float) -> None:
+        """Redis, the Rasa processes on their loopback ports, nginx on RASA_PORT (botstack/balancer.py)."""
+        s = self.settings
+        if balancer.redis_ready(s):
+            raise StackError(f"port {s.redis_port} already has a Redis: stop it or set REDIS_PORT")
+        self.children.append(balancer.redis_child(s, self.log_dir, self.echo))
+        self.ready_checks["redis"] = balancer.redis_ready
+        self.wait_ready(min(timeout, 30.0))
+        rasa_env = {**env, **balancer.shared_env(s, env)}
+        for number, port in enumerate(s.rasa_internal_ports, 1):
+            name = f"rasa-{number}"
+            argv = rasa_run_argv(s, port=port)
+            self.children.append(Child(name, argv, rasa_env, self.log_dir / f"{name}.log", self.echo))
+            self.ready_checks[name] = partial(rasa_ready, port=port)
+        self.children.append(balancer.nginx_child(s, env, self.log_dir, self.echo))
+        self.ready_checks["nginx"] = rasa_ready  # through nginx, on RASA_PORT
+
     def wait_ready(self, timeout: float) -> None:
         checks: list[tuple[Child, Callable[[Settings], bool]]] = []
         for child in self.children:
-            readiness: dict[str, Callable[[Settings], bool]] = {"rasa": rasa_ready, "inbox": inbox_ready}
+            readiness = {"inbox": inbox_ready, **self.ready_checks}
             checks.append((child, readiness.get(child.name, action_server_ready)))
         deadline = time.monotonic() + timeout
         pending = list(checks)

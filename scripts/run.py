@@ -46,6 +46,15 @@ def _ignore_signals_while_stopping() -> None:
         signal.signal(signum, signal.SIG_IGN)
 
 
+def _processes(settings: Settings) -> str:
+    """How the Rasa server is run: RASA_PROCESSES processes behind nginx (botstack/balancer.py), or one."""
+    ports = settings.rasa_internal_ports
+    if not ports:
+        return "1 (RASA_PROCESSES=1)"
+    listed = ", ".join(str(port) for port in ports)
+    return f"{len(ports)} behind nginx on the port above (loopback ports {listed}; Redis on {settings.redis_port})"
+
+
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env().with_secrets(announce=sys.stdout)
     if not args.no_train:
@@ -61,6 +70,7 @@ def serve(args: argparse.Namespace) -> int:
             f"run: Rasa server     {settings.rasa_url}  (REST: {settings.rasa_url}/webhooks/rest/webhook with "
             f"'Authorization: Bearer $REST_CHANNEL_TOKEN'; API: ?token=$RASA_API_TOKEN; both in "
             f"{settings.var_dir / 'secrets.env'} unless set in the environment)\n"
+            f"run: Rasa processes  {_processes(stack.settings)}\n"
             f"run: action server   {settings.action_url}\n"
             f"run: agent inbox     {settings.inbox_url}  (sign in as '{botstack.DEMO_AGENT}', password: "
             f"INBOX_DEMO_PASSWORD in {settings.var_dir / 'secrets.env'}; more agents: "
