@@ -19,6 +19,12 @@ other way round, and does two things differently:
 * ``retrieve``, ``retrieve_full_tracker``, ``save`` and ``keys`` run their database work and the events' JSON in a
   worker thread (``asyncio.to_thread``); the loop serves other conversations meanwhile. Rasa's lock store still
   serialises the turns of one conversation, so no two threads touch the same tracker.
+* ``save`` writes the events the tracker got since this store loaded it (``retrieve``) or last saved it, without
+  Rasa's query that counts the conversation's stored events on every save (7 % of the server's busy samples); a
+  tracker it did not load (a new conversation, ``retrieve_full_tracker``'s) is saved as Rasa does. The
+  conversation lock (Rasa's lock store) keeps other writers of the conversation out between load and save.
+* The new events are written with one multi-row INSERT rather than one ORM object each (the same rows: the ORM's
+  unit of work was most of the commit's 13 % of the server's busy samples).
 * With SQLite: WAL journal, ``synchronous`` from ``SQLITE_SYNCHRONOUS`` (``NORMAL``, as the support database;
   ``FULL`` for an fsync per commit), a busy timeout instead of immediate "database is locked" when two Rasa processes
   share the file, and connections usable from the worker threads. Other databases (PostgreSQL) are used as Rasa
@@ -28,6 +34,7 @@ other way round, and does two things differently:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 from collections.abc import Iterable
@@ -39,6 +46,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
+#: on a tracker this store loaded or saved: how many of its leading events are in the database
+STORED_EVENTS = "_support_stored_events"
 BUSY_TIMEOUT_SECONDS = 5.0
 
 
@@ -91,7 +100,10 @@ class ThreadedSQLTrackerStore(SQLTrackerStore):
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
             events = [json.loads(row.data) for row in rows]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if not fetch_events_from_all_sessions and len(tracker.events) == len(events):
+                setattr(tracker, STORED_EVENTS, len(events))
+            return tracker
         return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -99,17 +111,26 @@ class ThreadedSQLTrackerStore(SQLTrackerStore):
         await asyncio.to_thread(self._save_now, tracker)
 
     def _save_now(self, tracker: DialogueStateTracker) -> None:
+        stored = getattr(tracker, STORED_EVENTS, None)
         with self.session_scope() as session:
-            for event in list(self._additional_events(session, tracker)):
+            if isinstance(stored, int) and 0 <= stored <= len(tracker.events):
+                new_events = list(itertools.islice(tracker.events, stored, None))
+            else:
+                new_events = list(self._additional_events(session, tracker))
+            rows = []
+            for event in new_events:
                 data = event.as_dict()
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
                 )
+            if rows:  # one INSERT for all of them, not the ORM's unit of work per event (the same rows)
+                session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
+        setattr(tracker, STORED_EVENTS, len(tracker.events))
