@@ -38,10 +38,11 @@ from bench.serving import _warm_up
 #: where a Rasa server's samples fall: (label, substrings of a frame "function (file)"; the first frame that matches
 #: any of a label's substrings counts the sample for that label, inclusively, once per sample)
 RASA_BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("channel (REST handler)", ("receive (chat_channels/rest.py)",)),
+    ("REST handler (the whole turn on the loop)", ("receive (chat_channels/rest.py)",)),
     ("lock store", ("lock_store.py",)),
-    ("tracker store: retrieve", ("retrieve (rasa/core/tracker_store.py)", "_retrieve (")),
-    ("tracker store: save", ("save (rasa/core/tracker_store.py)",)),
+    ("tracker store: retrieve", ("_retrieve (rasa/core/tracker_store.py)", "_retrieve_now (rasa_stores/")),
+    ("tracker store: save", ("save (rasa/core/tracker_store.py)", "_save_now (rasa_stores/")),
+    ("  SQL commit", ("commit (sqlalchemy/orm/session.py)",)),
     ("NLU parse (whole)", ("parse_message (rasa/core/processor.py)",)),
     ("  embedding (ONNX)", ("nlu_components/minilm.py",)),
     ("  CRF", ("crf_entity_extractor.py",)),
@@ -53,8 +54,10 @@ RASA_BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("  RulePolicy", ("rule_policy.py",)),
     ("  MemoizationPolicy", ("predict_action_probabilities (rasa/core/policies/memoization.py)",)),
     ("  tracker states (featurizing)", ("past_states (rasa/shared/core/trackers.py)",)),
-    ("action server call (remote action)", ("rasa/core/actions/action.py",)),
+    ("running actions (forms, responses, remote)", ("_run_action (rasa/core/processor.py)",)),
+    ("  action server call (HTTP, JSON)", ("request (rasa/utils/endpoints.py)",)),
     ("  result validation (jsonschema)", ("jsonschema",)),
+    ("    the schema checked again each call", ("check_schema (jsonschema/validators.py)",)),
     ("logging", ("logging/__init__.py",)),
     ("JSON", ("json/",)),
 )
