@@ -32,9 +32,18 @@ from rasa_sdk.types import DomainDict
 
 from policy_engine.core import formats
 
-from .identity import CODE_SLOT, IdentityState, awaiting_code, is_verified, verify_identity
+from .identity import (
+    CODE_SLOT,
+    VERIFIED_RESPONSE,
+    IdentityState,
+    awaiting_code,
+    is_verified,
+    just_verified,
+    verify_identity,
+)
 from .replies import BackendUnavailable, call_service, reset_topic_events
 from .service import get_service
+from .side_facts import side_facts
 from .uploads import hold_upload
 
 MAX_FAILURES = 3
@@ -54,41 +63,6 @@ QUANTITY_WORDS = {
     )
 }
 UNKNOWN = "unknown"
-
-#: facts a customer states while answering another question (input parsing, not wording), kept for the form's own
-#: slots that are still open (issue 15, item 3): "I tried resetting it and a different cable" while asked for the
-#: serial number, "it's still sealed" while asked which item
-SIDE_FACTS: dict[str, tuple[tuple[re.Pattern[str], Any], ...]] = {
-    "troubleshooting_done": (
-        (
-            re.compile(
-                r"\b(?:tried|trying|reset(?:ting)?|restart(?:ed|ing)?|reboot(?:ed|ing)?|swapp(?:ed|ing))\b"
-                r"|\b(?:another|different|other|new)\s+(?:cable|charger|outlet|socket|port|plug|adapter|wall)\b",
-                re.I,
-            ),
-            True,
-        ),
-    ),
-    "item_condition": (
-        (
-            re.compile(r"\b(?:undamaged|not damaged|no damage|like new|perfect condition|good condition)\b", re.I),
-            "undamaged",
-        ),
-        (re.compile(r"\b(?:unopened|still sealed|sealed|never opened|not (?:been )?opened)\b", re.I), "unopened"),
-        (re.compile(r"\b(?:damaged|broken|cracked|dented|smashed)\b", re.I), "damaged"),
-    ),
-}
-
-
-def side_facts(text: Any, wanted: Sequence[str]) -> dict[str, Any]:
-    """The facts of ``SIDE_FACTS`` stated in ``text``, for the slots in ``wanted`` (the first match per slot)."""
-    found: dict[str, Any] = {}
-    for slot in wanted:
-        for pattern, value in SIDE_FACTS.get(slot, ()):
-            if isinstance(text, str) and pattern.search(text):
-                found[slot] = value
-                break
-    return found
 
 
 def first_int(value: Any) -> int | None:
@@ -213,7 +187,12 @@ class SupportFormValidation(FormValidationAction, ABC):
             tracker.add_slots(line_events)
             events += line_events
 
-        return events + [SlotSet(REQUESTED_SLOT, self.next_slot(tracker))]
+        next_slot = self.next_slot(tracker)
+        if next_slot is None and state is IdentityState.VERIFIED and just_verified(identity_events):
+            # nothing more to ask: the decision follows in this turn, and its first message says the order was found
+            # (identity.acknowledge_in_decision): not a bubble of its own before it (issue 15, item 7)
+            dispatcher.messages[:] = [m for m in dispatcher.messages if m.get("response") != VERIFIED_RESPONSE]
+        return events + [SlotSet(REQUESTED_SLOT, next_slot)]
 
     def next_slot(self, tracker: Tracker) -> str | None:
         if tracker.get_slot(RETRY_SLOT):

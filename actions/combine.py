@@ -98,3 +98,33 @@ def utter_parts(
         **extra,
         **first_values,
     )
+
+
+#: keys of a dispatched message that are not template values (rasa_sdk's ``CollectingDispatcher.utter_message``)
+MESSAGE_KEYS = frozenset(
+    {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment", "utter_parts"}
+)
+
+
+def prepend_part(
+    dispatcher: CollectingDispatcher, domain: Mapping[str, Any], part: Part, slots: Mapping[str, Any] | None = None
+) -> None:
+    """``part`` told first, inside the first message already dispatched (one bubble, not one more); where either
+    cannot be filled here, ``part`` goes before it as a message of its own."""
+    name, values = part
+    slot_values = {k: v for k, v in (slots or {}).items() if v is not None}
+    first = dispatcher.messages[0]
+    own = {k: v for k, v in first.items() if k not in MESSAGE_KEYS and v is not None}
+    filled = render(domain, name, {**slot_values, **values})
+    original = render(domain, str(first.get("response") or ""), {**slot_values, **own})
+    if filled is None or filled["buttons"] or original is None:
+        alone = CollectingDispatcher()
+        alone.utter_message(response=name, **values)
+        dispatcher.messages.insert(0, alone.messages[0])
+        return
+    # Rasa renders ``response`` (now ``name``) and adds that response's buttons: the first part's own go along
+    first["buttons"] = [*original["buttons"], *(first.get("buttons") or [])]
+    first["text"] = SEPARATOR.join(t for t in (filled["text"], first.get("text") or original["text"]) if t)
+    first["utter_parts"] = [name, *(first.get("utter_parts") or [first.get("response")])]
+    first["response"] = first["template"] = name
+    first.update(values)

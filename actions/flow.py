@@ -23,7 +23,7 @@ from policy_engine.core.decision import Outcome
 from policy_engine.core.handoff import HandoffCause
 
 from .handoff import hand_over
-from .identity import is_verified
+from .identity import acknowledge_in_decision, is_verified
 from .replies import (
     BackendUnavailable,
     call_service,
@@ -75,7 +75,9 @@ class TopicAction(Action, ABC):
             decision = call_service(dispatcher, self.call, service, tracker)
         except BackendUnavailable as error:
             return self.backend_error_events(error.identity_lost)
-        return self.tell(dispatcher, tracker, domain, decision, service)
+        events = self.tell(dispatcher, tracker, domain, decision, service)
+        acknowledge_in_decision(dispatcher, tracker, domain)
+        return events
 
     def backend_error_events(self, identity_lost: bool) -> list[dict[str, Any]]:
         """The events after a backend error (the customer was told generically): the request is dropped."""

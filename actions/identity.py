@@ -29,11 +29,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from .combine import prepend_part
 from .handoff import utter_contacts
 from .replies import BackendUnavailable, call_service
 from .service import get_service
 
 logger = logging.getLogger(__name__)
+
+#: "Thanks, I've found order {order_number}."
+VERIFIED_RESPONSE = "utter_identity_verified"
 
 #: the slot the forms ask once the service sent a one-time code; ``verification_pending`` remembers for which
 #: (order number, email) the code was requested (set only by this module: custom mapping)
@@ -140,7 +144,7 @@ def _check_code(
 
 
 def _verified(dispatcher: CollectingDispatcher, order_number: str | None, email: str) -> list[dict[str, Any]]:
-    dispatcher.utter_message(response="utter_identity_verified", order_number=order_number)
+    dispatcher.utter_message(response=VERIFIED_RESPONSE, order_number=order_number)
     return [
         SlotSet("order_number", order_number),
         SlotSet("verified", True),
@@ -149,6 +153,34 @@ def _verified(dispatcher: CollectingDispatcher, order_number: str | None, email:
         SlotSet(PENDING_SLOT, None),
         SlotSet(CODE_SLOT, None),
     ]
+
+
+def just_verified(events: list[dict[str, Any]]) -> bool:
+    """``events`` (this turn's) verify the conversation."""
+    return any(e.get("event") == "slot" and e.get("name") == "verified" and e.get("value") is True for e in events)
+
+
+def verified_this_turn(tracker: Tracker) -> bool:
+    """The conversation was verified since the customer's last message (by the form that just ended)."""
+    since: list[dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        since.append(event)
+    return just_verified(since)
+
+
+def acknowledge_in_decision(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> None:
+    """When the form verified the customer and ended in this turn, its "Thanks, I've found order AK..." was held back
+    (``base.SupportFormValidation.run``): it opens the decision's first message instead of a bubble of its own, so a
+    decision turn stays at three messages (issue 15, item 7)."""
+    if not verified_this_turn(tracker):
+        return
+    order_number = tracker.get_slot("order_number")
+    if not dispatcher.messages:
+        dispatcher.utter_message(response=VERIFIED_RESPONSE, order_number=order_number)
+        return
+    prepend_part(dispatcher, domain, (VERIFIED_RESPONSE, {"order_number": order_number}), tracker.current_slot_values())
 
 
 def _cleared(email_too: bool) -> list[dict[str, Any]]:

@@ -3,8 +3,8 @@ form's open slots, and an answer that was only such a fact is noted, not rejecte
 
 from __future__ import annotations
 
-from actions.base import side_facts
 from actions.returns import ValidateReturnForm
+from actions.side_facts import side_facts
 from actions.warranty import ValidateWarrantyForm
 
 AVA = {"order_number": "AK1000010", "email": "ava.solix@example.com"}
