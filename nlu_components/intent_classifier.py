@@ -38,7 +38,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from scipy.sparse import csr_matrix, hstack, vstack
+from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
 
 logger = logging.getLogger(__name__)
 FITTED = ("coef_", "intercept_", "classes_", "n_iter_", "n_features_in_")
@@ -59,12 +59,44 @@ def _sentence_matrix(message: Message, sparse: bool) -> Optional[object]:
     return combined
 
 
+def _one_row(message: Message) -> csr_matrix:
+    """The feature row ``_create_X`` builds for one message (the sparse sentence features side by side, then the
+    dense ones), as one canonical CSR row: the same dtype, column indices, values and order as scipy's ``hstack``
+    and ``vstack`` give (checked over the tuning sets: identical arrays and probabilities), in a tenth of the time
+    (about 1.2 ms of a message's parse went to stacking the blocks; docs/bench.md, "Where a message's CPU goes")."""
+    columns: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    dense_parts: list[np.ndarray] = []
+    width = 0
+    for feature in message.features:
+        if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE:
+            continue
+        if feature.is_sparse():
+            block = feature.features.tocoo()
+            columns.append(block.col.astype(np.int64) + width)
+            values.append(block.data)
+            width += block.shape[1]
+        else:
+            dense_parts.append(np.asarray(feature.features).reshape(-1))
+    for dense in dense_parts:  # after every sparse block, as in _create_X
+        nonzero = np.flatnonzero(dense)
+        columns.append(nonzero + width)
+        values.append(dense[nonzero])
+        width += dense.shape[0]
+    dtype = np.result_type(*[v.dtype for v in values]) if values else np.float64
+    data = np.concatenate(values).astype(dtype, copy=False) if values else np.zeros(0, dtype)
+    cols = np.concatenate(columns) if columns else np.zeros(0, np.int64)
+    return coo_matrix((data, (np.zeros(len(cols), np.int64), cols)), shape=(1, width)).tocsr()
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class SentenceFeatureLogisticRegressionClassifier(LogisticRegressionClassifier):
     """Rasa's logistic regression intent classifier; its feature matrix skips the unused sequence features, and it
     stores its weights without skops."""
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
+        if len(messages) == 1:  # a customer's message: the same row, built without scipy's general stacking
+            return _one_row(messages[0])
         rows = []
         for message in messages:
             sparse = _sentence_matrix(message, sparse=True)
