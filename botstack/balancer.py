@@ -73,7 +73,7 @@ def shared_env(settings: Settings, environ: dict[str, str]) -> dict[str, str]:
 def redis_child(settings: Settings, log_dir: Path, echo: bool) -> Child:
     binary = _binary("redis-server", "/usr/bin/redis-server")
     argv = [binary, "--port", str(settings.redis_port), "--bind", "127.0.0.1", "--protected-mode", "yes"]
-    argv += ["--save", "", "--appendonly", "no", "--dir", str(settings.var_dir)]
+    argv += ["--save", "", "--appendonly", "no", "--dir", str(Path(settings.var_dir).resolve())]
     return Child("redis", argv, {**os.environ, **QUIET_ENV}, log_dir / "redis.log", echo)
 
 
@@ -154,7 +154,7 @@ http {{
 
 def nginx_child(settings: Settings, env: dict[str, str], log_dir: Path, echo: bool) -> Child:
     binary = _binary("nginx", "/usr/sbin/nginx")
-    prefix = settings.var_dir / "nginx"
+    prefix = Path(settings.var_dir).resolve() / "nginx"  # absolute: nginx reads -c relative to -p
     (prefix / "temp").mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
     upload_max = env.get("UPLOAD_MAX_BYTES") or "10485760"
