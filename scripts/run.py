@@ -11,7 +11,9 @@ too many restarts in a short time the supervisor gives up, stops everything and 
 shell: the same preparation, then the action server in the background and ``rasa shell`` in the foreground.
 
 Ports, hosts and stores come from the environment: see ``botstack.Settings.from_env`` (BOT_HOST, RASA_PORT,
-ACTION_PORT, WEB_PORT, SHELL_PORT, DATABASE_URL, TRACKER_STORE_URL, LOCK_STORE_TYPE, ...).
+ACTION_PORT, WEB_PORT, SHELL_PORT, DATABASE_URL, TRACKER_STORE_URL, LOCK_STORE_TYPE, ...). RASA_PROCESSES (default 2,
+one per core) Rasa processes run behind a local nginx on RASA_PORT with a local Redis on REDIS_PORT (6390):
+botstack/balancer.py.
 """
 
 from __future__ import annotations
