@@ -18,7 +18,9 @@ URLs it prints stay the same:
 
 The same layout as the production one (deploy/nginx/support.conf, tests/replica), on one host. Redis
 (``redis-server``, installed by ``make system-deps`` like PostgreSQL for ``make test``) runs without persistence,
-bound to loopback: locks, rate-limit counters and the socket.io queue are all short-lived.
+bound to loopback: locks, rate-limit counters and the socket.io queue are all short-lived. It has no password:
+only processes on this machine reach it, and the threat model trusts those (README, "Security"); Rasa's lock store
+configuration (endpoints.yml) has no password field set, so a password would need one there and in every deployment.
 """
 
 from __future__ import annotations
