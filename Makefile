@@ -74,7 +74,7 @@ lint: venvs
 
 mypy: venvs
 	$(MYPY)
-	$(MYPY) --python-executable $(RASA_VENV)/bin/python chat_channels nlu_components
+	$(MYPY) --python-executable $(RASA_VENV)/bin/python chat_channels nlu_components rasa_stores
 
 # ---- tests -----------------------------------------------------------------------------------
 # PostgreSQL is started by scripts/postgres.sh (installs it if missing) and its URL handed to the tests;

@@ -38,9 +38,9 @@ import itertools
 import json
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-import sqlalchemy as sa
+import sqlalchemy as sa  # type: ignore[import-untyped]
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -79,9 +79,10 @@ class ThreadedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        url = self.engine.url
+        engine = cast(Any, self).engine  # SQLTrackerStore.engine: untyped (sqlalchemy has no stubs here)
+        url = engine.url
         if url.get_backend_name() == "sqlite":
-            self.engine.dispose()
+            engine.dispose()
             self.engine = _sqlite_engine(url)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
