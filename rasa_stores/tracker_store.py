@@ -45,6 +45,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from rasa_stores import action_results
+
 SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
 #: on a tracker this store loaded or saved: how many of its leading events are in the database
 STORED_EVENTS = "_support_stored_events"
@@ -79,6 +81,7 @@ class ThreadedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        action_results.install()  # the server's start: rasa_stores/action_results.py
         engine = cast(Any, self).engine  # SQLTrackerStore.engine: untyped (sqlalchemy has no stubs here)
         url = engine.url
         if url.get_backend_name() == "sqlite":

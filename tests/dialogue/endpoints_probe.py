@@ -36,6 +36,10 @@ async def probe(env: dict) -> dict:
     domain = Domain.from_yaml("version: '3.1'\nslots:\n  probe:\n    type: any\n    mappings: []\n")
     tracker_store = TrackerStore.create(endpoints.tracker_store, domain=domain)
     result["tracker_store"] = type(tracker_store).__name__
+    from rasa.core.actions.action import RemoteAction
+
+    # rasa_stores/action_results.py, installed by the tracker store: the answer schema checked once
+    result["action_result_validation"] = RemoteAction._validate_action_result.__module__
     engine = getattr(tracker_store, "engine", None)
     result["tracker_dialect"] = engine.url.get_backend_name() if engine is not None else None
     tracker = DialogueStateTracker.from_events("probe-sender", [UserUttered("hi"), SlotSet("probe", "kept")])

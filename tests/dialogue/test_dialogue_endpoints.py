@@ -116,6 +116,7 @@ def test_the_default_stores_and_both_channels(probed):
     assert result["action_headers"] == {"X-Action-Token": "a" * 43}, "Rasa authenticates to the action server"
     assert (result["tracker_store"], result["tracker_dialect"]) == ("ThreadedSQLTrackerStore", "sqlite")
     assert result["tracker_roundtrip"] is True
+    assert result["action_result_validation"] == "rasa_stores.action_results"
     assert result["lock_store"] == "InMemoryLockStore" and result["lock_released"] is True
     # the messaging channels (docs/channels.md) are listed too, each off until its secrets are set
     assert {"chat_channels.rest.TokenRestInput", "chat_channels.webchat.WebChatInput"} <= set(result["channels"])
