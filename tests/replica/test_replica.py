@@ -71,12 +71,9 @@ def user_turns(cluster: Cluster, sender: str) -> list[str]:
     return [event["text"] for event in cluster.tracker(sender)["events"] if event.get("event") == "user"]
 
 
-def test_a_web_chat_session_stays_on_one_rasa_server(cluster):
-    """socket.io's long-polling transport (how rasa-webchat starts) only works if every request of a session reaches
-    the process that holds it: `hash $arg_token consistent` keeps it there. With round robin the second request
-    would reach the other server, which answers 400 ("Invalid session")."""
-    cluster.ensure_all_up()
-    since = len(cluster.access_log())
+def web_chat(cluster: Cluster) -> tuple[socketio.Client, str, queue.Queue[dict]]:
+    """A web chat session through nginx as rasa-webchat starts one (long polling): the client, its session id and
+    the queue of what the bot utters.  The caller disconnects."""
     token = requests.post(f"{cluster.public_url}/webhooks/socketio/session", timeout=30).json()["token"]
     confirmed: queue.Queue[str] = queue.Queue()
     uttered: queue.Queue[dict] = queue.Queue()
@@ -88,7 +85,20 @@ def test_a_web_chat_session_stays_on_one_rasa_server(cluster):
     )
     try:
         client.emit("session_request", {"session_id": "mine"})
-        session_id = confirmed.get(timeout=60)
+        return client, confirmed.get(timeout=60), uttered
+    except BaseException:
+        client.disconnect()
+        raise
+
+
+def test_a_web_chat_session_stays_on_one_rasa_server(cluster):
+    """socket.io's long-polling transport (how rasa-webchat starts) only works if every request of a session reaches
+    the process that holds it: `hash $arg_token consistent` keeps it there. With round robin the second request
+    would reach the other server, which answers 400 ("Invalid session")."""
+    cluster.ensure_all_up()
+    since = len(cluster.access_log())
+    client, session_id, uttered = web_chat(cluster)
+    try:
         client.emit("user_uttered", {"message": "I want to talk to a human", "session_id": session_id})
         messages: list[dict] = []
         while not any("custom" in m for m in messages):
@@ -232,18 +242,8 @@ def test_an_agents_reply_reaches_the_web_chat_through_the_other_rasa_server(clus
     the emit across. Here the relay goes, on purpose, to the server that does NOT hold the socket."""
     cluster.ensure_all_up()
     since = len(cluster.access_log())
-    token = requests.post(f"{cluster.public_url}/webhooks/socketio/session", timeout=30).json()["token"]
-    confirmed: queue.Queue[str] = queue.Queue()
-    uttered: queue.Queue[dict] = queue.Queue()
-    client = socketio.Client(reconnection=False)
-    client.on("session_confirm", lambda session_id: confirmed.put(session_id))
-    client.on("bot_uttered", lambda message: uttered.put(message))
-    client.connect(
-        f"{cluster.public_url}/?token={token}", socketio_path="/socket.io", transports=["polling"], wait_timeout=30
-    )
+    client, session_id, uttered = web_chat(cluster)
     try:
-        client.emit("session_request", {"session_id": "mine"})
-        session_id = confirmed.get(timeout=60)
         client.emit(
             "user_uttered", {"message": "how many days do I have to return a product?", "session_id": session_id}
         )
