@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Score a held-out test set of ``bench/paths.py``'s ``NEVER_SCORED`` list, once, and keep the record.
+"""Score a held-out test set of ``bench/paths.py``'s ``SCORE_ONCE_SETS``, once, and keep the record.
 
 Run with the Rasa environment from the project root, when the work the set judges is done:
 
@@ -7,7 +7,8 @@ Run with the Rasa environment from the project root, when the work the set judge
 
 A test set that has been looked at is a tuning set from then on, so this refuses a set whose record exists
 (``nlu_eval/scored/<set>.json``: when, which model and commit, every figure, every error).  The scoring is the
-bench's (``bench/metrics.py``; ``scripts/measure_nlu.py`` prints the same figures for the other sets).
+bench's (``bench/metrics.py``; ``scripts/measure_nlu.py`` prints the same figures for the other sets), plus how out-of-
+scope messages and the case flows fare under the model's flow gate (``bench/flow_gate.py``: ``flows``).
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import paths
+from bench import flow_gate, paths
 from bench.metrics import BENCH_ENTITY_TYPES, evaluate
 from bench.rasa_eval import slim
 from bench.understanding import HeldOut, Span, score
 from nlu_tools.nlu_yaml import read_examples
 
-RECORDS = paths.ROOT / "nlu_eval" / "scored"
+RECORDS = paths.SCORED_RECORDS
 
 
 def record_path(test_set: Path) -> Path:
@@ -59,15 +60,23 @@ async def parse_all(agent, texts: list[str]) -> list[dict]:
     return [await agent.parse_message(text) for text in texts]
 
 
+def flows_under_the_gate(rows: list[HeldOut], parses: list[dict]) -> dict:
+    """``bench/flow_gate.py``'s report on the model's own parses (its gate as trained), flow intents from config.yml."""
+    flows, _ = flow_gate.gate_config()
+    pairs = zip(rows, parses, strict=True)
+    reads = [(row.intent.split("/")[0], *flow_gate.as_read_by_the_bot(parse)) for row, parse in pairs]
+    return {"flow_intents": sorted(flows), **flow_gate.flow_report(reads, flows)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="the model archive the work ends with")
-    parser.add_argument("sets", nargs="+", type=Path, help="test sets listed in bench/paths.py NEVER_SCORED")
+    parser.add_argument("sets", nargs="+", type=Path, help="test sets listed in bench/paths.py SCORE_ONCE_SETS")
     args = parser.parse_args(argv)
-    never = {p.resolve() for p in paths.NEVER_SCORED}
+    once = {p.resolve() for p in paths.SCORE_ONCE_SETS}
     for test_set in args.sets:
-        if test_set.resolve() not in never:
-            raise SystemExit(f"{test_set} is not a set to be scored once (bench/paths.py NEVER_SCORED)")
+        if test_set.resolve() not in once:
+            raise SystemExit(f"{test_set} is not a set to be scored once (bench/paths.py SCORE_ONCE_SETS)")
         if record_path(test_set).exists():
             raise SystemExit(f"{test_set} was scored already: {record_path(test_set)}")
     model = Path(args.model)
@@ -76,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     RECORDS.mkdir(parents=True, exist_ok=True)
     for test_set in args.sets:
         rows = rows_of(test_set)
-        predictions = [slim(parse) for parse in asyncio.run(parse_all(agent, [row.text for row in rows]))]
+        parses = asyncio.run(parse_all(agent, [row.text for row in rows]))
+        predictions = [slim(parse) for parse in parses]
         scored = score(rows, predictions)
         figures = evaluate(scored, BENCH_ENTITY_TYPES)
         figures.pop("confusion", None)
@@ -85,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             for s in scored
             if s.gold_intent != s.predicted_intent
         ]
+        figures["flows"] = flows_under_the_gate(rows, parses)
         record = {
             "set": str(test_set),
             "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -94,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             "figures": figures,
         }
         record_path(test_set).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        headline = {k: figures.get(k) for k in ("n", "accuracy", "macro_f1", "out_of_scope_rejection_rate")}
+        headline = {k: figures.get(k) for k in ("n", "accuracy", "macro_f1", "out_of_scope_rejection_rate", "flows")}
         print(test_set.stem, json.dumps(headline), f"{len(figures['errors'])} errors")
         print(f"record: {record_path(test_set)}")
     return 0

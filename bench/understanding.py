@@ -4,8 +4,8 @@ The held-out sets are Rasa NLU YAML files (read with ``nlu_tools/nlu_yaml.py``, 
 ``nlu_eval/own_heldout.yml`` (the project's own held-out utterances) and ``nlu_eval/bitext_heldout.yml`` (Bitext
 utterances mapped to the bot's intents by ``nlu_eval/bitext_intent_map.yml``, out-of-scope intents included). The
 Bitext linguistic flags are looked up in the Bitext CSV by normalised utterance (``nlu_tools.nlu_yaml.normalize``).
-``nlu_eval/fresh_test_15.yml`` is never scored here, in no mode (``paths.NEVER_SCORED``: the test set of issue 15, to
-be scored once at its end); ``load_heldout`` refuses it.
+Issue 15's test sets are never scored here, in no mode, until ``bench.score_once`` has scored them once
+(``paths.never_scored()``); ``load_heldout`` refuses them.
 Predictions come from ``bench/rasa_eval.py`` run in ``.venv-rasa``, which also runs the test stories (item 2) while
 each model is loaded.
 """
@@ -60,8 +60,8 @@ def bitext_flags(csv_path: Path = paths.BITEXT_CSV) -> dict[str, str]:
 
 
 def load_heldout(path: Path, flags: Mapping[str, str] | None = None) -> list[HeldOut]:
-    if Path(path).resolve() in {p.resolve() for p in paths.NEVER_SCORED}:
-        raise ValueError(f"{path} is never scored by the bench (bench/paths.py NEVER_SCORED)")
+    if Path(path).resolve() in {p.resolve() for p in paths.never_scored()}:
+        raise ValueError(f"{path} is never scored by the bench until bench.score_once has (bench/paths.py)")
     flags = flags or {}
     return [
         HeldOut(
@@ -76,7 +76,7 @@ def load_heldout(path: Path, flags: Mapping[str, str] | None = None) -> list[Hel
 
 def heldout_sets(max_per_set: int | None = None) -> dict[str, list[HeldOut]]:
     """The sets that exist, by name ("own", "own-2", "bitext"); ``max_per_set`` keeps an even sample (smoke runs).
-    Never ``nlu_eval/fresh_test_15.yml`` (``paths.NEVER_SCORED``)."""
+    Never a set still to be scored once (``paths.never_scored()``)."""
     sets: dict[str, list[HeldOut]] = {}
     if paths.OWN_HELDOUT.is_file():
         sets["own"] = load_heldout(paths.OWN_HELDOUT)

@@ -239,13 +239,21 @@ def test_cpu_per_message_excludes_the_load_generator_from_the_servers():
     assert cpu["rasa"] == pytest.approx(20.0) and cpu["servers"] == pytest.approx(25.0)
 
 
-def test_the_issue_15_test_set_is_never_scored():
-    fresh = paths.ROOT / "nlu_eval" / "fresh_test_15.yml"
-    assert fresh in paths.NEVER_SCORED
+def test_a_test_set_still_to_be_scored_once_is_never_read_by_the_bench_and_a_scored_one_is_a_tuning_set(
+    tmp_path, monkeypatch
+):
+    fresh = paths.ROOT / "nlu_eval" / "fresh_test_15d.yml"
+    monkeypatch.setattr(paths, "SCORED_RECORDS", tmp_path)
+    assert fresh in paths.SCORE_ONCE_SETS and fresh in paths.never_scored()
     named = {paths.OWN_HELDOUT, paths.OWN_HELDOUT_2, paths.BITEXT_HELDOUT}
     assert fresh not in named and set(heldout_sets(max_per_set=1)) <= {"own", "own-2", "bitext"}
     with pytest.raises(ValueError, match="never scored"):
         load_heldout(fresh)
+    scored = paths.ROOT / "nlu_eval" / "fresh_test_15c.yml"
+    with pytest.raises(ValueError, match="never scored"):
+        load_heldout(scored)
+    paths.scored_record(scored).write_text("{}", encoding="utf-8")  # bench.score_once has scored it
+    assert scored not in paths.never_scored() and len(load_heldout(scored)) == 90
 
 
 def _inputs(tmp_path):
@@ -428,7 +436,7 @@ def test_smoke_understanding_fails_without_its_model(tmp_path):
 
 
 def test_a_set_to_be_scored_once_is_refused_the_second_time_and_others_always(tmp_path, monkeypatch):
-    """``bench.score_once``: only a NEVER_SCORED set, and only while it has no record (a looked-at set tunes)."""
+    """``bench.score_once``: only a set of SCORE_ONCE_SETS, and only while it has no record (a looked-at set tunes)."""
     from bench import score_once
 
     monkeypatch.setattr(score_once, "RECORDS", tmp_path)
