@@ -201,9 +201,10 @@ class ValidatePurchaseWarrantyForm(HoldsUploads, FormValidationAction):
         return self._upload("purchase_photo", "defect", value, dispatcher, tracker)
 
 
-class ValidatePurchaseEmailForm(HoldsUploads, FormValidationAction):
-    def name(self) -> str:
-        return "validate_purchase_email_form"
+class ClaimEmailValidation:
+    """The email a claim without an order is kept under, proven by a one-time code mailed to it
+    (``service.send_claim_email_code`` / ``verify_claim_email``): when a claim is opened here, and when the customer
+    comes back to a ``WAR-E`` claim (``actions/cases.py``)."""
 
     def validate_claim_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -235,6 +236,11 @@ class ValidatePurchaseEmailForm(HoldsUploads, FormValidationAction):
             return {"claim_email_code": None, "claim_email": None}
         dispatcher.utter_message(response="utter_invalid_claim_email_code")
         return {"claim_email_code": None}
+
+
+class ValidatePurchaseEmailForm(ClaimEmailValidation, HoldsUploads, FormValidationAction):
+    def name(self) -> str:
+        return "validate_purchase_email_form"
 
 
 def stated_purchase(tracker: Tracker) -> tuple[str, dict[str, Any], WarrantyRequest]:

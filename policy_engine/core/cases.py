@@ -35,12 +35,20 @@ REASON_CODES = (
     "transit_claim_open",  # INS-1
     "cancellation_recorded",  # CAN-1
     "case_closed",
+    # a warranty claim for a purchase elsewhere (``WAR-E000003``), found under the email proven by a one-time code
+    "purchase_claim_not_found",  # RET-4: unknown, or another email's claim: the same answer
+    "purchase_claim_covered",  # the claim's decision: covered (its clauses, e.g. WAR-1/9/20)
+    "purchase_claim_in_review",  # the claim's decision: a person reviews it
 )
 
-#: the case numbers of cases kept per order (``case_id_for``): ``RET-000123``; ``WAR-E`` claims have no order
-CASE_NUMBER = re.compile(r"^(RET|CAN|WAR|INS)-\d{6}$")
+#: the case numbers of cases kept per order (``case_id_for``): ``RET-000123``; and the claims for a purchase elsewhere,
+#: which have no order (``service/purchase_claims.py`` ``purchase_case_id``): ``WAR-E000003``, no dash after the E
+CASE_NUMBER = re.compile(r"^(?:(RET|CAN|WAR|INS)-|WAR-E)\d{6}$")
 #: the same, anywhere in what a customer typed ("my case ret-12")
 CASE_NUMBER_IN_TEXT = re.compile(r"\b(RET|CAN|WAR|INS)[-\s]?(\d{1,6})\b", re.IGNORECASE)
+#: a purchase-elsewhere claim in the customer's spelling: ``WAR-E000003``, ``war-e-3``, ``WAR E 000003``, ``ware3``
+PURCHASE_CASE_IN_TEXT = re.compile(r"\bWAR[-\s]?E[-\s]?(\d{1,6})\b", re.IGNORECASE)
+PURCHASE_CASE_PREFIX = "WAR-E"
 CASE_KINDS = {"RET": "return", "CAN": "cancellation", "WAR": "warranty", "INS": "transit"}
 CASE_STATUSES = ("open", "closed")
 
@@ -48,9 +56,13 @@ _decision = partial(make_decision, TOPIC)
 
 
 def normalise_case_number(text: object) -> str | None:
-    """``"ret-12"``, ``"RET 000012"`` -> ``"RET-000012"``; None when the text holds no case number of ours."""
+    """``"ret-12"``, ``"RET 000012"`` -> ``"RET-000012"``; ``"war-e-3"`` -> ``"WAR-E000003"``; None when the text
+    holds no case number of ours."""
     if not isinstance(text, str) or len(text) > 200:
         return None
+    purchase = PURCHASE_CASE_IN_TEXT.search(text)
+    if purchase is not None:
+        return f"{PURCHASE_CASE_PREFIX}{int(purchase.group(1)):06d}"
     match = CASE_NUMBER_IN_TEXT.search(text)
     if match is None:
         return None
@@ -210,4 +222,88 @@ def decide_case_status(
         policy,
         missing=("case_number",),
         values={"order_number": order.order_number, "case_ids": ids},
+    )
+
+
+# ------------------------------------------------------------------------------------ a claim for a purchase elsewhere
+@dataclass(frozen=True)
+class PurchaseClaimRecord:
+    """A warranty claim for a product bought elsewhere (``WAR-E000003``; no order), as stored: its status, when it was
+    opened, the product, the purchase date, the WAR-10 deadline and the decision it was given when it was opened."""
+
+    case_id: str
+    status: str  # open | closed
+    opened_at: datetime
+    product: str
+    purchased_on: date
+    claim_deadline: date | None
+    decision: Decision
+
+
+def is_purchase_case(case_number: object) -> bool:
+    """Whether the case number the customer typed is a claim for a purchase elsewhere (``war-e-3``)."""
+    number = normalise_case_number(case_number)
+    return number is not None and number.startswith(PURCHASE_CASE_PREFIX)
+
+
+#: the decision a claim was opened with (service CASE_OUTCOMES) -> the answer's reason code
+_PURCHASE_ANSWERS = {Outcome.APPROVED: "purchase_claim_covered", Outcome.NEEDS_REVIEW: "purchase_claim_in_review"}
+
+
+def decide_purchase_claim_status(
+    claim: PurchaseClaimRecord | None, policy: Policy, now: datetime, *, case_number: str
+) -> Decision:
+    """Where the claim ``case_number`` for a purchase elsewhere stands.
+
+    ``claim``: that claim *under the email this conversation proved by a one-time code*, None when there is none: an
+    unknown number and another email's claim get the same answer (``purchase_claim_not_found``, RET-4).  Otherwise
+    the decision the claim was given (its outcome, reasons and clauses, and the policy version it was decided under)
+    with its next steps; an open claim past its WAR-10 deadline (counted from the opening, as for a claim on an order)
+    can no longer be completed; a closed one is told as closed."""
+    wanted = normalise_case_number(case_number) or ""
+    if claim is None:
+        return _decision(
+            Outcome.NEEDS_INFORMATION,
+            [Reason("purchase_claim_not_found", "RET-4", {"case_number": wanted})],
+            policy,
+            values={"case_number": wanted},
+        )
+    decided = claim.decision
+    values: dict[str, Any] = {
+        "case_id": claim.case_id,
+        "case_kind": "warranty",
+        "case_status": claim.status,
+        "opened_on": policy.local_date(claim.opened_at),
+        "product": claim.product,
+        "purchased_on": claim.purchased_on,
+        "claim_deadline": claim.claim_deadline,
+        "decided_outcome": decided.outcome.value,
+        "decided_clauses": list(decided.clauses),
+        "decided_policy_version": decided.policy_version,
+    }
+    if claim.status == "closed":
+        return _decision(
+            Outcome.ANSWERED, [Reason("case_closed", "WAR-6", values)], policy, values=values, case_id=claim.case_id
+        )
+    if claim.claim_deadline is not None and policy.local_date(now) > claim.claim_deadline:
+        values["claim_window_days"] = policy.warranty.claim_window_days
+        return _decision(
+            Outcome.DENIED,
+            [Reason("claim_window_passed", "WAR-10", values)],
+            policy,
+            values=values,
+            next_steps=[NextStep("email_support", "WAR-6", values={"email": policy.contacts.email})],
+            case_id=claim.case_id,
+        )
+    code = _PURCHASE_ANSWERS.get(decided.outcome)
+    if code is None or not decided.reasons:
+        raise InvalidRequest(f"claim {claim.case_id}: a {decided.outcome.value!r} decision opens no case")
+    # the answer first, then the claim's own reasons: the payload cites every clause the claim was decided on
+    return _decision(
+        Outcome.ANSWERED,
+        [Reason(code, decided.reasons[0].clause, values), *decided.reasons],
+        policy,
+        values=values,
+        next_steps=decided.next_steps,
+        case_id=claim.case_id,
     )

@@ -13,6 +13,8 @@
   conversation is refused exactly like an unknown id).
 * ``open_purchase_claim``: on the customer's yes, a ``WAR-E`` case (``purchase_claims``) with the decision, the
   conversation's evidence linked to it and the audit row, in one transaction; a second yes answers the same case.
+* ``purchase_claim_status``: coming back to a ``WAR-E`` claim (issue 15, item 4): found only under the email this
+  conversation proved by the same one-time code; an unknown number and another email's claim answer alike (RET-4).
 * ``evidence_for_case`` (staff): the files of a case, for ``python -m policy_engine evidence`` or the agent inbox.
 """
 
@@ -27,6 +29,12 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..core.cases import (
+    PURCHASE_CASE_PREFIX,
+    PurchaseClaimRecord,
+    decide_purchase_claim_status,
+    normalise_case_number,
+)
 from ..core.decision import Decision, Outcome, to_jsonable
 from ..core.errors import InvalidRequest, NotVerified
 from ..core.topics import check_warranty_request
@@ -44,7 +52,7 @@ from .evidence import Evidence, EvidenceUseCases
 
 logger = logging.getLogger(__name__)
 
-CASE_PREFIX = "WAR-E"
+CASE_PREFIX = PURCHASE_CASE_PREFIX  # "WAR-E"
 
 
 def purchase_case_id(row_id: int) -> str:
@@ -203,6 +211,39 @@ class PurchaseClaimUseCases(ClaimEmailUseCases, EvidenceUseCases):
                 uow.commit()
                 return decision
         raise RuntimeError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------------------------------ coming back to it
+    def purchase_claim_status(self, conversation_id: str, case_number: str) -> Decision:
+        """Where the ``WAR-E`` claim ``case_number`` stands (``core/cases.py`` ``decide_purchase_claim_status``), for
+        a conversation that proved an email by a one-time code (``send_claim_email_code`` / ``verify_claim_email``;
+        ``NotVerified`` otherwise).  One query by number *and* that email: an unknown number and another email's
+        claim take the same path and get the same answer (RET-4).  Nothing is written."""
+        conversation_id = check_conversation_id(conversation_id)
+        wanted = normalise_case_number(case_number) if isinstance(case_number, str) else None
+        now = self.now()
+        with unit_of_work(self._sessions) as uow:
+            session = uow.session
+            email = self._verified_email(session, conversation_id, now)
+            if email is None:
+                raise NotVerified()
+            found = session.execute(
+                select(PurchaseClaimRow, ProductRow.name)
+                .join(ProductRow, ProductRow.sku == PurchaseClaimRow.sku)
+                .where(PurchaseClaimRow.case_id == (wanted or ""), PurchaseClaimRow.email == email)
+            ).first()
+            claim = None
+            if found is not None and found[0].decision:
+                row, product = found
+                claim = PurchaseClaimRecord(
+                    case_id=str(row.case_id),
+                    status=row.status,
+                    opened_at=row.created_at,
+                    product=product,
+                    purchased_on=row.purchased_on,
+                    claim_deadline=row.claim_deadline,
+                    decision=decision_from_dict(row.decision),
+                )
+            return decide_purchase_claim_status(claim, self.policy, now, case_number=wanted or "")
 
 
 __all__ = ["PurchaseClaimUseCases", "Evidence", "purchase_case_id", "Outcome"]

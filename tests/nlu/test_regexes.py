@@ -109,3 +109,42 @@ def test_verification_code_near_miss_not_matched(regexes, value):
 
 def test_verification_code_is_not_found_in_order_numbers_or_serials(regexes):
     assert extract(regexes["verification_code"], "order AK1234567, serial A2633C1F23100457, 2 units") == []
+
+
+# a case number's digits are not a one-time code (RET-000123 typed while the code is asked, or in the same message)
+CASE_NUMBERS_WITH_SIX_DIGITS = [
+    "RET-000123",
+    "RET 000123",
+    "ret-000123",
+    "CAN 000002",
+    "war-000007",
+    "INS\t000019",
+    "WAR-E000003",
+    "WAR-E-000003",
+    "war e 000003",
+]
+
+
+@pytest.mark.parametrize("value", CASE_NUMBERS_WITH_SIX_DIGITS)
+def test_verification_code_is_not_found_in_case_numbers(regexes, value):
+    assert extract(regexes["verification_code"], f"what about case {value}?") == []
+    assert extract(regexes["verification_code"], value) == []
+
+
+def test_verification_code_is_found_beside_a_case_number(regexes):
+    assert extract(regexes["verification_code"], "case RET-000123, the code is 482913") == ["482913"]
+    assert extract(regexes["verification_code"], "WAR-E000003 482913") == ["482913"]
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("status of RET-000123 please", "RET-000123"),
+        ("what's happening with WAR-E000003", "WAR-E000003"),
+        ("claim war-e-000007?", "war-e-000007"),
+        ("case WAR E 12", "WAR E 12"),
+        ("ins 19", "ins 19"),
+    ],
+)
+def test_case_number_found_in_sentence_including_purchase_claims(regexes, text, number):
+    assert extract(regexes["case_number"], text) == [number]
