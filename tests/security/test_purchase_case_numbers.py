@@ -10,8 +10,10 @@ like a number that does not exist (RET-4: same response, same payload, one query
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -27,16 +29,17 @@ OWNER, STRANGER = "kim.bestbuy@example.com", "mallory@example.com"
 CLAIM_FACTS = ("product", "opened_on", "purchased_on", "claim_deadline", "decided_clauses", "decided_policy_version")
 
 
-def open_claim(db, directory) -> str:
-    """A covered WAR-E claim under OWNER, written through the service before the server starts (today's clock)."""
-    engine = make_engine(f"sqlite:///{db}")
+def open_claim(database_url: str, uploads: Path, email: str = OWNER) -> str:
+    """A covered WAR-E claim under ``email``, written through the service (today's clock) as the bought-elsewhere
+    path writes it: a receipt uploaded, the email proven by its code, the claim opened."""
+    engine = make_engine(database_url)
     try:
         service, _ = make_service(engine, clock=Clock(datetime.now(timezone.utc)), demo=False)
-        service.upload_files = UploadFiles(directory / "uploads")
-        conversation = "opened-the-claim-" + "0" * 16
-        service.register_upload(conversation, store_upload(directory / "uploads", conversation), "receipt")
-        service.send_claim_email_code(conversation, OWNER)
-        assert service.verify_claim_email(conversation, service.mailer.code_for(OWNER)).verified
+        service.upload_files = UploadFiles(uploads)
+        conversation = "opened-the-claim-" + secrets.token_hex(8)
+        service.register_upload(conversation, store_upload(uploads, conversation), "receipt")
+        service.send_claim_email_code(conversation, email)
+        assert service.verify_claim_email(conversation, service.mailer.code_for(email)).verified
         stated = {"seller": "Best Buy", "purchased_on": date.today(), "price": Decimal("149.99"), "country": "US"}
         request = WarrantyRequest(
             line_id=None, serial_number="A1289X0000012345", defect="it stopped charging", troubleshooting_done=True
@@ -52,7 +55,7 @@ def open_claim(db, directory) -> str:
 def server(tmp_path_factory, mailbox):
     directory = tmp_path_factory.mktemp("purchase-case-numbers")
     db = copy_database(prepare_database(directory / "template"), directory)
-    claim_id = open_claim(db, directory)
+    claim_id = open_claim(f"sqlite:///{db}", directory / "uploads")
     smtp = {"SMTP_HOST": mailbox.host, "SMTP_PORT": str(mailbox.port), "SMTP_FROM": "support@test.example"}
     server = ActionServer(db, directory, extra_env=smtp).start()
     server.claim_id = claim_id  # type: ignore[attr-defined]
