@@ -7,7 +7,9 @@ before every message; the latency of a message is the time until the REST channe
 ``Authorization: Bearer <token>``, as the project's REST channel (``chat_channels.rest``) requires. The decision
 payloads of each answer (``{"custom": {"decision": {"topic": ...}}}``) are recorded per conversation, so a run can
 show that its conversations really verified and decided. Only loopback URLs are accepted; every loop stops on
-``stop()`` and every request has a timeout.
+``stop()`` and every request has a timeout. ``pause()`` holds every user before its next message (a request under
+way is answered first) until ``resume()``: several setups measured in turn (``bench/alternate.py``) each rest while
+another is measured.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -124,6 +127,8 @@ class LoadGenerator:
         self.played: list[Played] = []
         self.first_errors: list[str] = []  # what the first failed requests got back (for the report)
         self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
         self._threads: list[threading.Thread] = []
 
     @property
@@ -138,6 +143,21 @@ class LoadGenerator:
             thread = threading.Thread(target=self._user, args=(len(self._threads),), daemon=True)
             self._threads.append(thread)
             thread.start()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def _paused(self, rng: random.Random) -> bool:
+        """Wait while paused (then a fresh think time, so the users do not all send at once); True: stopped."""
+        if self._running.is_set():
+            return False
+        while not self._running.wait(0.05):
+            if self._stop.is_set():
+                return True
+        return self._stop.wait(rng.uniform(*self.think_seconds))
 
     def stop(self, wait: float = 15.0) -> None:
         self._stop.set()
@@ -170,7 +190,7 @@ class LoadGenerator:
             cases: list[str] = []
             errors = 0
             for text in script.messages:
-                if self._stop.wait(rng.uniform(low, high)):
+                if self._stop.wait(rng.uniform(low, high)) or self._paused(rng):
                     break
                 start = time.monotonic()
                 try:
@@ -244,6 +264,7 @@ def find_knee(
     extra: Callable[[float, float], dict] | None = None,
     log: Callable[[str], None] = print,
     confirm: bool = True,
+    turn: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> dict:
     """Raise the number of users step by step until p95 passes the limit (the knee) or errors pile up.
 
@@ -253,17 +274,19 @@ def find_knee(
     "max_users"). Each step adds users, waits ``warmup_seconds`` for them to settle, then measures ``step_seconds``;
     ``extra(start, end)`` adds figures for the window (CPU of the servers). With ``confirm``, a step whose p95 passes
     the limit is measured once more at the same number of users (marked ``retried``), and the knee is the second
-    window over the limit: one slow window (another job on the machine) does not end the search.
+    window over the limit: one slow window (another job on the machine) does not end the search. With ``turn``, each
+    window (its settling included) is measured inside ``turn()``: several setups take turns (``bench/alternate.py``).
     """
     steps: list[dict] = []
     stopped = "max_users"
 
     def measure(users: int, settle: float) -> dict:
-        generator.set_users(users)
-        time.sleep(settle)
-        start = time.monotonic()
-        time.sleep(step_seconds)
-        end = time.monotonic()
+        with (turn or _always)():
+            generator.set_users(users)
+            time.sleep(settle if turn is None else max(settle, warmup_seconds))  # after its rest: settle again
+            start = time.monotonic()
+            time.sleep(step_seconds)
+            end = time.monotonic()
         step = {"users": users, **window_stats(generator.samples, start, end)}
         if extra is not None:
             step.update(extra(start, end))
@@ -295,6 +318,11 @@ def find_knee(
             stopped = "errors" if step["error_rate"] > max_error_rate else "knee"
             break
     return {"steps": steps, "stopped": stopped}
+
+
+@contextmanager
+def _always() -> Iterator[None]:
+    yield
 
 
 def _ms(value: float | None) -> str:

@@ -14,6 +14,14 @@ from pathlib import Path
 import psutil
 
 MB = 1024 * 1024
+MACHINE = "__machine__"  # a sample's entry for the whole machine: (busy CPU seconds of all cores, 0, cores)
+
+
+def machine_busy() -> tuple[float, int, int]:
+    """CPU seconds every core of the machine spent on any process (not idle, not waiting for the disk)."""
+    times = psutil.cpu_times()
+    busy = sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "guest", 0.0)
+    return busy - getattr(times, "guest_nice", 0.0), 0, psutil.cpu_count() or 1
 
 
 def _tree(pid: int, descendants: bool = True) -> list[psutil.Process]:
@@ -55,7 +63,8 @@ class ProcessMonitor:
 
     def _sample(self) -> None:
         now = time.monotonic()
-        self.samples.append((now, {name: tree_usage(pid, name not in self.alone) for name, pid in self.groups.items()}))
+        usage = {name: tree_usage(pid, name not in self.alone) for name, pid in self.groups.items()}
+        self.samples.append((now, {**usage, MACHINE: machine_busy()}))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -71,6 +80,15 @@ class ProcessMonitor:
         self._stop.set()
         self._thread.join(timeout=5)
         self._sample()
+
+    def machine_percent(self, start: float | None = None, end: float | None = None) -> float | None:
+        """Mean CPU % (of one core: up to 100 x cores) of every process on the machine between ``start`` and ``end``:
+        beside the groups' own, what other work took from the same cores."""
+        window = [s for s in self.samples if (start is None or s[0] >= start) and (end is None or s[0] <= end)]
+        if len(window) < 2 or window[-1][0] <= window[0][0]:
+            return None
+        busy = window[-1][1][MACHINE][0] - window[0][1][MACHINE][0]
+        return 100.0 * max(0.0, busy) / (window[-1][0] - window[0][0])
 
     def summary(self, start: float | None = None, end: float | None = None) -> dict[str, dict]:
         """Per group: peak resident MB, CPU seconds and mean CPU % of one core between ``start`` and ``end``."""

@@ -173,7 +173,9 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
             f"{plan['think_seconds'][0]}-{plan['think_seconds'][1]} s before each message, a new sender per "
             f"conversation; users added in steps ({plan['warmup_seconds']} s settle + {plan['step_seconds']} s "
             f"measured each) until p95 > {limit:.0f} ms (the knee); caps: {plan.get('cap_seconds', 0) / 60:.0f} "
-            f"minutes of steps and {plan.get('max_users')} users per setup.",
+            f"minutes of steps and {plan.get('max_users')} users per setup. The setups run at once and each step "
+            "is measured for every setup in turn (bench/alternate.py), so they share the machine's other work alike; "
+            "'others' CPU %' is what other processes on the machine took during a window (200 = both cores).",
             "",
         ]
     starter = (runs.get("starter") or {}).get("sustained_msg_per_s")
@@ -192,6 +194,7 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
                 fmt(best.get("users")),
                 f"{fmt(best.get('p50_ms'), 0)} / {fmt(best.get('p95_ms'), 0)} / {fmt(best.get('p99_ms'), 0)}",
                 fmt(cpu.get("servers"), 1),
+                fmt(best.get("others_cpu_percent"), 0),
                 fmt(peak, 0),
                 fmt(run["sustained_msg_per_s"] / starter, 2) if starter else "n/a",
                 STOPPED.get(str(run.get("stopped")), str(run.get("stopped"))),
@@ -205,6 +208,7 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
                 "users",
                 "p50 / p95 / p99 ms",
                 "servers' CPU ms/message",
+                "others' CPU % there",
                 "peak RSS MB (servers)",
                 "x starter bot",
                 "stopped",
@@ -235,9 +239,11 @@ def serving_md(serving: Mapping, limit: float, out: Path, files: list[str]) -> l
                     fmt(s["p99_ms"], 0),
                     s["errors"],
                     " ".join(f"{k} {fmt(v, 1)}" for k, v in cpu.items()),
+                    fmt(s.get("others_cpu_percent"), 0),
                 ]
             )
-        md += table(["users", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "CPU ms per message"], rows)
+        header = ["users", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "CPU ms per message", "others' CPU %"]
+        md += table(header, rows)
         best = run.get("sustained")
         if run.get("stopped") != "smoke":
             md += [

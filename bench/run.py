@@ -35,8 +35,9 @@ from typing import Any
 
 import botstack
 from bench import engine, paths, report
+from bench.alternate import run_setups
 from bench.load import load_scripts
-from bench.serving import LoadPlan, Setup, run_setup
+from bench.serving import LoadPlan, Setup
 from bench.smoke import run_smoke
 from bench.starter import starter_bot
 from bench.training import default_config_copy, story_results, train_config, train_or_reuse
@@ -249,19 +250,27 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             serving["plan"] = {**plan.__dict__, "scripts": len(scripts), "setups": setups}
+            chosen: list[Setup] = []
+            trained: dict[str, dict] = {}
+
+            def prepare(name: str) -> dict:
+                if name == "starter":
+                    bot = starter_bot(work)
+                    trained[name] = bot["training"]
+                    chosen.append(Setup(name=name, model=bot["model"], project_dir=bot["project_dir"], **SERVING[name]))
+                    return {"pending": True}
+                model = models["default" if name == "default" else "project"]
+                if not model.is_file():
+                    return {"skipped": f"no model at {model}"}
+                chosen.append(Setup(name=name, model=model, **SERVING[name]))
+                return {"pending": True}
+
             for name in setups:
-
-                def measure(name: str = name) -> dict:
-                    if name == "starter":
-                        bot = starter_bot(work)
-                        setup = Setup(name=name, model=bot["model"], project_dir=bot["project_dir"], **SERVING[name])
-                        return {**run_setup(setup, scripts, plan, work, log), "training": bot["training"]}
-                    model = models["default" if name == "default" else "project"]
-                    if not model.is_file():
-                        return {"skipped": f"no model at {model}"}
-                    return run_setup(Setup(name=name, model=model, **SERVING[name]), scripts, plan, work, log)
-
-                _section(serving, name, measure, log)
+                _section(serving, name, lambda name=name: prepare(name), log)
+            # all setups at once, each load step measured for every setup in turn (bench/alternate.py)
+            measured = run_setups(chosen, scripts, plan, work, log) if chosen else {}
+            for name, result in measured.items():
+                serving[name] = {**result, **({"training": trained[name]} if name in trained else {})}
 
     results["meta"]["seconds"] = time.monotonic() - began
     results["meta"]["load_average_at_end"] = os.getloadavg()[0]
