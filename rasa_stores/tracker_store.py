@@ -51,6 +51,8 @@ SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
 #: on a tracker this store loaded or saved: how many of its leading events are in the database
 STORED_EVENTS = "_support_stored_events"
 BUSY_TIMEOUT_SECONDS = 5.0
+#: open connections kept per Rasa process: one per worker thread of asyncio.to_thread's default pool (2 cores: 6)
+POOL_SIZE = 6
 
 
 def sqlite_synchronous(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
@@ -62,13 +64,17 @@ def sqlite_synchronous(environ: dict[str, str] | os._Environ[str] = os.environ) 
 
 def _sqlite_engine(url: sa.engine.URL) -> sa.engine.Engine:
     synchronous = sqlite_synchronous()
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS})
+    on_disk = bool(url.database) and url.database != ":memory:"
+    # a file database keeps its connections open (SQLAlchemy 1.4 gives SQLite files a NullPool: a new connection,
+    # its PRAGMAs and, on close, WAL's checkpoint for every retrieve and save: 16 % of the server's busy samples)
+    pool = {"poolclass": sa.pool.QueuePool, "pool_size": POOL_SIZE, "max_overflow": POOL_SIZE} if on_disk else {}
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}, **pool)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={round(BUSY_TIMEOUT_SECONDS * 1000)}")
-        if url.database and url.database != ":memory:":
+        if on_disk:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()

@@ -46,6 +46,19 @@ async def probe(env: dict) -> dict:
     await tracker_store.save(tracker)
     restored = await tracker_store.retrieve("probe-sender")
     result["tracker_roundtrip"] = restored is not None and restored.get_slot("probe") == "kept"
+    if engine is not None:  # more turns: does each open a new database connection (and its PRAGMAs)?
+        import sqlalchemy as sa
+
+        opened = []
+        sa.event.listen(engine, "connect", lambda *_: opened.append(1))
+        turns: DialogueStateTracker | None = DialogueStateTracker.from_events("probe-turns", [UserUttered("hi")])
+        for turn in range(3):
+            assert turns is not None
+            turns.update(SlotSet("probe", f"turn {turn}"))
+            await tracker_store.save(turns)
+            turns = await tracker_store.retrieve("probe-turns")
+        result["tracker_connections_opened"] = len(opened)
+        result["tracker_last_slot"] = turns.get_slot("probe") if turns else None
 
     lock_store = LockStore.create(endpoints.lock_store)
     result["lock_store"] = type(lock_store).__name__

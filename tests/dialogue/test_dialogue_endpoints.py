@@ -116,6 +116,9 @@ def test_the_default_stores_and_both_channels(probed):
     assert result["action_headers"] == {"X-Action-Token": "a" * 43}, "Rasa authenticates to the action server"
     assert (result["tracker_store"], result["tracker_dialect"]) == ("ThreadedSQLTrackerStore", "sqlite")
     assert result["tracker_roundtrip"] is True
+    # three more turns (save + retrieve each) on the connection already open: none opened (issue 14; SQLAlchemy
+    # 1.4's NullPool for SQLite files opened one, with its PRAGMAs and WAL's checkpoint on close, every time)
+    assert result["tracker_connections_opened"] == 0 and result["tracker_last_slot"] == "turn 2"
     assert result["action_result_validation"] == "rasa_stores.action_results"
     assert result["lock_store"] == "InMemoryLockStore" and result["lock_released"] is True
     # the messaging channels (docs/channels.md) are listed too, each off until its secrets are set
