@@ -45,7 +45,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from rasa_stores import action_results
+from rasa_stores import action_results, event_types
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
 #: on a tracker this store loaded or saved: how many of its leading events are in the database
@@ -88,6 +88,7 @@ class ThreadedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         action_results.install()  # the server's start: rasa_stores/action_results.py
+        event_types.install()  # rasa_stores/event_types.py
         engine = cast(Any, self).engine  # SQLTrackerStore.engine: untyped (sqlalchemy has no stubs here)
         url = engine.url
         if url.get_backend_name() == "sqlite":

@@ -40,6 +40,21 @@ async def probe(env: dict) -> dict:
 
     # rasa_stores/action_results.py, installed by the tracker store: the answer schema checked once
     result["action_result_validation"] = RemoteAction._validate_action_result.__module__
+    # rasa_stores/event_types.py, installed likewise: the event classes listed once, the same class for every name
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+    from rasa.shared.core.events import SlotSet as Slot
+
+    from rasa_stores import event_types
+
+    names = {cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)} | {"topic"}
+    result["event_lookup"] = Event.resolve_by_type.__module__
+    result["event_lookup_differs"] = sorted(
+        n
+        for n in names
+        for default in (None, Slot)
+        if Event.resolve_by_type(n, default) is not event_types._ORIGINAL(n, default)
+    )
     engine = getattr(tracker_store, "engine", None)
     result["tracker_dialect"] = engine.url.get_backend_name() if engine is not None else None
     tracker = DialogueStateTracker.from_events("probe-sender", [UserUttered("hi"), SlotSet("probe", "kept")])

@@ -120,6 +120,7 @@ def test_the_default_stores_and_both_channels(probed):
     # 1.4's NullPool for SQLite files opened one, with its PRAGMAs and WAL's checkpoint on close, every time)
     assert result["tracker_connections_opened"] == 0 and result["tracker_last_slot"] == "turn 2"
     assert result["action_result_validation"] == "rasa_stores.action_results"
+    assert result["event_lookup"] == "rasa_stores.event_types" and result["event_lookup_differs"] == []
     assert result["lock_store"] == "InMemoryLockStore" and result["lock_released"] is True
     # the messaging channels (docs/channels.md) are listed too, each off until its secrets are set
     assert {"chat_channels.rest.TokenRestInput", "chat_channels.webchat.WebChatInput"} <= set(result["channels"])
