@@ -19,7 +19,7 @@ The thresholds were chosen on the tuning sets (docs/bench.md, "Out-of-scope mess
       threshold: 0.4
       ambiguity_threshold: 0.1
       flow_intents: [request_return, cancel_order, ...]
-      flow_threshold: 0.6
+      flow_threshold: 0.8
       flow_ambiguity_threshold: 0.2
 """
 
