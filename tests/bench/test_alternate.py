@@ -11,8 +11,9 @@ import time
 import pytest
 
 from bench.alternate import Turnstile, paused_turn
-from bench.load import LoadGenerator, Sample, Script, find_knee
+from bench.load import CONTENDED_RETRIES, LoadGenerator, Sample, Script, find_knee
 from bench.procmon import ProcessMonitor
+from bench.serving import CONTENDED_PERCENT, contended
 
 
 class FakeLoad:
@@ -113,3 +114,25 @@ def test_the_machines_cpu_is_recorded_beside_the_groups():
     monitor.stop()
     machine = monitor.machine_percent()
     assert machine is not None and 0.0 < machine <= 100.0 * 64
+
+
+def _windows_at_the_knee(others_percent):
+    order: list[tuple[str, int]] = []
+    load = FakeLoad("project", lambda users: 100.0 if users < 6 else 450.0, order)
+    result = find_knee(
+        load,
+        (2, 4, 6),
+        0.05,
+        0.0,
+        300.0,
+        time.monotonic() + 30,
+        extra=lambda start, end: {"others_cpu_percent": others_percent},
+        contended=contended,
+    )
+    assert result["stopped"] == "knee"
+    return [users for _, users in order].count(6)
+
+
+def test_a_window_over_the_limit_while_other_work_filled_the_machine_is_measured_again():
+    assert _windows_at_the_knee(0.0) == 2  # the window and its confirmation
+    assert _windows_at_the_knee(CONTENDED_PERCENT + 60) == 2 + CONTENDED_RETRIES  # then a few more, bounded
