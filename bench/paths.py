@@ -32,12 +32,14 @@ BITEXT_MAP = ROOT / "nlu_eval" / "bitext_intent_map.yml"
 # then a set is never read by the bench, in no mode (``never_scored()``; bench.understanding.load_heldout refuses it);
 # once scored it is a tuning set like any other. 15b: the intents added after 15 was written (bought_elsewhere,
 # case_status) with near misses; 15c: written after 15 and 15b were scored, before the tuning after them; 15d: written
-# before the flow gate was tuned (nlu_components/flow_gate.py), out-of-scope messages close to the case flows included.
+# before the flow gate was tuned (nlu_components/flow_gate.py), out-of-scope messages close to the case flows included;
+# 15e: written after 15d was scored, before the tuning after it.
 SCORE_ONCE_SETS = (
     ROOT / "nlu_eval" / "fresh_test_15.yml",
     ROOT / "nlu_eval" / "fresh_test_15b.yml",
     ROOT / "nlu_eval" / "fresh_test_15c.yml",
     ROOT / "nlu_eval" / "fresh_test_15d.yml",
+    ROOT / "nlu_eval" / "fresh_test_15e.yml",
 )
 SCORED_RECORDS = ROOT / "nlu_eval" / "scored"
 
