@@ -61,9 +61,32 @@ class ActionAskOrderLine(Action):
         return []
 
 
+#: the two-stage fallback offers a choice among the flows the classifier ranked this high (among its first four)
+CHOICE_MIN_CONFIDENCE = 0.1
+CHOICE_RANKS = 4
+
+
+def flow_choices(ranking: list[dict[str, Any]], responses: dict[str, Any]) -> list[str]:
+    """The intents to offer, best first: those of the classifier's first ``CHOICE_RANKS`` (``nlu_fallback`` left out)
+    with at least ``CHOICE_MIN_CONFIDENCE`` that have a choice button (``utter_choice_<intent>`` in domain.yml)."""
+    ranked = [r for r in ranking if r.get("name") != "nlu_fallback"][:CHOICE_RANKS]
+    return [
+        str(r["name"])
+        for r in ranked
+        if float(r.get("confidence") or 0.0) >= CHOICE_MIN_CONFIDENCE and f"utter_choice_{r['name']}" in responses
+    ]
+
+
+def button_title(responses: dict[str, Any], name: str) -> str:
+    return str(responses[name][0]["text"])
+
+
 class ActionAskAffirmation(Action):
-    """Two-stage fallback, first stage: "did you mean ...?" by intent (``utter_ask_affirmation_<intent>``),
-    or a plain rephrase request when there is no wording for that intent."""
+    """Two-stage fallback, first stage. Two or more case flows in the running (the flow gate held back a message that
+    could be a return or a cancellation, config.yml): "Which of these?" with one button each and "Something else".
+    One: "did you mean ...?" by intent (``utter_ask_affirmation_<intent>``). None: a plain rephrase request.
+    Any intent button ends the fallback with that intent (Rasa's TwoStageFallbackAction); "Something else" is
+    ``/out_of_scope``, its "no"."""
 
     def name(self) -> str:
         return "action_default_ask_affirmation"
@@ -72,12 +95,22 @@ class ActionAskAffirmation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
+        responses = (domain or {}).get("responses", {})
         intent = (message.get("intent") or {}).get("name")
         ranking = message.get("intent_ranking") or []
-        if intent == "nlu_fallback" and len(ranking) > 1:
-            intent = ranking[1].get("name")
+        if intent == "nlu_fallback":
+            choices = flow_choices(ranking, responses)
+            if len(choices) >= 2:
+                buttons = [{"title": button_title(responses, f"utter_choice_{c}"), "payload": f"/{c}"} for c in choices]
+                buttons.append(
+                    {"title": button_title(responses, "utter_choice_something_else"), "payload": "/out_of_scope"}
+                )
+                dispatcher.utter_message(response="utter_ask_which_request", buttons=buttons)
+                return []
+            if len(ranking) > 1:
+                intent = ranking[1].get("name")
         response = f"utter_ask_affirmation_{intent}"
-        if response not in (domain or {}).get("responses", {}):
+        if response not in responses:
             response = "utter_ask_rephrase"
         dispatcher.utter_message(response=response)
         return []

@@ -149,6 +149,36 @@ def test_fallback_asks_did_you_mean_by_intent(chat, service, intent, ranking, ex
     assert chat.responses == [expected]
 
 
+def test_a_message_held_back_between_several_flows_gets_a_choice_of_them_and_something_else(chat, service, domain):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "order_status", "confidence": 0.38},
+        {"name": "parcel_issue", "confidence": 0.28},
+        {"name": "inform", "confidence": 0.2},  # not a flow: no button
+        {"name": "case_status", "confidence": 0.11},
+        {"name": "cancel_order", "confidence": 0.03},  # too unlikely to offer
+    ]
+    chat.run(ActionAskAffirmation(), intent="nlu_fallback", extra={"intent_ranking": ranking})
+    assert chat.responses == ["utter_ask_which_request"]
+    buttons = chat.messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/order_status", "/parcel_issue", "/case_status", "/out_of_scope"]
+    titles = [
+        domain["responses"][f"utter_choice_{n}"][0]["text"] for n in ("order_status", "parcel_issue", "case_status")
+    ]
+    assert [b["title"] for b in buttons] == [*titles, domain["responses"]["utter_choice_something_else"][0]["text"]]
+
+
+def test_one_flow_in_the_running_gets_its_own_yes_no_question(chat, service):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "refund_status", "confidence": 0.52},
+        {"name": "greet", "confidence": 0.08},
+        {"name": "credits_balance", "confidence": 0.07},  # below the bar for a choice
+    ]
+    chat.run(ActionAskAffirmation(), intent="nlu_fallback", extra={"intent_ranking": ranking})
+    assert chat.responses == ["utter_ask_affirmation_refund_status"]
+
+
 def test_affirmation_buttons_repeat_the_intent_or_say_out_of_scope(domain):
     for name, variations in domain["responses"].items():
         if name.startswith("utter_ask_affirmation_"):

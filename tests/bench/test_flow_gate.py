@@ -113,3 +113,5 @@ def test_every_gated_intent_has_its_own_confirmation_question():
     flows, _ = gate_config()
     missing = sorted(i for i in flows if f"utter_ask_affirmation_{i}" not in responses)
     assert not missing
+    # and a button of its own when several flows are in the running ("Which of these?")
+    assert not sorted(i for i in flows if f"utter_choice_{i}" not in responses)
