@@ -115,19 +115,24 @@ def _case_values(case: CaseRecord, policy: Policy) -> dict[str, Any]:
     }
 
 
+def _claim_window_passed(values: dict[str, Any], policy: Policy, case_id: str) -> Decision:
+    """WAR-10: an open warranty claim past its deadline is refused; the customer can write to support (WAR-6)."""
+    return _decision(
+        Outcome.DENIED,
+        [Reason("claim_window_passed", "WAR-10", values)],
+        policy,
+        values=values,
+        next_steps=[NextStep("email_support", "WAR-6", values={"email": policy.contacts.email})],
+        case_id=case_id,
+    )
+
+
 def _warranty_status(order: Order, case: CaseRecord, policy: Policy, today: date) -> Decision:
     dates = warranty_claim_deadline(order, case.line_id or 0, case.opened_at, policy)
     values = {**_case_values(case, policy), **dates}
     deadline = dates["claim_deadline"]
     if today > deadline:
-        return _decision(
-            Outcome.DENIED,
-            [Reason("claim_window_passed", "WAR-10", values)],
-            policy,
-            values=values,
-            next_steps=[NextStep("email_support", "WAR-6", values={"email": policy.contacts.email})],
-            case_id=case.case_id,
-        )
+        return _claim_window_passed(values, policy, case.case_id)
     if case.outcome == Outcome.NEEDS_INFORMATION.value:
         values = {**values, **case.facts, "missing": list(case.missing)}
         return _decision(
@@ -287,14 +292,7 @@ def decide_purchase_claim_status(
         )
     if claim.claim_deadline is not None and policy.local_date(now) > claim.claim_deadline:
         values["claim_window_days"] = policy.warranty.claim_window_days
-        return _decision(
-            Outcome.DENIED,
-            [Reason("claim_window_passed", "WAR-10", values)],
-            policy,
-            values=values,
-            next_steps=[NextStep("email_support", "WAR-6", values={"email": policy.contacts.email})],
-            case_id=claim.case_id,
-        )
+        return _claim_window_passed(values, policy, claim.case_id)
     code = _PURCHASE_ANSWERS.get(decided.outcome)
     if code is None or not decided.reasons:
         raise InvalidRequest(f"claim {claim.case_id}: a {decided.outcome.value!r} decision opens no case")
