@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flow-ambiguities", default="0.1,0.2,0.3")
     args = parser.parse_args(argv)
 
-    from bench.score_once import load_agent
+    from bench.score_once import load_agent, parse_all
     from nlu_tools.nlu_yaml import read_examples
 
     flows, configured = gate_config()
@@ -155,11 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     reads: dict[str, list[Read]] = {}
     for name, path in _tuning_files().items():
         examples = read_examples([path])
-
-        async def parse_all(texts: list[str]) -> list[dict]:
-            return [await agent.parse_message(t) for t in texts]
-
-        parses = asyncio.run(parse_all([e.text for e in examples]))
+        parses = asyncio.run(parse_all(agent, [e.text for e in examples]))
         pairs = zip(examples, parses, strict=True)
         reads[name] = [Read(e.intent.split("/")[0], classifier_ranking(p)) for e, p in pairs]
     everything = [r for rows in reads.values() for r in rows]
